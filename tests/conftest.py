@@ -1,0 +1,133 @@
+"""Shared fixtures: the Go under test, fixture projects, and running wasmship for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(tool: str) -> str:
+    """The path of TOOL; a skip on a laptop, a failure in CI (CI must run everything)."""
+    path = shutil.which(tool)
+    if path:
+        return path
+    message = f"{tool} is not installed (scripts/test.sh installs it)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass(frozen=True)
+class Go:
+    """The Go toolchain the suite builds with (WASMSHIP_GO in the nox matrix, else PATH)."""
+
+    binary: str
+    goroot: Path
+    version: str
+
+    def shim_dir(self) -> Path:
+        for sub in ("lib/wasm", "misc/wasm"):
+            if (self.goroot / sub / "wasm_exec.js").is_file():
+                return self.goroot / sub
+        raise AssertionError(f"no wasm_exec.js under {self.goroot}")
+
+
+@pytest.fixture(scope="session")
+def go() -> Go:
+    binary = os.environ.get("WASMSHIP_GO") or need("go")
+    out = subprocess.run(
+        [binary, "env", "-json", "GOROOT", "GOVERSION"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    env = json.loads(out)
+    return Go(binary=binary, goroot=Path(env["GOROOT"]), version=env["GOVERSION"])
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("NO_COLOR", None)
+    env.update(overrides)
+    return env
+
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def wasmship(go: Go) -> Run:
+    """Run the real CLI in a subprocess, as a user would."""
+
+    def run(
+        *args: str,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 300,
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = dict(env) if env is not None else base_env(WASMSHIP_GO=go.binary)
+        return subprocess.run(
+            [sys.executable, "-m", "wasmship", *args],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Callable[[str], Path]:
+    """Copy a fixture Go module into a fresh folder and return its path."""
+
+    def copy(name: str) -> Path:
+        dest = tmp_path / name
+        shutil.copytree(FIXTURES / name, dest)
+        return dest
+
+    return copy
+
+
+@pytest.fixture
+def hello(project: Callable[[str], Path]) -> Path:
+    return project("hello")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under FOLDER with its bytes, for byte-for-byte comparisons."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def manifest_of(dist: Path) -> dict[str, object]:
+    return json.loads((dist / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def built_hello(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    """One real build of the hello fixture shared by read-only tests."""
+    root = tmp_path_factory.mktemp("built") / "hello"
+    shutil.copytree(FIXTURES / "hello", root)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "build", "--quiet"],
+        cwd=root,
+        env=base_env(WASMSHIP_GO=go.binary),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return root / "dist"

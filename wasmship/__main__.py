@@ -1,0 +1,3 @@
+from wasmship.cli import main
+
+main()

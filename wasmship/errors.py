@@ -1,0 +1,40 @@
+"""Expected failures: each is shown as one message and an exit code, never a traceback."""
+
+from __future__ import annotations
+
+
+class WasmshipError(Exception):
+    """An expected failure: shown to the user as one message, never a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(WasmshipError):
+    """Bad flags, bad configuration or a refused target folder."""
+
+    exit_code = 2
+
+
+class ToolchainError(WasmshipError):
+    """No Go, a Go that is too old, or a shim that is missing."""
+
+    exit_code = 2
+
+
+class CompileError(WasmshipError):
+    """`go build` failed; Go's own diagnostics have already reached the user."""
+
+    def __init__(self, cmd: list[str], returncode: int) -> None:
+        self.cmd = cmd
+        self.returncode = returncode
+        super().__init__(f"go build failed (exit {returncode}); see Go's messages above")
+
+
+class PublishError(WasmshipError):
+    """The dist could not be locked or swapped in."""
+
+
+class Interrupted(WasmshipError):
+    """The build was interrupted by a signal; the previous dist is untouched."""
+
+    exit_code = 130

@@ -1,0 +1,67 @@
+"""Human output of a build: a line per step with its time, then a table of files and sizes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def human_size(size: int) -> str:
+    """Bytes in the unit a person reads at a glance."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024 or unit == "MiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+class ConsoleReporter:
+    """Prints each finished step with its time; quiet prints nothing but warnings."""
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.out = Console(highlight=False, quiet=quiet)
+        self.err = Console(stderr=True, highlight=False)
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - start
+
+    def done(self, name: str, note: str) -> None:
+        seconds = self.timings.get(name, 0.0)
+        self.out.print(f"[green]✓[/] {name:<12} {seconds:7.2f}s  [dim]{note}[/]")
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"[yellow]wasmship: {message}[/]")
+
+    def summary(self, manifest: dict[str, Any], dist: str) -> None:
+        """The table of files: raw size, then br and gzip sizes with their ratios."""
+        table = Table(title=None, show_edge=False, pad_edge=False)
+        table.add_column("file")
+        table.add_column("size", justify="right")
+        for encoding in ("br", "gzip"):
+            table.add_column(encoding, justify="right")
+            table.add_column("ratio", justify="right")
+        for target in manifest["targets"]:
+            for entry in sorted(target["files"].values(), key=lambda e: -e["size"]):
+                row = [entry["path"], human_size(entry["size"])]
+                for encoding in ("br", "gzip"):
+                    variant = entry["encodings"].get(encoding)
+                    if variant:
+                        row += [
+                            human_size(variant["size"]),
+                            f"{variant['size'] / entry['size']:.0%}",
+                        ]
+                    else:
+                        row += ["-", "-"]
+                table.add_row(*row)
+        self.out.print(table)
+        self.out.print(f"[bold]dist ready:[/] {dist}")

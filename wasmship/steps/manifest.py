@@ -1,0 +1,68 @@
+"""Step 7: write manifest.json, the machine-readable truth about the dist (schema 1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wasmship import __version__
+from wasmship.context import Artifact, BuildContext
+
+MANIFEST = "manifest.json"
+SCHEMA_VERSION = 1
+
+
+def artifact_entry(artifact: Artifact) -> dict[str, Any]:
+    """One file's manifest entry."""
+    return {
+        "path": artifact.path,
+        "size": artifact.size,
+        "sha256": artifact.sha256,
+        "integrity": artifact.integrity,
+        "content_type": artifact.content_type,
+        "immutable": artifact.immutable,
+        "encodings": {
+            name: {"path": enc.path, "size": enc.size, "sha256": enc.sha256}
+            for name, enc in artifact.encodings.items()
+        },
+    }
+
+
+def build_manifest(ctx: BuildContext) -> dict[str, Any]:
+    """The manifest as a plain dict: relative paths only, no timestamps."""
+    toolchain = ctx.require_toolchain()
+    config = ctx.config
+    return {
+        "schema": SCHEMA_VERSION,
+        "tool": {"name": "wasmship", "version": __version__},
+        "go": {"version": toolchain.goversion},
+        "targets": [
+            {
+                "name": ctx.target,
+                "goos": "js",
+                "goarch": "wasm",
+                "package": ctx.require_package().import_path,
+                "flags": {
+                    "trimpath": True,
+                    "debug_symbols": config.debug_symbols,
+                    "tags": list(config.tags),
+                    "ldflags": config.ldflags,
+                    "go_flags": list(config.go_flags),
+                    "hashed_names": config.hash_names,
+                },
+                "files": {a.logical: artifact_entry(a) for a in ctx.artifacts.values()},
+            }
+        ],
+    }
+
+
+def dump_manifest(manifest: dict[str, Any]) -> str:
+    """Sorted keys, two-space indent, trailing newline: the same manifest is the same bytes."""
+    return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_manifest(ctx: BuildContext) -> None:
+    """Write manifest.json last, once every other file is in place."""
+    ctx.manifest = build_manifest(ctx)
+    (ctx.staging / MANIFEST).write_text(dump_manifest(ctx.manifest), encoding="utf-8")
+    ctx.notes["manifest"] = MANIFEST
