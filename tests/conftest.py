@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -59,6 +60,8 @@ def go() -> Go:
 def base_env(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("NO_COLOR", None)
+    # `python -m wasmship` runs this checkout's code, whatever is installed.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.update(overrides)
     return env
 
