@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +55,16 @@ def go() -> Go:
     ).stdout
     env = json.loads(out)
     return Go(binary=binary, goroot=Path(env["GOROOT"]), version=env["GOVERSION"])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compression_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Builds under test share one compression cache in a temp folder, never the user's own."""
+    path = tmp_path_factory.mktemp("compression-cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("WASMSHIP_CACHE_DIR", str(path))
+    yield path
+    patch.undo()
 
 
 def base_env(**overrides: str) -> dict[str, str]:

@@ -12,7 +12,6 @@ from typing import Any, NoReturn
 
 import click
 
-from wasmship import __version__
 from wasmship.errors import WasmshipError
 
 _DEBUG_ENV = "WASMSHIP_DEBUG"
@@ -45,8 +44,24 @@ debug_option = click.option(
 )
 
 
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from wasmship import __version__
+
+    click.echo(f"wasmship, version {__version__}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="wasmship")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @debug_option
 def cli() -> None:
     """Build and package Go WebAssembly for production."""
@@ -90,6 +105,40 @@ def cli() -> None:
     default=None,
     help="Parallel compression jobs [default: CPU count].",
 )
+@click.option(
+    "--profile",
+    type=click.Choice(["release", "fast"]),
+    default="release",
+    show_default=True,
+    help="release: smallest files; fast: cheap settings for local iteration.",
+)
+@click.option(
+    "--gzip",
+    "gzip_encoder",
+    type=click.Choice(["zlib", "zopfli"]),
+    default="zlib",
+    show_default=True,
+    help="The gzip encoder; zopfli is smaller and slower (pip install 'wasmship[zopfli]').",
+)
+@click.option(
+    "--zstd", is_flag=True, help="Also write .zst variants (pip install 'wasmship[zstd]')."
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The compression cache [default: WASMSHIP_CACHE_DIR, else the user cache folder].",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Compress everything again; read and write no cache."
+)
+@click.option(
+    "--cache-max-size",
+    default="1GiB",
+    show_default=True,
+    metavar="SIZE",
+    help="Bound of the cache; least recently used entries go first.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @debug_option
@@ -107,6 +156,12 @@ def build(
     force: bool,
     lock_timeout: float,
     jobs: int | None,
+    profile: str,
+    gzip_encoder: str,
+    zstd: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+    cache_max_size: str,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -114,6 +169,8 @@ def build(
 
     Flags after `--` go to `go build` unchanged.
     """
+    from wasmship.cache import parse_size
+    from wasmship.codecs import GzipEncoder, Profile, encoders
     from wasmship.config import BuildConfig
     from wasmship.pipeline import build as run_build
     from wasmship.report import ConsoleReporter
@@ -131,7 +188,14 @@ def build(
         force=force,
         lock_timeout=lock_timeout,
         jobs=jobs or os.cpu_count() or 1,
+        profile=Profile(profile),
+        gzip=GzipEncoder(gzip_encoder),
+        zstd=zstd,
+        cache=not no_cache,
+        cache_dir=cache_dir.expanduser().resolve() if cache_dir else None,
+        cache_max_size=parse_size(cache_max_size),
     )
+    encoders(config.profile, config.gzip, config.zstd)  # a missing extra fails before go build
     reporter = ConsoleReporter(quiet=quiet or as_json)
     result = run_build(config, reporter)
     if as_json:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wasmship.codecs import GzipEncoder, Profile
+
 
 @dataclass(frozen=True)
 class BuildConfig:
@@ -25,6 +27,12 @@ class BuildConfig:
     force: bool = False
     lock_timeout: float = 600.0
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    profile: Profile = Profile.RELEASE
+    gzip: GzipEncoder = GzipEncoder.ZLIB
+    zstd: bool = False
+    cache: bool = True
+    cache_dir: Path | None = None  # None: WASMSHIP_CACHE_DIR, else the user cache folder
+    cache_max_size: int = 1 << 30
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @property

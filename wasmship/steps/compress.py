@@ -1,75 +1,114 @@
-"""Step 6: precompress every file that benefits; keep a variant only when it is smaller."""
+"""Step 6: precompress every file that benefits; keep a variant only when it is smaller.
+
+Work runs on threads: every codec releases the GIL while it compresses (benchmarks/gil.py
+measures it), so threads use every core without copying files between processes. Each
+variant comes from the compression cache when an equal input was compressed with equal
+settings before, in any build and any dist folder.
+"""
 
 from __future__ import annotations
 
-import gzip
-from collections.abc import Callable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
-import brotli
-
+from wasmship.cache import CacheStats, CompressionCache, cache_key, default_cache_dir
+from wasmship.codecs import Encoder, encoders
+from wasmship.codecs import compress as run_codec
+from wasmship.config import BuildConfig
 from wasmship.context import Artifact, BuildContext, Encoding
 from wasmship.steps.fingerprint import sha256_hex
 
-BROTLI_MAX_WINDOW = 24  # the largest window of the brotli format (RFC 7932)
-BROTLI_MIN_WINDOW = 10
-
 
 @dataclass(frozen=True)
-class Codec:
-    """A content encoding: its HTTP name, file suffix and compressor."""
+class Variant:
+    """One compressed variant of one file, wherever it came from."""
 
-    name: str  # the Content-Encoding token, and the manifest's key
-    suffix: str
-    compress: Callable[[bytes, str], bytes]  # (data, content type) -> compressed bytes
-
-
-def brotli_window(size: int) -> int:
-    """The smallest window that covers the whole file, within the format's limits."""
-    return max(BROTLI_MIN_WINDOW, min(BROTLI_MAX_WINDOW, max(size - 1, 1).bit_length()))
+    artifact: Artifact
+    encoder: Encoder
+    data: bytes
+    cached: bool
 
 
-def compress_brotli(data: bytes, content_type: str) -> bytes:
-    """Brotli at quality 11 with a window sized to the file."""
-    mode = brotli.MODE_TEXT if content_type.startswith("text/") else brotli.MODE_GENERIC
-    result: bytes = brotli.compress(data, mode=mode, quality=11, lgwin=brotli_window(len(data)))
-    return result
+def open_cache(config: BuildConfig) -> CompressionCache | None:
+    """The cache this build uses, or None with --no-cache."""
+    if not config.cache:
+        return None
+    root = config.cache_dir or default_cache_dir(config.environ)
+    return CompressionCache(root=root, max_size=config.cache_max_size)
 
 
-def compress_gzip(data: bytes, content_type: str) -> bytes:
-    """Gzip level 9, deterministic: mtime 0 and no file name in the header."""
-    return gzip.compress(data, compresslevel=9, mtime=0)
+def compress_files(
+    folder: Path,
+    artifacts: Iterable[Artifact],
+    chosen: Sequence[Encoder],
+    cache: CompressionCache | None,
+    jobs: int,
+) -> list[Variant]:
+    """Every (file, encoder) variant, in a stable order, from the cache or freshly compressed."""
+    files = list(artifacts)
+    inputs = {a.logical: (folder / a.path).read_bytes() for a in files}
+    digests = {name: sha256_hex(data) for name, data in inputs.items()}
+    work = [(artifact, encoder) for artifact in files for encoder in chosen]
 
+    def run(item: tuple[Artifact, Encoder]) -> Variant:
+        artifact, encoder = item
+        data = inputs[artifact.logical]
+        settings = encoder.settings_for(len(data), artifact.content_type)
+        key = cache_key(digests[artifact.logical], settings)
+        if cache is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                return Variant(artifact, encoder, hit, cached=True)
+        packed = run_codec(data, settings)
+        if cache is not None:
+            cache.put(key, packed)
+        return Variant(artifact, encoder, packed, cached=False)
 
-CODECS: tuple[Codec, ...] = (
-    Codec("br", ".br", compress_brotli),
-    Codec("gzip", ".gz", compress_gzip),
-)
+    # Largest file and slowest codec first, so the longest job starts at once.
+    order = sorted(
+        range(len(work)), key=lambda i: (-len(inputs[work[i][0].logical]), work[i][1].rank)
+    )
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        done = dict(zip(order, pool.map(run, [work[i] for i in order]), strict=True))
+    if cache is not None and cache.stats.written:
+        cache.evict()
+    return [done[i] for i in range(len(work))]
 
 
 def compress(ctx: BuildContext) -> None:
-    """Write .br and .gz siblings for every artifact, in parallel (both codecs release the GIL)."""
-    work: list[tuple[Artifact, Codec]] = [
-        (artifact, codec) for artifact in ctx.artifacts.values() for codec in CODECS
-    ]
-
-    def run(item: tuple[Artifact, Codec]) -> tuple[Artifact, Codec, bytes]:
-        artifact, codec = item
-        data = (ctx.staging / artifact.path).read_bytes()
-        return artifact, codec, codec.compress(data, artifact.content_type)
-
-    # Largest first, so the slowest job starts at once.
-    work.sort(key=lambda item: -item[0].size)
-    with ThreadPoolExecutor(max_workers=max(1, ctx.config.jobs)) as pool:
-        results = list(pool.map(run, work))
-    for artifact, codec, packed in results:
+    """Write .br, .gz (and .zst) siblings for every artifact that they make smaller."""
+    config = ctx.config
+    chosen = encoders(config.profile, config.gzip, config.zstd)
+    cache = open_cache(config)
+    variants = compress_files(
+        ctx.staging, ctx.artifacts.values(), chosen, cache, max(1, config.jobs)
+    )
+    for variant in variants:
+        artifact, packed = variant.artifact, variant.data
         if len(packed) >= artifact.size:
             continue
-        path = artifact.path + codec.suffix
+        path = artifact.path + variant.encoder.suffix
         (ctx.staging / path).write_bytes(packed)
-        artifact.encodings[codec.name] = Encoding(
+        artifact.encodings[variant.encoder.encoding] = Encoding(
             path=path, size=len(packed), sha256=sha256_hex(packed)
         )
-    kept = sum(len(a.encodings) for a in ctx.artifacts.values())
-    ctx.notes["compress"] = f"{kept} variants"
+    ctx.notes["compress"] = describe(variants, ctx.artifacts.values(), cache)
+
+
+def describe(
+    variants: list[Variant], artifacts: Iterable[Artifact], cache: CompressionCache | None
+) -> str:
+    """The step's one-line note: variants kept, and how many came from the cache."""
+    kept = sum(len(a.encodings) for a in artifacts)
+    if cache is None:
+        return f"{kept} variants, cache off"
+    from_cache = sum(1 for v in variants if v.cached)
+    stats: CacheStats = cache.stats
+    note = f"{kept} variants, {from_cache} of {len(variants)} from cache"
+    if stats.repaired:
+        note += f", {stats.repaired} corrupt cache entries replaced"
+    if stats.errors:
+        note += f", {stats.errors} could not be cached ({cache.root} not writable?)"
+    return note

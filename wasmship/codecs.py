@@ -1,0 +1,176 @@
+"""The content encodings wasmship writes, their exact settings, and the libraries behind them.
+
+Every codec here releases the GIL while it compresses (measured by benchmarks/gil.py), so the
+compress step runs them on threads. The libraries are imported only when a build needs them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from types import ModuleType
+from typing import Any
+
+from wasmship.errors import UsageError
+
+BROTLI_MAX_WINDOW = 24  # the largest window of the brotli format (RFC 7932)
+BROTLI_MIN_WINDOW = 10
+# RFC 9659: a zstd Content-Encoding must not need more than an 8 MB window to decode.
+ZSTD_MAX_WINDOW = 23
+ZSTD_MIN_WINDOW = 10
+ZOPFLI_ITERATIONS = 15  # zopfli's own default
+
+
+class Profile(StrEnum):
+    """How hard to compress: `release` for what ships, `fast` for local iteration."""
+
+    RELEASE = "release"
+    FAST = "fast"
+
+
+class GzipEncoder(StrEnum):
+    """Which deflate encoder writes the gzip variant."""
+
+    ZLIB = "zlib"
+    ZOPFLI = "zopfli"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Exactly what produces a variant's bytes; equal settings on equal input give equal bytes."""
+
+    codec: str  # "brotli", "gzip" (zlib), "zopfli", "zstd"
+    library: str  # the library and version that writes the bytes
+    level: int  # quality, level or iterations, in the codec's own scale
+    window: int = 0  # log2 of the window, 0 when the codec has no such setting
+    mode: str = ""  # brotli's text/generic hint
+    dictionary: str = ""  # SHA-256 of a compression dictionary (dcz), "" for none
+
+    def key_text(self) -> str:
+        """A canonical text of the settings, for cache keys."""
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """One content encoding a build writes: its HTTP token, file suffix and codec choice."""
+
+    encoding: str  # the Content-Encoding token, and the manifest's key: br, gzip, zstd
+    suffix: str
+    codec: str
+    level: int
+    rank: int  # slowest first, so the longest job starts at once
+
+    def settings_for(self, size: int, content_type: str) -> Settings:
+        """The settings for one file: the window follows its size."""
+        if self.codec == "brotli":
+            text = content_type.startswith("text/") or "javascript" in content_type
+            return Settings(
+                codec="brotli",
+                library=_library("brotli"),
+                level=self.level,
+                window=brotli_window(size),
+                mode="text" if text else "generic",
+            )
+        if self.codec == "zstd":
+            return Settings(
+                codec="zstd", library=_library("zstd"), level=self.level, window=zstd_window(size)
+            )
+        return Settings(codec=self.codec, library=_library(self.codec), level=self.level)
+
+
+def brotli_window(size: int) -> int:
+    """The smallest window that covers the whole file, within the format's limits."""
+    # A brotli window of w bits reaches back (1 << w) - 16 bytes.
+    return max(BROTLI_MIN_WINDOW, min(BROTLI_MAX_WINDOW, (max(size, 1) + 15).bit_length()))
+
+
+def zstd_window(size: int) -> int:
+    """The smallest window covering the file, capped at what HTTP clients must decode."""
+    return max(ZSTD_MIN_WINDOW, min(ZSTD_MAX_WINDOW, max(size - 1, 1).bit_length()))
+
+
+def encoders(
+    profile: Profile = Profile.RELEASE,
+    gzip: GzipEncoder = GzipEncoder.ZLIB,
+    zstd: bool = False,
+) -> tuple[Encoder, ...]:
+    """The encoders a build writes; the profile picks the levels, so it is part of every key."""
+    fast = profile is Profile.FAST
+    chosen = [Encoder("br", ".br", "brotli", 5 if fast else 11, rank=0)]
+    if gzip is GzipEncoder.ZOPFLI and not fast:
+        chosen.append(Encoder("gzip", ".gz", "zopfli", ZOPFLI_ITERATIONS, rank=1))
+    else:
+        chosen.append(Encoder("gzip", ".gz", "gzip", 6 if fast else 9, rank=3))
+    if zstd:
+        chosen.append(Encoder("zstd", ".zst", "zstd", 3 if fast else 19, rank=2))
+    for encoder in chosen:
+        _module(encoder.codec)  # a missing optional library is a usage error, before any work
+    return tuple(chosen)
+
+
+def compress(data: bytes, settings: Settings, dictionary: bytes | None = None) -> bytes:
+    """Compress DATA with exactly SETTINGS; deterministic for equal input and settings."""
+    if settings.dictionary or dictionary is not None:
+        raise NotImplementedError("dictionary compression (dcz) is not supported yet")
+    module = _module(settings.codec)
+    if settings.codec == "brotli":
+        mode = module.MODE_TEXT if settings.mode == "text" else module.MODE_GENERIC
+        result: bytes = module.compress(
+            data, mode=mode, quality=settings.level, lgwin=settings.window
+        )
+        return result
+    if settings.codec == "gzip":
+        # mtime 0 and no file name in the header: the same input is the same bytes.
+        return bytes(module.compress(data, compresslevel=settings.level, mtime=0))
+    if settings.codec == "zopfli":
+        # zopfli's gzip header has mtime 0 and no name, like ours.
+        return bytes(module.compress(data, numiterations=settings.level))
+    if settings.codec == "zstd":
+        params = module.ZstdCompressionParameters.from_level(
+            settings.level, source_size=len(data), window_log=settings.window
+        )
+        return bytes(module.ZstdCompressor(compression_params=params).compress(data))
+    raise ValueError(f"unknown codec {settings.codec!r}")
+
+
+_EXTRAS = {"zopfli": "zopfli", "zstd": "zstd"}
+_IMPORTS = {"brotli": "brotli", "gzip": "gzip", "zopfli": "zopfli.gzip", "zstd": "zstandard"}
+_OPTIONS = {"zopfli": "--gzip zopfli", "zstd": "--zstd"}
+
+
+def _module(codec: str) -> Any:
+    """The library behind CODEC, imported on first use."""
+    import importlib
+
+    try:
+        module: ModuleType = importlib.import_module(_IMPORTS[codec])
+    except ImportError:
+        extra = _EXTRAS.get(codec)
+        if extra is None:
+            raise
+        raise UsageError(
+            f"{_OPTIONS[codec]} needs the {_IMPORTS[codec].split('.')[0]} package, "
+            f"which is not installed; install it with: pip install 'wasmship[{extra}]'"
+        ) from None
+    return module
+
+
+def _library(codec: str) -> str:
+    """The name and version of the library that writes CODEC's bytes, for cache keys."""
+    if codec == "brotli":
+        return f"brotli {_module('brotli').__version__}"
+    if codec == "gzip":
+        import zlib
+
+        return f"zlib {zlib.ZLIB_RUNTIME_VERSION}"
+    if codec == "zopfli":
+        import zopfli
+
+        return f"zopfli {zopfli.__version__}"
+    if codec == "zstd":
+        module = _module("zstd")
+        native = ".".join(str(part) for part in module.ZSTD_VERSION)
+        return f"zstandard {module.__version__} libzstd {native}"
+    raise ValueError(f"unknown codec {codec!r}")
