@@ -49,7 +49,8 @@ def compress_files(
     """Every (file, encoder) variant, in a stable order, from the cache or freshly compressed."""
     files = list(artifacts)
     inputs = {a.logical: (folder / a.path).read_bytes() for a in files}
-    digests = {name: sha256_hex(data) for name, data in inputs.items()}
+    # The fingerprint step hashed every file already; a file added without a hash is hashed here.
+    digests = {a.logical: a.sha256 or sha256_hex(inputs[a.logical]) for a in files}
     work = [(artifact, encoder) for artifact in files for encoder in chosen]
 
     def run(item: tuple[Artifact, Encoder]) -> Variant:
