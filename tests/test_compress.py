@@ -298,3 +298,15 @@ def test_missing_extra_raises_usage_error_in_the_library(monkeypatch: pytest.Mon
     monkeypatch.setitem(sys.modules, "zstandard", None)  # makes `import zstandard` fail
     with pytest.raises(UsageError, match=r"pip install 'wasmship\[zstd\]'"):
         encoders(Profile.RELEASE, GzipEncoder.ZLIB, zstd=True)
+
+
+def test_release_gzip_is_no_larger_than_gzip_9(built_hello: Path) -> None:
+    gzip_tool = need("gzip")
+    for entry in manifest_of(built_hello)["targets"][0]["files"].values():  # type: ignore[index]
+        plain = subprocess.run(
+            [gzip_tool, "-9", "-n", "-c", str(built_hello / entry["path"])],
+            capture_output=True,
+            check=True,
+        ).stdout
+        ours = built_hello / entry["encodings"]["gzip"]["path"]
+        assert ours.stat().st_size <= len(plain), entry["path"]

@@ -77,6 +77,13 @@ class Encoder:
             return Settings(
                 codec="zstd", library=_library("zstd"), level=self.level, window=zstd_window(size)
             )
+        if self.codec == "gzip":
+            # zlib's default strategy loses to GNU gzip -9 on some text-heavy modules and
+            # Z_FILTERED wins there, so release tries both and keeps the smaller.
+            strategies = "default,filtered" if self.level >= 9 else "default"
+            return Settings(
+                codec="gzip", library=_library("gzip"), level=self.level, mode=strategies
+            )
         return Settings(codec=self.codec, library=_library(self.codec), level=self.level)
 
 
@@ -122,8 +129,7 @@ def compress(data: bytes, settings: Settings, dictionary: bytes | None = None) -
         )
         return result
     if settings.codec == "gzip":
-        # mtime 0 and no file name in the header: the same input is the same bytes.
-        return bytes(module.compress(data, compresslevel=settings.level, mtime=0))
+        return _gzip(data, settings.level, settings.mode.split(","))
     if settings.codec == "zopfli":
         # zopfli's gzip header has mtime 0 and no name, like ours.
         return bytes(module.compress(data, numiterations=settings.level))
@@ -135,8 +141,26 @@ def compress(data: bytes, settings: Settings, dictionary: bytes | None = None) -
     raise ValueError(f"unknown codec {settings.codec!r}")
 
 
+_STRATEGIES = {"default": 0, "filtered": 1}  # zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED
+
+
+def _gzip(data: bytes, level: int, strategies: list[str]) -> bytes:
+    """The smallest gzip of the strategies (first wins a tie); header: mtime 0, no name."""
+    import zlib
+
+    best: bytes | None = None
+    for strategy in strategies:
+        # wbits 31: zlib writes the gzip wrapper itself, with mtime 0 and no file name.
+        packer = zlib.compressobj(level, zlib.DEFLATED, 31, 8, _STRATEGIES[strategy])
+        packed = packer.compress(data) + packer.flush()
+        if best is None or len(packed) < len(best):
+            best = packed
+    assert best is not None, "no gzip strategy"
+    return best
+
+
 _EXTRAS = {"zopfli": "zopfli", "zstd": "zstd"}
-_IMPORTS = {"brotli": "brotli", "gzip": "gzip", "zopfli": "zopfli.gzip", "zstd": "zstandard"}
+_IMPORTS = {"brotli": "brotli", "gzip": "zlib", "zopfli": "zopfli.gzip", "zstd": "zstandard"}
 _OPTIONS = {"zopfli": "--gzip zopfli", "zstd": "--zstd"}
 
 
