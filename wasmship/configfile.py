@@ -135,10 +135,11 @@ def _convert(param: click.Parameter, key: str, value: Any, fail: Any) -> Any:
         return [i.strip() for i in items if i.strip()]
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         fail(f"{key} must be a {param.type.name}, not {value!r}")
-    if isinstance(param.type, click.types.IntParamType | click.types.FloatParamType) and isinstance(
-        value, str
-    ):
+    numeric = isinstance(param.type, click.types.IntParamType | click.types.FloatParamType)
+    if numeric and isinstance(value, str):
         fail(f"{key} must be a number, not the string {value!r}")
+    if not numeric and not isinstance(value, str):
+        fail(f"{key} must be a string, not {value!r}")
     try:
         return param.type.convert(value, param, None)
     except click.BadParameter as exc:
