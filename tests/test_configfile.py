@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from wasmship.budget import Budget, BudgetResult, check_budgets, parse_budget_flag, parse_size
+from wasmship.budget import Budget, BudgetResult, check_budgets, parse_budget_flag
 from wasmship.cli import build
 from wasmship.configfile import ConfigError, find_config, load_config
 from wasmship.errors import UsageError
+from wasmship.size import parse_size
 
 
 def write(tmp_path: Path, text: str) -> Path:

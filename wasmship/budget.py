@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from wasmship.errors import UsageError
+from wasmship.size import parse_size
 
-UNITS = {"B": 1, "KB": 1000, "KIB": 1024, "MB": 1000**2, "MIB": 1024**2}
 ENCODINGS = {"raw": "raw", "br": "br", "gz": "gzip", "gzip": "gzip", "zst": "zstd", "zstd": "zstd"}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
-
-
-def parse_size(text: str) -> int:
-    """`2 MiB` -> 2097152. Units: B, KB, KiB, MB, MiB (a bare number is bytes)."""
-    match = _SIZE.match(text)
-    if not match:
-        raise UsageError(f'cannot read {text!r} as a size: write e.g. "2 MiB" or "500KB"')
-    number, unit = match.groups()
-    factor = UNITS.get((unit or "B").upper())
-    if factor is None:
-        raise UsageError(f"unknown size unit {unit!r} in {text!r}: use B, KB, KiB, MB or MiB")
-    return int(float(number) * factor)
 
 
 @dataclass(frozen=True)

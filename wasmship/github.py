@@ -6,7 +6,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from wasmship.report import human_size
+from wasmship.size import human_size
 
 
 def summary_markdown(manifest: dict[str, Any], budgets: list[dict[str, Any]]) -> str:
