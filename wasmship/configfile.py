@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from wasmship.config import TargetSpec
 from wasmship.errors import UsageError
 
 CONFIG_NAME = "wasmship.toml"
@@ -29,18 +30,6 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 class ConfigError(UsageError):
     """A problem in wasmship.toml, named by file, line and key."""
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    """One [[target]] table."""
-
-    name: str
-    package: str
-    goos: str = "js"
-    tags: tuple[str, ...] = ()
-    ldflags: str = ""
-    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from wasmship.context import SHIM
 from wasmship.errors import ToolchainError
 from wasmship.steps.manifest import read_manifest
-from wasmship.steps.shim import NODE_SHIM, SHIM, find_shim
+from wasmship.steps.shim import NODE_SHIM, find_shim
 from wasmship.steps.toolchain import read_toolchain
 
 
