@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wasmship.errors import UsageError
-from wasmship.size import parse_size
+from wasmship.size import human_size, parse_size
 
 ENCODINGS = {"raw": "raw", "br": "br", "gz": "gzip", "gzip": "gzip", "zst": "zstd", "zstd": "zstd"}
 
@@ -90,3 +90,13 @@ def check_budgets(manifest: dict[str, Any], budgets: list[Budget]) -> list[Budge
             size = variant["size"] if variant else None
         results.append(BudgetResult(budget, size))
     return results
+
+
+def exceeded_message(over: list[BudgetResult]) -> str:
+    """One line per exceeded budget: the size, the budget and the overshoot."""
+    lines = [
+        f"{r.budget.label} is {human_size(r.size or 0)} ({r.size} B), over its budget of "
+        f"{human_size(r.budget.limit)} by {human_size(r.overshoot)}"
+        for r in over
+    ]
+    return "size budget exceeded (the dist was written):\n  " + "\n  ".join(lines)

@@ -18,15 +18,47 @@ from wasmship.errors import WasmshipError
 _DEBUG_ENV = "WASMSHIP_DEBUG"
 
 
-class _PassThroughCommand(click.Command):
-    """Keeps everything after `--` for `go build` instead of letting click take it as PACKAGE."""
+class _BuildCommand(click.Command):
+    """Reads wasmship.toml into click's default_map, and keeps what follows `--` for go build.
+
+    click's own precedence then gives defaults < file < environment (WASMSHIP_*) < flags.
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if "--" in args:
             cut = args.index("--")
             ctx.meta["go_flags"] = tuple(args[cut + 1 :])
             args = args[:cut]
+        if not any(a in ("-h", "--help") for a in args):
+            from wasmship.configfile import config_defaults, find_config, load_config
+
+            explicit = _prescan(args, "--config") or os.environ.get("WASMSHIP_CONFIG")
+            path = Path(explicit).resolve() if explicit else find_config(Path.cwd())
+            if path is not None:
+                file = load_config(path, self)
+                ctx.meta["config_file"] = file
+                ctx.default_map = {**(ctx.default_map or {}), **config_defaults(file, self)}
         return super().parse_args(ctx, args)
+
+
+def _prescan(args: list[str], flag: str) -> str | None:
+    """The value of FLAG in ARGS before click parses them (the file decides the defaults)."""
+    for index, arg in enumerate(args):
+        if arg == flag and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _with_envvars(command: click.Command) -> click.Command:
+    """Every build option can also come from WASMSHIP_<NAME> (e.g. WASMSHIP_OUT)."""
+    per_run = {"config", "json", "quiet"}
+    for param in command.params:
+        named = isinstance(param, click.Option) and param.name and param.name not in per_run
+        if named and param.envvar is None:
+            param.envvar = f"WASMSHIP_{str(param.name).upper()}"
+    return command
 
 
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
@@ -52,7 +84,7 @@ def cli() -> None:
     """Build and package Go WebAssembly for production."""
 
 
-@cli.command(cls=_PassThroughCommand)
+@cli.command(cls=_BuildCommand)
 @click.argument("package", default=".", required=False)
 @click.option(
     "-o",
@@ -69,7 +101,7 @@ def cli() -> None:
 @click.option("--no-hash", is_flag=True, help="Keep plain file names (main.wasm).")
 @click.option(
     "--html",
-    "html_template",
+    "html",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="An HTML template for index.html.",
 )
@@ -88,67 +120,75 @@ def cli() -> None:
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Parallel compression jobs [default: CPU count].",
+    help="Parallel compile and compression jobs [default: CPU count].",
+)
+@click.option(
+    "--target",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="Build only this [[target]] of wasmship.toml; may repeat.",
+)
+@click.option(
+    "--budget",
+    "budget",
+    multiple=True,
+    metavar="TARGET:ENC=SIZE",
+    help="Fail when a module exceeds a size, e.g. main:br=2MiB; may repeat.",
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The wasmship.toml to read [default: found upward from here].",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @debug_option
 @click.pass_context
-def build(
-    ctx: click.Context,
-    package: str,
-    out: Path,
-    go: str | None,
-    tags: tuple[str, ...],
-    ldflags: str,
-    debug_symbols: bool,
-    no_hash: bool,
-    html_template: Path | None,
-    force: bool,
-    lock_timeout: float,
-    jobs: int | None,
-    quiet: bool,
-    as_json: bool,
-) -> None:
+def build(ctx: click.Context, /, **options: Any) -> None:
     """Build PACKAGE (default .) into a deployable dist folder.
 
-    Flags after `--` go to `go build` unchanged.
+    Flags after `--` go to `go build` unchanged. Settings may also come from wasmship.toml
+    and WASMSHIP_* environment variables; flags win.
     """
-    from wasmship.config import BuildConfig
+    from wasmship.budget import exceeded_message
+    from wasmship.configfile import build_config
+    from wasmship.github import append_step_summary, summary_markdown
     from wasmship.pipeline import build as run_build
     from wasmship.report import ConsoleReporter
 
-    config = BuildConfig(
-        package=package,
-        out=out,
-        go=go,
-        tags=tuple(t for group in tags for t in group.split(",") if t),
-        ldflags=ldflags,
-        go_flags=ctx.meta.get("go_flags", ()),
-        debug_symbols=debug_symbols,
-        hash_names=not no_hash,
-        html_template=html_template.resolve() if html_template else None,
-        force=force,
-        lock_timeout=lock_timeout,
-        jobs=jobs or os.cpu_count() or 1,
-    )
+    config = build_config(ctx, options, ctx.meta.get("config_file"))
+    quiet, as_json = options["quiet"], options["as_json"]
     reporter = ConsoleReporter(quiet=quiet or as_json)
     result = run_build(config, reporter)
+    budgets = [b.as_json() for b in result.budgets]
     if as_json:
         document: dict[str, Any] = {
             "dist": str(result.dist),
             "manifest": result.manifest,
             "timings": {k: round(v, 4) for k, v in result.timings.items()},
+            "budgets": budgets,
         }
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     elif not quiet:
         reporter.summary(result.manifest, str(result.dist))
+    append_step_summary(os.environ, summary_markdown(result.manifest, budgets))
+    over = [b for b in result.budgets if b.exceeded]
+    if over:
+        raise WasmshipError(exceeded_message(over))
+
+
+_with_envvars(build)
 
 
 def _fail(message: str, code: int) -> NoReturn:
     if os.environ.get(_DEBUG_ENV):
         traceback.print_exc()
     click.echo(f"wasmship: error: {message}", err=True)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        from wasmship.github import annotate_error
+
+        annotate_error(os.environ, message)
     sys.exit(code)
 
 
@@ -219,3 +259,22 @@ def smoke(dist: Path, go: str | None, timeout: float) -> None:
     if failed:
         names = ", ".join(run.target for run in failed)
         raise WasmshipError(f"smoke failed for {names}")
+
+
+@cli.command()
+@click.option("--go", "go", metavar="PATH", help="The go binary (else WASMSHIP_GO, else PATH).")
+@debug_option
+def init(go: str | None) -> None:
+    """Write a commented wasmship.toml for the current Go module (never overwrites)."""
+    from wasmship.init import CI_STEP, MAKEFILE_TARGET, module_root
+    from wasmship.init import init as run_init
+    from wasmship.steps.toolchain import locate_go
+
+    binary = locate_go(go, os.environ)
+    path, packages = run_init(module_root(binary, Path.cwd(), os.environ), binary, os.environ)
+    click.echo(
+        f"wrote {path} with {len(packages)} target(s): "
+        + ", ".join(f"{p.name} ({p.path})" for p in packages)
+    )
+    click.echo("\nA Makefile target to copy:\n\n" + MAKEFILE_TARGET)
+    click.echo("A CI step to copy:\n\n" + CI_STEP)

@@ -50,7 +50,7 @@ class BuildConfig:
         specs = self.targets or (TargetSpec(name="main", package=self.package),)
         if not self.only:
             return specs
-        known = {spec.name for spec in specs}
+        known = [spec.name for spec in specs]
         unknown = [name for name in self.only if name not in known]
         if unknown:
             raise UsageError(

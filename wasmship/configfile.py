@@ -8,6 +8,7 @@ default_map, so the precedence is defaults < file < environment (WASMSHIP_*) < f
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import tomllib
 from collections.abc import Iterable
@@ -16,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
-from wasmship.config import TargetSpec
+from wasmship.budget import parse_budget, parse_budget_flag
+from wasmship.config import BuildConfig, TargetSpec
 from wasmship.errors import UsageError
 
 CONFIG_NAME = "wasmship.toml"
 # Options that make no sense in a file: they are about one run, not the project.
-NOT_IN_FILE = frozenset({"config", "json", "help", "package_args"})
+NOT_IN_FILE = frozenset({"config", "json", "help", "only", "budget"})
 TARGET_KEYS = ("name", "package", "goos", "tags", "ldflags", "env")
 GOOS_VALUES = ("js", "wasip1")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -63,6 +66,63 @@ def option_key(param: click.Parameter) -> str:
     return key[3:] if key.startswith("no-") and _is_flag(param) else key
 
 
+def config_defaults(file: FileConfig, command: click.Command) -> dict[str, Any]:
+    """The file's options as click's default_map; paths made absolute from the file's folder."""
+    defaults: dict[str, Any] = {}
+    params = {p.name: p for p in command.params}
+    for name, value in file.options.items():
+        if isinstance(params[name].type, click.Path) and isinstance(value, str | Path):
+            value = file.root / value
+        defaults[name] = value
+    return defaults
+
+
+def build_config(
+    ctx: click.Context, options: dict[str, Any], file: FileConfig | None
+) -> BuildConfig:
+    """The BuildConfig of one `wasmship build`: flags, environment, file and defaults merged.
+
+    Relative paths given on the command line or in the environment are from the working
+    directory; those in the file, and the defaults, are from the file's folder.
+    """
+    cwd = Path.cwd()
+    workdir = file.root if file else cwd
+
+    def given_here(name: str) -> bool:
+        source = ctx.get_parameter_source(name)
+        return source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+
+    package: str = options["package"]
+    if given_here("package") and (package.startswith(".") or Path(package).is_absolute()):
+        package = str((cwd / package).resolve())
+    out: Path = options["out"]
+    if given_here("out"):
+        out = cwd / out
+    html: Path | None = options.get("html")
+    budgets = {
+        b.label: b for b in (parse_budget(k, v) for k, v in (file.budgets if file else {}).items())
+    }
+    budgets.update({b.label: b for b in map(parse_budget_flag, options.get("budget", ()))})
+    return BuildConfig(
+        package=package,
+        out=out,
+        workdir=workdir,
+        go=options["go"],
+        tags=tuple(t.strip() for group in options["tags"] for t in group.split(",") if t.strip()),
+        ldflags=options["ldflags"],
+        go_flags=ctx.meta.get("go_flags", ()),
+        debug_symbols=options["debug_symbols"],
+        hash_names=not options["no_hash"],
+        html_template=(cwd / html).resolve() if html else None,
+        force=options["force"],
+        lock_timeout=options["lock_timeout"],
+        jobs=options["jobs"] or os.cpu_count() or 1,
+        targets=file.targets if file else (),
+        only=tuple(options.get("only", ())),
+        budgets=tuple(budgets.values()),
+    )
+
+
 def _is_flag(param: click.Parameter) -> bool:
     return isinstance(param, click.Option) and param.is_flag
 
@@ -72,7 +132,9 @@ def file_options(command: click.Command) -> dict[str, click.Parameter]:
     return {
         option_key(p): p
         for p in command.params
-        if isinstance(p, click.Option) and p.name and p.name not in NOT_IN_FILE
+        if p.name
+        and p.name not in NOT_IN_FILE
+        and (isinstance(p, click.Option) or p.name == "package")
     }
 
 

@@ -7,22 +7,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from wasmship.size import human_size
+from wasmship.steps.manifest import unique_files
 
 
 def summary_markdown(manifest: dict[str, Any], budgets: list[dict[str, Any]]) -> str:
     """The build's files and sizes (and budgets) as a Markdown table."""
     lines = ["### wasmship build", "", "| file | size | br | gzip |", "|---|---:|---:|---:|"]
-    for target in manifest.get("targets", []):
-        for entry in sorted(target["files"].values(), key=lambda e: -e["size"]):
-            cells = [f"`{entry['path']}`", human_size(entry["size"])]
-            for encoding in ("br", "gzip"):
-                variant = entry["encodings"].get(encoding)
-                cells.append(
-                    f"{human_size(variant['size'])} ({variant['size'] / entry['size']:.0%})"
-                    if variant
-                    else "-"
-                )
-            lines.append("| " + " | ".join(cells) + " |")
+    for entry in sorted((e for _, e in unique_files(manifest)), key=lambda e: -e["size"]):
+        cells = [f"`{entry['path']}`", human_size(entry["size"])]
+        for encoding in ("br", "gzip"):
+            variant = entry["encodings"].get(encoding)
+            cells.append(
+                f"{human_size(variant['size'])} ({variant['size'] / entry['size']:.0%})"
+                if variant
+                else "-"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
     if budgets:
         lines += ["", "| budget | limit | size | |", "|---|---:|---:|---|"]
         for budget in budgets:

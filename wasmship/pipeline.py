@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from wasmship.budget import BudgetResult, check_budgets
 from wasmship.config import BuildConfig
 from wasmship.context import BuildContext, Target, Toolchain
+from wasmship.errors import UsageError
 from wasmship.steps.compile import compile_module, resolve_targets, run_dir_for
 from wasmship.steps.compress import compress
 from wasmship.steps.fingerprint import fingerprint
@@ -49,6 +51,7 @@ class BuildResult:
     dist: Path
     manifest: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    budgets: list[BudgetResult] = field(default_factory=list)
 
 
 class SilentReporter:
@@ -78,6 +81,13 @@ def step_name(step: Step) -> str:
 def preflight(config: BuildConfig) -> tuple[Toolchain, tuple[Target, ...]]:
     """Everything that can be refused before anything is written."""
     specs = config.target_specs()
+    names = {spec.name for spec in config.targets} or {spec.name for spec in specs}
+    for budget in config.budgets:
+        if budget.target not in names:
+            raise UsageError(
+                f"budget {budget.label}: there is no target {budget.target!r} "
+                f"(targets: {', '.join(sorted(names))})"
+            )
     go = locate_go(config.go, config.environ)
     run_dir, _ = run_dir_for(config.workdir, specs[0].package)
     toolchain = read_toolchain(go, run_dir, config.environ)
@@ -103,4 +113,12 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
                 step(ctx)
             report.done(name, ctx.notes.get(name, ""))
     timings = getattr(report, "timings", {})
-    return BuildResult(dist=config.out_path, manifest=ctx.manifest, timings=dict(timings))
+    return BuildResult(
+        dist=config.out_path,
+        manifest=ctx.manifest,
+        timings=dict(timings),
+        # Budgets of targets that --target left out wait for the build that makes them.
+        budgets=check_budgets(
+            ctx.manifest, [b for b in config.budgets if b.target in {t.name for t in targets}]
+        ),
+    )

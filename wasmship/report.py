@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from wasmship.size import human_size
+from wasmship.steps.manifest import unique_files
 
 
 class ConsoleReporter:
@@ -42,18 +43,17 @@ class ConsoleReporter:
         for encoding in ("br", "gzip"):
             table.add_column(encoding, justify="right")
             table.add_column("ratio", justify="right")
-        for target in manifest["targets"]:
-            for entry in sorted(target["files"].values(), key=lambda e: -e["size"]):
-                row = [entry["path"], human_size(entry["size"])]
-                for encoding in ("br", "gzip"):
-                    variant = entry["encodings"].get(encoding)
-                    if variant:
-                        row += [
-                            human_size(variant["size"]),
-                            f"{variant['size'] / entry['size']:.0%}",
-                        ]
-                    else:
-                        row += ["-", "-"]
-                table.add_row(*row)
+        for entry in sorted((e for _, e in unique_files(manifest)), key=lambda e: -e["size"]):
+            row = [entry["path"], human_size(entry["size"])]
+            for encoding in ("br", "gzip"):
+                variant = entry["encodings"].get(encoding)
+                if variant:
+                    row += [
+                        human_size(variant["size"]),
+                        f"{variant['size'] / entry['size']:.0%}",
+                    ]
+                else:
+                    row += ["-", "-"]
+            table.add_row(*row)
         self.out.print(table)
         self.out.print(f"[bold]dist ready:[/] {dist}")

@@ -1,4 +1,5 @@
-"""`wasmship smoke`: run each built js module under Node with its toolchain's wasm_exec_node.js."""
+"""`wasmship smoke`: run each js module under Node with its toolchain's wasm_exec_node.js, and
+each wasip1 module under wasmtime."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from wasmship.errors import ToolchainError
 from wasmship.steps.manifest import read_manifest
 from wasmship.steps.shim import NODE_SHIM, find_shim
 from wasmship.steps.toolchain import read_toolchain
+from wasmship.wasi import run_wasi
 
 
 @dataclass(frozen=True)
@@ -44,20 +46,24 @@ def smoke(
             f"wasm_exec_node.js must come from {built_with}. Point --go or WASMSHIP_GO at it."
         )
     node = shutil.which("node", path=environ.get("PATH"))
-    if node is None:
+    if node is None and any(t.get("goos") == "js" for t in manifest.get("targets", [])):
         raise ToolchainError("node not found on PATH: smoke runs js modules under Node.js")
     runs = []
     for target in manifest.get("targets", []):
-        if target.get("goos") != "js":
-            continue
         files = target["files"]
-        module = next(e for name, e in files.items() if name.endswith(".wasm"))
+        module = files[f"{target['name']}.wasm"]
+        if target.get("goos") == "wasip1":
+            result = run_wasi(dist / module["path"], timeout=timeout)
+            code = result.exit_code
+            stderr = result.stderr + (f"trap: {result.trap}\n" if result.trap else "")
+            runs.append(SmokeRun(target["name"], code, result.stdout, stderr))
+            continue
         with tempfile.TemporaryDirectory(prefix="wasmship-smoke-") as tmp:
             runner = Path(tmp)
             shutil.copyfile(find_shim(toolchain, NODE_SHIM), runner / NODE_SHIM)
             # wasm_exec_node.js requires ./wasm_exec: give it the shim the dist ships.
             shutil.copyfile(dist / files[SHIM]["path"], runner / SHIM)
-            cmd = [node, str(runner / NODE_SHIM), str((dist / module["path"]).resolve())]
+            cmd = [str(node), str(runner / NODE_SHIM), str((dist / module["path"]).resolve())]
             try:
                 proc = subprocess.run(
                     cmd, capture_output=True, text=True, timeout=timeout, env=dict(environ)

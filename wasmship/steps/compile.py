@@ -183,4 +183,5 @@ def compile_module(ctx: BuildContext) -> None:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    ctx.notes["compile"] = ", ".join(t.package.import_path for t in ctx.targets)
+    names = [t.package.import_path for t in ctx.targets]
+    ctx.notes["compile"] = names[0] if len(names) == 1 else f"{len(names)} targets"

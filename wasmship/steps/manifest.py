@@ -76,6 +76,18 @@ def read_manifest(dist: Path) -> dict[str, Any]:
     return manifest
 
 
+def unique_files(manifest: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(logical name, entry) for every file of every target, each path once (targets share)."""
+    seen: set[str] = set()
+    files = []
+    for target in manifest.get("targets", []):
+        for logical, entry in target.get("files", {}).items():
+            if entry["path"] not in seen:
+                seen.add(entry["path"])
+                files.append((logical, entry))
+    return files
+
+
 def dump_manifest(manifest: dict[str, Any]) -> str:
     """Sorted keys, two-space indent, trailing newline: the same manifest is the same bytes."""
     return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
