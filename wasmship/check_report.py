@@ -29,10 +29,25 @@ def rows(report: CheckReport) -> list[tuple[Result, str]]:
     return table
 
 
-def describe(result: Result) -> str:
+def describe(result: Result, requests: list[str]) -> str:
     """`main.1a2b.wasm: Content-Type: expected application/wasm, got text/plain (…)`."""
-    where = f" ({result.request})" if result.request else ""
+    prefix = "Accept-Encoding: "
+    if len(requests) > 1 and all(r.startswith(prefix) for r in requests):
+        requests = [prefix + " / ".join(r.removeprefix(prefix) for r in requests)]
+    where = f" ({'; '.join(requests)})" if requests else ""
     return f"{result.file}: {result.check}: expected {result.expected}, got {result.actual}{where}"
+
+
+def problems(report: CheckReport) -> list[str]:
+    """Each failure, then each warning, as a line; the same finding on several requests once."""
+    same: dict[Result, list[str]] = {}
+    for result in (*report.failures, *report.warnings):
+        key = Result(result.file, result.check, result.outcome, result.expected, result.actual)
+        same.setdefault(key, []).extend([result.request] if result.request else [])
+    return [
+        f"{'FAIL' if key.outcome == 'fail' else 'warning'}: {describe(key, requests)}"
+        for key, requests in same.items()
+    ]
 
 
 def show(report: CheckReport, console: Console) -> None:
@@ -43,9 +58,8 @@ def show(report: CheckReport, console: Console) -> None:
     for result, got in rows(report):
         table.add_row(result.file, result.check, _MARK[result.outcome], got)
     console.print(table)
-    for result in (*report.failures, *report.warnings):
-        label = "FAIL" if result.outcome == "fail" else "warning"
-        console.print(f"{label}: {describe(result)}", soft_wrap=True, markup=False)
+    for line in problems(report):
+        console.print(line, soft_wrap=True, markup=False)
     failed, warned = len(report.failures), len(report.warnings)
     checked = len(report.results)
     summary = f"{checked} checks at {report.manifest_url}: {failed} failed, {warned} warnings"
