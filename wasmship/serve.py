@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import ipaddress
-import json
 import os
 import socket
 import stat
@@ -33,6 +32,7 @@ from wasmship.negotiation import (
     parse_accept_encoding,
 )
 from wasmship.steps.fingerprint import content_type
+from wasmship.steps.manifest import read_manifest
 
 Log = Callable[[str], None]
 
@@ -47,23 +47,14 @@ class ServeConfig:
     quiet: bool = False
 
 
-def read_manifest(dist: Path) -> dict[str, DistFile]:
+def read_dist(dist: Path) -> dict[str, DistFile]:
     """The files DIST's manifest lists, keyed by path; a clear error if there is no dist there."""
     if not dist.is_dir():
         raise UsageError(f"{dist}: no such folder; run `wasmship build` first or name a dist")
-    path = dist / MANIFEST
     try:
-        document = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise ManifestError(
-            f"{path}: not found; {dist} is not a wasmship dist (run `wasmship build`)"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise ManifestError(f"{path}: cannot read it ({exc})") from exc
-    try:
-        return dist_files(document)
+        return dist_files(read_manifest(dist))
     except ManifestError as exc:
-        raise ManifestError(f"{path}: {exc}") from exc
+        raise ManifestError(f"{dist / MANIFEST}: {exc}") from exc
 
 
 class DistIndex:
@@ -72,7 +63,7 @@ class DistIndex:
     def __init__(self, dist: Path) -> None:
         self.dist = dist.absolute()
         self._lock = threading.Lock()
-        self._files = read_manifest(self.dist)
+        self._files = read_dist(self.dist)
         self._stamp = self._manifest_stamp()
         self._etags: dict[tuple[int, ...], str] = {}
 
@@ -90,7 +81,7 @@ class DistIndex:
             with self._lock:
                 # Mid-rebuild or broken: keep serving the last good manifest.
                 with contextlib.suppress(ManifestError, UsageError):
-                    self._files = read_manifest(self.dist)
+                    self._files = read_dist(self.dist)
                 self._stamp = stamp
         return self._files
 
