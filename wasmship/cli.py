@@ -181,6 +181,77 @@ def build(ctx: click.Context, /, **options: Any) -> None:
 _with_envvars(build)
 
 
+@cli.command()
+@click.argument("dist", type=click.Path(path_type=Path), default="dist", required=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="The port to listen on (0 picks a free one).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No access log on stderr.")
+@debug_option
+def serve(dist: Path, host: str, port: int, quiet: bool) -> None:
+    """Serve DIST (default ./dist) locally, with production headers.
+
+    Prints the URL as the first line on stdout; Ctrl-C stops it.
+    """
+    from wasmship.serve import ServeConfig, is_loopback
+    from wasmship.serve import serve as run_serve
+
+    def announce(url: str) -> None:
+        click.echo(url)
+        sys.stdout.flush()
+        click.echo(f"wasmship: serving {dist} at {url} (Ctrl-C to stop)", err=True)
+        if not is_loopback(host):
+            click.echo(f"wasmship: warning: {host} is reachable from other machines", err=True)
+
+    def log(line: str) -> None:
+        click.echo(line, err=True)
+
+    run_serve(ServeConfig(dist=dist, host=host, port=port, quiet=quiet), announce, log)
+    click.echo("wasmship: stopped", err=True)
+
+
+@cli.command()
+@click.argument("url")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a connection or for data.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@debug_option
+def check(url: str, timeout: float, as_json: bool) -> None:
+    """Check a deployed dist at URL: types, encodings, bytes, caching headers.
+
+    Exit 1 if anything is wrong, naming the file, the header, what was expected and what came
+    back.
+    """
+    from rich.console import Console
+
+    from wasmship.check import check_site
+    from wasmship.check_report import show
+    from wasmship.errors import CheckError
+
+    try:
+        report = check_site(url, timeout=timeout)
+    except CheckError as exc:
+        if as_json:
+            click.echo(json.dumps({"url": url, "ok": False, "error": str(exc)}, indent=2))
+        raise
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+    else:
+        show(report, Console(highlight=False))
+    if report.failures:
+        raise CheckError(f"{len(report.failures)} checks failed at {url}")
+
+
 def _fail(message: str, code: int) -> NoReturn:
     if os.environ.get(_DEBUG_ENV):
         traceback.print_exc()

@@ -43,3 +43,13 @@ class Interrupted(WasmshipError):
     """The build was interrupted by a signal; the previous dist is untouched."""
 
     exit_code = 130
+
+
+class ManifestError(WasmshipError):
+    """A dist's manifest.json is missing, unreadable or not a wasmship manifest."""
+
+    exit_code = 2
+
+
+class CheckError(WasmshipError):
+    """`wasmship check` could not reach the site, or the site failed its checks."""
