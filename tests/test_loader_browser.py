@@ -152,7 +152,8 @@ def test_missing_module_shows_an_error(built_hello: Path, serve: Serve, page: Pa
         f"{module.lstrip('/')}: HTTP 404 Not Found"
     ]
     assert any(
-        e.startswith("wasmship: loading failed") and "HTTP 404" in e for e in console.of("error")
+        e.startswith(f"wasmship: {module.lstrip('/')} failed to load") and "HTTP 404" in e
+        for e in console.of("error")
     ), console.messages
 
 

@@ -50,7 +50,7 @@
   function fail(error) {
     var message = String(error && error.message ? error.message : error);
     var heading = started ? "The application stopped: " : "Could not start the application: ";
-    console.error("wasmship: " + (started ? "the Go program stopped:" : "loading failed:"), error);
+    console.error("wasmship: " + moduleName + (started ? " stopped:" : " failed to load:"), error);
     var status = statusElement();
     status.hidden = false;
     status.setAttribute("role", "alert");
