@@ -7,6 +7,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wasmship.budget import Budget
+from wasmship.errors import UsageError
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One module to build, as configured ([[target]] in wasmship.toml)."""
+
+    name: str
+    package: str
+    goos: str = "js"
+    tags: tuple[str, ...] = ()
+    ldflags: str = ""
+    env: tuple[tuple[str, str], ...] = ()
+
 
 @dataclass(frozen=True)
 class BuildConfig:
@@ -26,6 +41,22 @@ class BuildConfig:
     lock_timeout: float = 600.0
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    targets: tuple[TargetSpec, ...] = ()  # empty: one target "main" built from `package`
+    only: tuple[str, ...] = ()  # --target: build just these
+    budgets: tuple[Budget, ...] = ()
+
+    def target_specs(self) -> tuple[TargetSpec, ...]:
+        """The targets this build makes, in order; --target narrows them."""
+        specs = self.targets or (TargetSpec(name="main", package=self.package),)
+        if not self.only:
+            return specs
+        known = {spec.name for spec in specs}
+        unknown = [name for name in self.only if name not in known]
+        if unknown:
+            raise UsageError(
+                f"--target {', '.join(unknown)}: no such target (targets: {', '.join(known)})"
+            )
+        return tuple(spec for spec in specs if spec.name in self.only)
 
     @property
     def out_path(self) -> Path:

@@ -24,10 +24,15 @@ class ToolchainError(WasmshipError):
 class CompileError(WasmshipError):
     """`go build` failed; Go's own diagnostics have already reached the user."""
 
-    def __init__(self, cmd: list[str], returncode: int) -> None:
+    def __init__(self, cmd: list[str], returncode: int, target: str = "main") -> None:
         self.cmd = cmd
         self.returncode = returncode
-        super().__init__(f"go build failed (exit {returncode}); see Go's messages above")
+        self.target = target
+        what = f"go build of target {target!r}" if target != "main" else "go build"
+        if returncode == 0:
+            super().__init__(f"{what} exited 0 but wrote no WebAssembly module")
+        else:
+            super().__init__(f"{what} failed (exit {returncode}); see Go's messages above")
 
 
 class PublishError(WasmshipError):

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from wasmship.config import BuildConfig
-from wasmship.context import BuildContext, GoPackage, Toolchain
-from wasmship.steps.compile import compile_module, resolve_package, run_dir_for
+from wasmship.context import BuildContext, Target, Toolchain
+from wasmship.steps.compile import compile_module, resolve_targets, run_dir_for
 from wasmship.steps.compress import compress
 from wasmship.steps.fingerprint import fingerprint
 from wasmship.steps.loader import write_loader
@@ -75,28 +75,28 @@ def step_name(step: Step) -> str:
     return step.__module__.rsplit(".", 1)[-1]
 
 
-def preflight(config: BuildConfig) -> tuple[Toolchain, GoPackage]:
+def preflight(config: BuildConfig) -> tuple[Toolchain, tuple[Target, ...]]:
     """Everything that can be refused before anything is written."""
-    go = locate_go(config)
-    run_dir, _ = run_dir_for(config)
+    specs = config.target_specs()
+    go = locate_go(config.go, config.environ)
+    run_dir, _ = run_dir_for(config.workdir, specs[0].package)
     toolchain = read_toolchain(go, run_dir, config.environ)
-    package = resolve_package(config, toolchain)
-    check_target(
-        config.out_path,
-        [package.directory, package.run_dir, config.workdir],
-        force=config.force,
-    )
-    return toolchain, package
+    targets = resolve_targets(config, toolchain)
+    sources = [config.workdir]
+    for target in targets:
+        sources += [target.package.directory, target.package.run_dir]
+    check_target(config.out_path, sources, force=config.force)
+    return toolchain, targets
 
 
 def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
     """Build the package into its dist folder; the old dist stays until the new one is whole."""
     report: Reporter = reporter if reporter is not None else SilentReporter()
     with report.step("toolchain"):
-        toolchain, package = preflight(config)
-    report.done("toolchain", f"{toolchain.goversion}, {package.import_path}")
+        toolchain, targets = preflight(config)
+    report.done("toolchain", toolchain.goversion)
     with staging(config.out_path, lock_timeout=config.lock_timeout, on_wait=report.warn) as folder:
-        ctx = BuildContext(config=config, staging=folder, toolchain=toolchain, package=package)
+        ctx = BuildContext(config=config, staging=folder, toolchain=toolchain, targets=targets)
         for step in STEPS:
             name = step_name(step)
             with report.step(name):

@@ -6,14 +6,10 @@ import html
 from importlib.resources import files
 from pathlib import PurePosixPath
 
-from wasmship.context import Artifact, BuildContext
+from wasmship.context import LOADER, PAGE, SHIM, Artifact, BuildContext
 from wasmship.errors import UsageError
-from wasmship.steps.compile import UNHASHED_MODULE
 from wasmship.steps.fingerprint import add_artifact
-from wasmship.steps.shim import SHIM
 
-LOADER = "loader.js"
-PAGE = "index.html"
 SCRIPTS_MARKER = "<!-- wasmship:scripts -->"
 STATUS_MARKER = "<!-- wasmship:status -->"
 STATUS_ID = 'id="wasmship-status"'
@@ -65,8 +61,11 @@ def fill_page(template: str, scripts: str, where: str) -> str:
 
 
 def write_loader(ctx: BuildContext) -> None:
-    """Write the loader and the page that starts it."""
-    module = ctx.artifacts[UNHASHED_MODULE]
+    """Write the loader and the page that starts the first browser target."""
+    target = ctx.page_target
+    if target is None:
+        return
+    module = ctx.artifacts[target.module]
     shim = ctx.artifacts[SHIM]
     loader = add_artifact(ctx, LOADER, _data(LOADER).encode("utf-8"), hashed=ctx.config.hash_names)
     scripts = "\n".join(
@@ -80,7 +79,7 @@ def write_loader(ctx: BuildContext) -> None:
             raise UsageError(f"--html {template_path}: cannot read it ({exc})") from exc
         page = fill_page(template, scripts, str(template_path))
     else:
-        title = PurePosixPath(ctx.require_package().import_path).name or "app"
+        title = PurePosixPath(target.package.import_path).name or "app"
         page = fill_page(_data(PAGE).replace("{title}", html.escape(title)), scripts, PAGE)
     add_artifact(ctx, PAGE, page.encode("utf-8"), hashed=False)
     ctx.notes["loader"] = loader.path
