@@ -14,9 +14,12 @@ SCRIPTS_MARKER = "<!-- wasmship:scripts -->"
 STATUS_MARKER = "<!-- wasmship:status -->"
 STATUS_ID = 'id="wasmship-status"'
 
+# In the markup so it shows before any script runs; the <noscript> line explains a page that
+# would otherwise say "Loading…" forever with JavaScript off.
 STATUS_HTML = (
     '<div id="wasmship-status" role="status" aria-live="polite" data-state="loading">'
-    '<p data-wasmship-message>Loading…</p><progress max="1"></progress></div>'
+    '<p data-wasmship-message>Loading…</p><progress max="1"></progress>'
+    "<noscript><p>This application needs JavaScript.</p></noscript></div>"
 )
 
 
