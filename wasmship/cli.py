@@ -90,6 +90,13 @@ def cli() -> None:
     default=None,
     help="Parallel compression jobs [default: CPU count].",
 )
+@click.option(
+    "--server-config",
+    "server_configs",
+    multiple=True,
+    metavar="NAMES",
+    help="Also write server configs: nginx, caddy, netlify, apache (comma-separated).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @debug_option
@@ -107,6 +114,7 @@ def build(
     force: bool,
     lock_timeout: float,
     jobs: int | None,
+    server_configs: tuple[str, ...],
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -117,6 +125,7 @@ def build(
     from wasmship.config import BuildConfig
     from wasmship.pipeline import build as run_build
     from wasmship.report import ConsoleReporter
+    from wasmship.steps.server_config import parse_server_configs
 
     config = BuildConfig(
         package=package,
@@ -130,6 +139,7 @@ def build(
         html_template=html_template.resolve() if html_template else None,
         force=force,
         lock_timeout=lock_timeout,
+        server_configs=parse_server_configs(server_configs),
         jobs=jobs or os.cpu_count() or 1,
     )
     reporter = ConsoleReporter(quiet=quiet or as_json)

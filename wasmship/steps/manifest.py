@@ -32,7 +32,7 @@ def build_manifest(ctx: BuildContext) -> dict[str, Any]:
     """The manifest as a plain dict: relative paths only, no timestamps."""
     toolchain = ctx.require_toolchain()
     config = ctx.config
-    return {
+    manifest: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "tool": {"name": "wasmship", "version": __version__},
         "go": {"version": toolchain.goversion},
@@ -54,6 +54,13 @@ def build_manifest(ctx: BuildContext) -> dict[str, Any]:
             }
         ],
     }
+    if ctx.deploy_helpers:
+        # Optional (schema 1 extended): server configs beside the files, not served as content.
+        manifest["deploy_helpers"] = {
+            h.name: {"path": h.path, "size": h.size, "sha256": h.sha256}
+            for h in ctx.deploy_helpers.values()
+        }
+    return manifest
 
 
 def dump_manifest(manifest: dict[str, Any]) -> str:
