@@ -16,6 +16,7 @@ from wasmship import __version__
 from wasmship.errors import WasmshipError
 
 _DEBUG_ENV = "WASMSHIP_DEBUG"
+MANIFEST_NAME = "manifest.json"
 
 
 class _PassThroughCommand(click.Command):
@@ -153,6 +154,35 @@ def build(
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     elif not quiet:
         reporter.summary(result.manifest, str(result.dist))
+
+
+@cli.command()
+@click.argument("dist", type=click.Path(path_type=Path))
+@click.option(
+    "--strict", is_flag=True, help="Files the manifest does not know are errors, not warnings."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing when the dist is clean.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@debug_option
+def verify(dist: Path, strict: bool, quiet: bool, as_json: bool) -> None:
+    """Check DIST against its manifest.json before a deploy; report every problem.
+
+    Exit 0 when clean (warnings allowed), 1 with problems, 2 on usage errors.
+    """
+    from wasmship.errors import VerifyFailed
+    from wasmship.verify import verify_dist
+
+    result = verify_dist(dist, strict=strict)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True))
+    else:
+        for problem in result.problems:
+            click.echo(problem.line())
+        if result.ok and not quiet:
+            warned = f", {len(result.warnings)} warnings" if result.warnings else ""
+            click.echo(f"{dist}: {len(result.checked)} files match {MANIFEST_NAME}{warned}")
+    if not result.ok:
+        raise VerifyFailed(str(dist), len(result.errors))
 
 
 def _fail(message: str, code: int) -> NoReturn:

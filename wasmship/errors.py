@@ -38,3 +38,14 @@ class Interrupted(WasmshipError):
     """The build was interrupted by a signal; the previous dist is untouched."""
 
     exit_code = 130
+
+
+class VerifyFailed(WasmshipError):
+    """`wasmship verify` found problems; each has been reported with its path."""
+
+    def __init__(self, dist: str, errors: int) -> None:
+        self.errors = errors
+        noun = "problem" if errors == 1 else "problems"
+        super().__init__(
+            f"{dist}: verify found {errors} {noun}; the dist does not match its manifest"
+        )
