@@ -213,3 +213,49 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     sys.exit(0)
+
+
+@cli.command()
+@click.argument("dist", default="dist", type=click.Path(path_type=Path))
+@click.option("--lock-timeout", type=click.FloatRange(min=0), default=600.0, show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
+@debug_option
+def clean(dist: Path, lock_timeout: float, quiet: bool) -> None:
+    """Remove DIST (only if wasmship wrote it) and stale staging folders beside it."""
+    from wasmship.clean import clean as run_clean
+
+    result = run_clean(dist, lock_timeout=lock_timeout)
+    if not quiet:
+        for path in result.removed:
+            click.echo(f"removed {path}")
+        if not result.removed:
+            click.echo(f"nothing to clean at {dist}")
+
+
+@cli.command()
+@click.argument("dist", default="dist", type=click.Path(path_type=Path))
+@click.option("--go", "go", metavar="PATH", help="The go binary (else WASMSHIP_GO, else PATH).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds each module may run.",
+)
+@debug_option
+def smoke(dist: Path, go: str | None, timeout: float) -> None:
+    """Run each module of DIST under Node.js; exit 1 if one traps or exits non-zero."""
+    from wasmship.errors import WasmshipError
+    from wasmship.smoke import smoke as run_smoke
+    from wasmship.steps.toolchain import locate_go
+
+    runs = run_smoke(dist, locate_go(go, os.environ), os.environ, timeout=timeout)
+    failed = [run for run in runs if not run.ok]
+    for run in runs:
+        click.echo(run.stdout, nl=False)
+        click.echo(run.stderr, nl=False, err=True)
+        verdict = "ok" if run.ok else ("timed out" if run.timed_out else f"exit {run.returncode}")
+        click.echo(f"smoke {run.target}: {verdict}", err=True)
+    if failed:
+        names = ", ".join(run.target for run in failed)
+        raise WasmshipError(f"smoke failed for {names}")

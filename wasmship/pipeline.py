@@ -79,7 +79,7 @@ def step_name(step: Step) -> str:
 
 def preflight(config: BuildConfig) -> tuple[Toolchain, GoPackage]:
     """Everything that can be refused before anything is written."""
-    go = locate_go(config)
+    go = locate_go(config.go, config.environ)
     run_dir, _ = run_dir_for(config)
     toolchain = read_toolchain(go, run_dir, config.environ)
     package = resolve_package(config, toolchain)

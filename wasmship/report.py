@@ -10,15 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-
-def human_size(size: int) -> str:
-    """Bytes in the unit a person reads at a glance."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024 or unit == "MiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+from wasmship.size import human_size
 
 
 class ConsoleReporter:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -85,26 +88,41 @@ def build_command(
     return cmd
 
 
+def run_go_build(cmd: list[str], cwd: Path, env: dict[str, str]) -> int:
+    """Run go build in its own process group, so an interrupt stops its compilers and linker too.
+
+    Go's stdout and stderr both go to our stderr, so that --json owns stdout.
+    """
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdout=sys.stderr.fileno(),
+            stderr=sys.stderr.fileno(),
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise ToolchainError(f"cannot run {cmd[0]}: {exc.strerror or exc}") from exc
+    try:
+        return proc.wait()
+    except BaseException:
+        # Otherwise an orphaned linker could write into the staging folder after its removal.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+
+
 def compile_module(ctx: BuildContext) -> None:
     """Run `go build`; Go's diagnostics go straight to the user's stderr."""
     toolchain = ctx.require_toolchain()
     _, package = run_dir_for(ctx.config)
     output = ctx.staging / UNHASHED_MODULE
     cmd = build_command(ctx.config, toolchain, output, package)
-    try:
-        # Go's stdout is sent to stderr too, so that --json owns stdout.
-        proc = subprocess.run(
-            cmd,
-            cwd=ctx.require_package().run_dir,
-            env=go_environ(ctx.config.environ),
-            stdout=sys.stderr.fileno(),
-            stderr=sys.stderr.fileno(),
-            check=False,
-        )
-    except OSError as exc:
-        raise ToolchainError(f"cannot run {toolchain.go}: {exc.strerror or exc}") from exc
-    if proc.returncode != 0:
-        raise CompileError(cmd, proc.returncode)
+    returncode = run_go_build(cmd, ctx.require_package().run_dir, go_environ(ctx.config.environ))
+    if returncode != 0:
+        raise CompileError(cmd, returncode)
     if not output.is_file() or output.read_bytes()[:4] != b"\0asm":
         raise CompileError(cmd, 0)
     ctx.notes["compile"] = ctx.require_package().import_path

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from wasmship import __version__
 from wasmship.context import Artifact, BuildContext
+from wasmship.errors import UsageError
 
 MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1
@@ -60,6 +62,20 @@ def build_manifest(ctx: BuildContext) -> dict[str, Any]:
             h.name: {"path": h.path, "size": h.size, "sha256": h.sha256}
             for h in ctx.deploy_helpers.values()
         }
+    return manifest
+
+
+def read_manifest(dist: Path) -> dict[str, Any]:
+    """DIST's manifest, or a usage error saying why there is none."""
+    path = dist / MANIFEST
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{dist} has no {MANIFEST}: is it a wasmship dist?") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} cannot be read: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise UsageError(f"{path} is not a JSON object")
     return manifest
 
 
