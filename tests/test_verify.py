@@ -165,7 +165,7 @@ def test_a_stray_file_warns_and_fails_only_when_strict(wasmship: Run, dist: Path
     assert lines_for(lines, "notes/todo.txt", "warning") == [
         "warning: notes/todo.txt: not in the manifest: it would be deployed without being verified"
     ]
-    assert lines[-1].endswith("12 files match manifest.json, 1 warnings")
+    assert lines[-1].endswith("12 files match manifest.json, 1 warning")
     code, lines, stderr = verify(wasmship, dist, "--strict")
     assert code == 1
     assert len(lines_for(lines, "notes/todo.txt", "error")) == 1

@@ -179,7 +179,8 @@ def verify(dist: Path, strict: bool, quiet: bool, as_json: bool) -> None:
         for problem in result.problems:
             click.echo(problem.line())
         if result.ok and not quiet:
-            warned = f", {len(result.warnings)} warnings" if result.warnings else ""
+            count = len(result.warnings)
+            warned = f", {count} warning{'s' if count != 1 else ''}" if count else ""
             click.echo(f"{dist}: {len(result.checked)} files match {MANIFEST_NAME}{warned}")
     if not result.ok:
         raise VerifyFailed(str(dist), len(result.errors))

@@ -201,7 +201,7 @@ class _Checker:
         elif not isinstance(expected, str) and reference is not None and decoded != reference:
             self.error(vpath, f"decodes to different bytes than {rel}")
 
-    def entry(self, logical: str, entry: object) -> None:
+    def entry(self, entry: object) -> None:
         """Check one file of a target and all its variants."""
         if not isinstance(entry, dict):
             return
@@ -297,8 +297,8 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
     targets = manifest.get("targets")
     for target in targets if isinstance(targets, list) else []:
         entries = target.get("files") if isinstance(target, dict) else None
-        for logical, entry in sorted(entries.items()) if isinstance(entries, dict) else []:
-            check.entry(logical, entry)
+        for _, entry in sorted(entries.items()) if isinstance(entries, dict) else []:
+            check.entry(entry)
             rel = entry.get("path") if isinstance(entry, dict) else None
             if isinstance(rel, str) and rel.endswith(".html"):
                 pages.append(rel)
