@@ -16,6 +16,7 @@ from wasmship import __version__
 from wasmship.errors import WasmshipError
 
 _DEBUG_ENV = "WASMSHIP_DEBUG"
+MANIFEST_NAME = "manifest.json"
 
 
 class _BuildCommand(click.Command):
@@ -141,6 +142,13 @@ def cli() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The wasmship.toml to read [default: found upward from here].",
 )
+@click.option(
+    "--server-config",
+    "server_configs",
+    multiple=True,
+    metavar="NAMES",
+    help="Also write server configs: nginx, caddy, netlify, apache (comma-separated).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @debug_option
@@ -250,6 +258,36 @@ def check(url: str, timeout: float, as_json: bool) -> None:
         show(report, Console(highlight=False))
     if report.failures:
         raise CheckError(f"{len(report.failures)} checks failed at {url}")
+
+
+@cli.command()
+@click.argument("dist", type=click.Path(path_type=Path))
+@click.option(
+    "--strict", is_flag=True, help="Files the manifest does not know are errors, not warnings."
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing when the dist is clean.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@debug_option
+def verify(dist: Path, strict: bool, quiet: bool, as_json: bool) -> None:
+    """Check DIST against its manifest.json before a deploy; report every problem.
+
+    Exit 0 when clean (warnings allowed), 1 with problems, 2 on usage errors.
+    """
+    from wasmship.errors import VerifyFailed
+    from wasmship.verify import verify_dist
+
+    result = verify_dist(dist, strict=strict)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True))
+    else:
+        for problem in result.problems:
+            click.echo(problem.line())
+        if result.ok and not quiet:
+            count = len(result.warnings)
+            warned = f", {count} warning{'s' if count != 1 else ''}" if count else ""
+            click.echo(f"{dist}: {len(result.checked)} files match {MANIFEST_NAME}{warned}")
+    if not result.ok:
+        raise VerifyFailed(str(dist), len(result.errors))
 
 
 def _fail(message: str, code: int) -> NoReturn:

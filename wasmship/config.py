@@ -39,6 +39,7 @@ class BuildConfig:
     html_template: Path | None = None
     force: bool = False
     lock_timeout: float = 600.0
+    server_configs: tuple[str, ...] = ()  # nginx, caddy, netlify, apache (validated by the CLI)
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     targets: tuple[TargetSpec, ...] = ()  # empty: one target "main" built from `package`

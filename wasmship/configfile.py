@@ -22,6 +22,7 @@ from click.core import ParameterSource
 from wasmship.budget import parse_budget, parse_budget_flag
 from wasmship.config import BuildConfig, TargetSpec
 from wasmship.errors import UsageError
+from wasmship.steps.server_config import parse_server_configs
 
 CONFIG_NAME = "wasmship.toml"
 # Options that make no sense in a file: they are about one run, not the project.
@@ -62,7 +63,8 @@ def find_config(start: Path) -> Path | None:
 def option_key(param: click.Parameter) -> str:
     """The file key of a CLI option: its long flag without dashes and without a `no-`."""
     assert param.name is not None
-    key = param.name.replace("_", "-")
+    longs = [opt[2:] for opt in param.opts if opt.startswith("--")]
+    key = longs[0] if longs else param.name.replace("_", "-")
     return key[3:] if key.startswith("no-") and _is_flag(param) else key
 
 
@@ -120,6 +122,7 @@ def build_config(
         targets=file.targets if file else (),
         only=tuple(options.get("only", ())),
         budgets=tuple(budgets.values()),
+        server_configs=parse_server_configs(options.get("server_configs", ())),
     )
 
 

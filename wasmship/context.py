@@ -75,6 +75,16 @@ class Artifact:
     encodings: dict[str, Encoding] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DeployHelper:
+    """A server config written beside the files (nginx.conf, _headers, ...); not content."""
+
+    name: str  # the --server-config name: nginx, caddy, netlify, apache
+    path: str  # relative to the dist root
+    size: int
+    sha256: str
+
+
 @dataclass
 class BuildContext:
     """What the steps share: the config, the staging folder and everything found so far."""
@@ -84,6 +94,7 @@ class BuildContext:
     toolchain: Toolchain | None = None
     targets: tuple[Target, ...] = ()
     artifacts: dict[str, Artifact] = field(default_factory=dict)
+    deploy_helpers: dict[str, DeployHelper] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # step name -> one-line summary
     manifest: dict[str, object] = field(default_factory=dict)
 

@@ -53,3 +53,14 @@ class ManifestError(WasmshipError):
 
 class CheckError(WasmshipError):
     """`wasmship check` could not reach the site, or the site failed its checks."""
+
+
+class VerifyFailed(WasmshipError):
+    """`wasmship verify` found problems; each has been reported with its path."""
+
+    def __init__(self, dist: str, errors: int) -> None:
+        self.errors = errors
+        noun = "problem" if errors == 1 else "problems"
+        super().__init__(
+            f"{dist}: verify found {errors} {noun}; the dist does not match its manifest"
+        )

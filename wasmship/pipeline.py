@@ -19,6 +19,7 @@ from wasmship.steps.fingerprint import fingerprint
 from wasmship.steps.loader import write_loader
 from wasmship.steps.manifest import write_manifest
 from wasmship.steps.publish import check_target, staging
+from wasmship.steps.server_config import write_server_config
 from wasmship.steps.shim import copy_shim
 from wasmship.steps.toolchain import locate_go, read_toolchain
 
@@ -30,6 +31,7 @@ STEPS: tuple[Step, ...] = (
     fingerprint,
     write_loader,
     compress,
+    write_server_config,  # after compress: deploy helpers are never precompressed
     write_manifest,
 )
 

@@ -30,7 +30,7 @@ class ConsoleReporter:
 
     def done(self, name: str, note: str) -> None:
         seconds = self.timings.get(name, 0.0)
-        self.out.print(f"[green]✓[/] {name:<12} {seconds:7.2f}s  [dim]{note}[/]")
+        self.out.print(f"[green]✓[/] {name:<13} {seconds:7.2f}s  [dim]{note}[/]")
 
     def warn(self, message: str) -> None:
         self.err.print(f"[yellow]wasmship: {message}[/]")

@@ -54,12 +54,19 @@ def target_entry(ctx: BuildContext, target: Target) -> dict[str, Any]:
 
 def build_manifest(ctx: BuildContext) -> dict[str, Any]:
     """The manifest as a plain dict: relative paths only, no timestamps."""
-    return {
+    manifest: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "tool": {"name": "wasmship", "version": __version__},
         "go": {"version": ctx.require_toolchain().goversion},
         "targets": [target_entry(ctx, target) for target in ctx.targets],
     }
+    if ctx.deploy_helpers:
+        # Optional (schema 1 extended): server configs beside the files, not served as content.
+        manifest["deploy_helpers"] = {
+            h.name: {"path": h.path, "size": h.size, "sha256": h.sha256}
+            for h in ctx.deploy_helpers.values()
+        }
+    return manifest
 
 
 def read_manifest(dist: Path) -> dict[str, Any]:
