@@ -95,7 +95,8 @@ def build_config(
         return source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
     package: str = options["package"]
-    if given_here("package") and (package.startswith(".") or Path(package).is_absolute()):
+    path_like = package.startswith(".") or Path(package).is_absolute()
+    if file is not None and given_here("package") and path_like and workdir != cwd:
         package = str((cwd / package).resolve())
     out: Path = options["out"]
     if given_here("out"):
