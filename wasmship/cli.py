@@ -107,6 +107,11 @@ def cli() -> None:
     help="An HTML template for index.html.",
 )
 @click.option(
+    "--static",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Your own web folder: copied in, references to main.wasm etc. rewritten to hashed names.",
+)
+@click.option(
     "--force", is_flag=True, help="Replace a non-empty folder that wasmship did not write."
 )
 @click.option(

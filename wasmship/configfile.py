@@ -117,6 +117,7 @@ def build_config(
         debug_symbols=options["debug_symbols"],
         hash_names=not options["no_hash"],
         html_template=(cwd / html).resolve() if html else None,
+        static=(cwd / options["static"]).resolve() if options.get("static") else None,
         force=options["force"],
         lock_timeout=options["lock_timeout"],
         jobs=options["jobs"] or os.cpu_count() or 1,
