@@ -26,7 +26,7 @@ from wasmship.steps.server_config import parse_server_configs
 
 CONFIG_NAME = "wasmship.toml"
 # Options that make no sense in a file: they are about one run, not the project.
-NOT_IN_FILE = frozenset({"config", "json", "help", "only", "budget"})
+NOT_IN_FILE = frozenset({"config", "as_json", "help", "only", "budget", "debug"})
 TARGET_KEYS = ("name", "package", "goos", "tags", "ldflags", "env")
 GOOS_VALUES = ("js", "wasip1")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
