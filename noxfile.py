@@ -31,7 +31,7 @@ def toolchains(session: nox.Session, go: str) -> None:
     )
     assert isinstance(site, str)
     go_binary = os.path.join(site.strip(), "bin", "go")
-    session.run(go_binary, "version")
+    session.run(go_binary, "version", external=True)
     session.run("pytest", "-m", "toolchain", *session.posargs, env={"WASMSHIP_GO": go_binary})
 
 

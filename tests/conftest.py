@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# Headless Chromium and the knob-laden static server (`browser`, `page`, `serve`).
+pytest_plugins = ["tests.browser"]
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -13,10 +13,8 @@ from wasmship.cache import (
     CompressionCache,
     cache_key,
     default_cache_dir,
-    parse_size,
 )
 from wasmship.codecs import GzipEncoder, Profile, Settings, encoders
-from wasmship.errors import UsageError
 
 INPUT = "ab" * 32
 BROTLI = Settings(codec="brotli", library="brotli 1.2.1", level=11, window=22, mode="generic")
@@ -177,16 +175,3 @@ def test_default_location_follows_the_environment(tmp_path: Path) -> None:
     assert default_cache_dir({"WASMSHIP_CACHE_DIR": "/c", "XDG_CACHE_HOME": "/x"}) == Path("/c")
     assert default_cache_dir({"XDG_CACHE_HOME": "/x", "HOME": "/h"}) == Path("/x/wasmship")
     assert default_cache_dir({"HOME": "/h"}) == Path("/h/.cache/wasmship")
-
-
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [("1024", 1024), ("500M", 500 << 20), ("1GiB", 1 << 30), ("2 GB", 2 << 30), ("1.5k", 1536)],
-)
-def test_sizes_parse(text: str, size: int) -> None:
-    assert parse_size(text) == size
-
-
-def test_a_bad_size_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="invalid size 'lots'"):
-        parse_size("lots")

@@ -260,7 +260,7 @@ def test_cache_dir_default_is_under_xdg_cache_home(go: Go, source: Path, tmp_pat
 def test_cache_stays_under_its_bound(go: Go, source: Path, tmp_path: Path) -> None:
     cache = tmp_path / "small"
     # The fast variants of the module alone take about 1.3 MiB.
-    built(go, source, "bounded", cache, "--profile", "fast", "--cache-max-size", "1M")
+    built(go, source, "bounded", cache, "--profile", "fast", "--cache-max-size", "1MiB")
     assert 0 < CompressionCache(cache).size() <= 1 << 20
     assert 0 < len(cache_entries(cache)) < 8
 

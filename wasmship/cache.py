@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import tempfile
 import threading
 import time
@@ -22,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wasmship.codecs import Settings
-from wasmship.errors import UsageError
 
 CACHE_ENV = "WASMSHIP_CACHE_DIR"
 DEFAULT_MAX_SIZE = 1 << 30  # 1 GiB
@@ -42,18 +40,6 @@ def default_cache_dir(environ: Mapping[str, str]) -> Path:
     home = environ.get("HOME")
     base = Path(home) if home else Path.home()
     return base / ".cache" / "wasmship"
-
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
-
-
-def parse_size(text: str) -> int:
-    """A size as a person writes it: 1073741824, 500M, 1GiB, 2 GB (units are powers of 1024)."""
-    match = _SIZE.match(text)
-    if not match:
-        raise UsageError(f"invalid size {text!r}: use bytes or a unit, e.g. 500M or 1GiB")
-    number, unit = float(match.group(1)), match.group(2).lower()
-    return int(number * 1024 ** " kmgt".index(unit or " "))
 
 
 def cache_key(input_sha256: str, settings: Settings) -> str:

@@ -9,6 +9,10 @@ from packaging.version import Version
 
 from wasmship.config import BuildConfig
 
+SHIM = "wasm_exec.js"
+LOADER = "loader.js"
+PAGE = "index.html"
+
 
 @dataclass(frozen=True)
 class Toolchain:
@@ -28,6 +32,24 @@ class GoPackage:
     import_path: str
     directory: Path
     run_dir: Path  # where go commands run: the working directory or the package's own module
+    pattern: str = "."  # what go build is given, relative to run_dir
+
+
+@dataclass(frozen=True)
+class Target:
+    """One module to build: a [[target]] of wasmship.toml, or the single default "main"."""
+
+    name: str
+    goos: str  # "js" for the browser, "wasip1" for a server-side plugin
+    package: GoPackage
+    tags: tuple[str, ...] = ()
+    ldflags: str = ""
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def module(self) -> str:
+        """The module's logical name in the manifest."""
+        return f"{self.name}.wasm"
 
 
 @dataclass
@@ -53,16 +75,27 @@ class Artifact:
     encodings: dict[str, Encoding] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DeployHelper:
+    """A server config written beside the files (nginx.conf, _headers, ...); not content."""
+
+    name: str  # the --server-config name: nginx, caddy, netlify, apache
+    path: str  # relative to the dist root
+    size: int
+    sha256: str
+
+
 @dataclass
 class BuildContext:
     """What the steps share: the config, the staging folder and everything found so far."""
 
     config: BuildConfig
     staging: Path
-    target: str = "main"
     toolchain: Toolchain | None = None
-    package: GoPackage | None = None
+    targets: tuple[Target, ...] = ()
+    static_files: list[str] = field(default_factory=list)  # logical names from --static
     artifacts: dict[str, Artifact] = field(default_factory=dict)
+    deploy_helpers: dict[str, DeployHelper] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # step name -> one-line summary
     manifest: dict[str, object] = field(default_factory=dict)
 
@@ -71,7 +104,16 @@ class BuildContext:
         assert self.toolchain is not None, "toolchain step has not run"
         return self.toolchain
 
-    def require_package(self) -> GoPackage:
-        """The package resolved by the compile step."""
-        assert self.package is not None, "package has not been resolved"
-        return self.package
+    @property
+    def page_target(self) -> Target | None:
+        """The browser target that index.html starts: the first js one."""
+        return next((t for t in self.targets if t.goos == "js"), None)
+
+    def files_of(self, target: Target) -> list[str]:
+        """The logical names that belong to TARGET in the manifest."""
+        names = [target.module]
+        if target.goos == "js":
+            names.append(SHIM)
+        if target is (self.page_target or self.targets[0]):
+            names += [LOADER, PAGE, *self.static_files]
+        return [name for name in names if name in self.artifacts]

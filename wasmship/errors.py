@@ -24,10 +24,15 @@ class ToolchainError(WasmshipError):
 class CompileError(WasmshipError):
     """`go build` failed; Go's own diagnostics have already reached the user."""
 
-    def __init__(self, cmd: list[str], returncode: int) -> None:
+    def __init__(self, cmd: list[str], returncode: int, target: str = "main") -> None:
         self.cmd = cmd
         self.returncode = returncode
-        super().__init__(f"go build failed (exit {returncode}); see Go's messages above")
+        self.target = target
+        what = f"go build of target {target!r}" if target != "main" else "go build"
+        if returncode == 0:
+            super().__init__(f"{what} exited 0 but wrote no WebAssembly module")
+        else:
+            super().__init__(f"{what} failed (exit {returncode}); see Go's messages above")
 
 
 class PublishError(WasmshipError):
@@ -38,3 +43,24 @@ class Interrupted(WasmshipError):
     """The build was interrupted by a signal; the previous dist is untouched."""
 
     exit_code = 130
+
+
+class ManifestError(WasmshipError):
+    """A dist's manifest.json is missing, unreadable or not a wasmship manifest."""
+
+    exit_code = 2
+
+
+class CheckError(WasmshipError):
+    """`wasmship check` could not reach the site, or the site failed its checks."""
+
+
+class VerifyFailed(WasmshipError):
+    """`wasmship verify` found problems; each has been reported with its path."""
+
+    def __init__(self, dist: str, errors: int) -> None:
+        self.errors = errors
+        noun = "problem" if errors == 1 else "problems"
+        super().__init__(
+            f"{dist}: verify found {errors} {noun}; the dist does not match its manifest"
+        )

@@ -10,15 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-
-def human_size(size: int) -> str:
-    """Bytes in the unit a person reads at a glance."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB"):
-        if value < 1024 or unit == "MiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
+from wasmship.size import human_size
+from wasmship.steps.manifest import unique_files
 
 
 class ConsoleReporter:
@@ -37,7 +30,7 @@ class ConsoleReporter:
 
     def done(self, name: str, note: str) -> None:
         seconds = self.timings.get(name, 0.0)
-        self.out.print(f"[green]✓[/] {name:<12} {seconds:7.2f}s  [dim]{note}[/]")
+        self.out.print(f"[green]✓[/] {name:<13} {seconds:7.2f}s  [dim]{note}[/]")
 
     def warn(self, message: str) -> None:
         self.err.print(f"[yellow]wasmship: {message}[/]")
@@ -50,18 +43,17 @@ class ConsoleReporter:
         for encoding in ("br", "gzip"):
             table.add_column(encoding, justify="right")
             table.add_column("ratio", justify="right")
-        for target in manifest["targets"]:
-            for entry in sorted(target["files"].values(), key=lambda e: -e["size"]):
-                row = [entry["path"], human_size(entry["size"])]
-                for encoding in ("br", "gzip"):
-                    variant = entry["encodings"].get(encoding)
-                    if variant:
-                        row += [
-                            human_size(variant["size"]),
-                            f"{variant['size'] / entry['size']:.0%}",
-                        ]
-                    else:
-                        row += ["-", "-"]
-                table.add_row(*row)
+        for entry in sorted((e for _, e in unique_files(manifest)), key=lambda e: -e["size"]):
+            row = [entry["path"], human_size(entry["size"])]
+            for encoding in ("br", "gzip"):
+                variant = entry["encodings"].get(encoding)
+                if variant:
+                    row += [
+                        human_size(variant["size"]),
+                        f"{variant['size'] / entry['size']:.0%}",
+                    ]
+                else:
+                    row += ["-", "-"]
+            table.add_row(*row)
         self.out.print(table)
         self.out.print(f"[bold]dist ready:[/] {dist}")

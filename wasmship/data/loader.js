@@ -4,9 +4,11 @@
 (function () {
   "use strict";
   var script = document.currentScript;
-  var moduleUrl = new URL(script.dataset.wasm, script.src).href;
-  var moduleName = script.dataset.wasm;
-  var total = Number(script.dataset.wasmSize) || 0;
+  var moduleName = (script && script.dataset.wasm) || "";
+  var total = Number(script && script.dataset.wasmSize) || 0;
+  var started = false; // the Go program is running: a failure now is a stop, not a failed start
+  var counting = false; // progress comes from counting the body's decoded bytes
+  var stderr = ""; // the tail of the Go program's standard error, for a panic's message
 
   function statusElement() {
     var status = document.getElementById("wasmship-status");
@@ -46,12 +48,36 @@
   }
 
   function fail(error) {
-    console.error("wasmship: " + moduleName + " failed to load:", error);
+    var message = String(error && error.message ? error.message : error);
+    var heading = started ? "The application stopped: " : "Could not start the application: ";
+    console.error("wasmship: " + moduleName + (started ? " stopped:" : " failed to load:"), error);
     var status = statusElement();
     status.hidden = false;
     status.setAttribute("role", "alert");
-    show("error", "Could not start the application: " + (error && error.message ? error.message : error));
-    emit("error", { message: String(error && error.message ? error.message : error) });
+    show("error", heading + message);
+    emit("error", { message: message });
+  }
+
+  function captureStderr() {
+    // wasm_exec.js writes the program's output through globalThis.fs.writeSync (fd 2 is
+    // stderr); keep its tail so a panic's message can be shown on the page.
+    var fs = globalThis.fs;
+    if (!fs || typeof fs.writeSync !== "function" || typeof TextDecoder === "undefined") {
+      return;
+    }
+    var write = fs.writeSync;
+    var decoder = new TextDecoder("utf-8");
+    fs.writeSync = function (fd, buf) {
+      if (fd === 2) {
+        stderr = (stderr + decoder.decode(buf, { stream: true })).slice(-4096);
+      }
+      return write.apply(this, arguments);
+    };
+  }
+
+  function exitError(code) {
+    var panic = /^(panic: .*|fatal error: .*)$/m.exec(stderr);
+    return new Error("the Go program exited with code " + code + (panic ? " (" + panic[1] + ")" : ""));
   }
 
   function counted(response) {
@@ -59,6 +85,7 @@
       return response;
     }
     var loaded = 0;
+    counting = true;
     var body = response.body.pipeThrough(new TransformStream({
       transform: function (chunk, controller) {
         loaded += chunk.byteLength;
@@ -85,6 +112,10 @@
   }
 
   function start() {
+    if (!moduleName) {
+      fail(new Error("the loader's <script> tag has no data-wasm attribute naming the module"));
+      return;
+    }
     if (typeof Go === "undefined") {
       fail(new Error("wasm_exec.js did not load, so the Go runtime is missing"));
       return;
@@ -92,23 +123,28 @@
     var go = new Go();
     go.exit = function (code) {
       if (code !== 0) {
-        fail(new Error("the Go program exited with code " + code));
+        fail(exitError(code));
       }
     };
+    captureStderr();
     report(0);
-    fetch(moduleUrl)
+    fetch(new URL(moduleName, script.src).href)
       .then(function (response) {
         if (!response.ok) {
-          throw new Error(moduleName + ": HTTP " + response.status + " " + response.statusText);
+          // HTTP/2 and HTTP/3 have no status text: do not leave a trailing space.
+          throw new Error((moduleName + ": HTTP " + response.status + " " + response.statusText).trim());
         }
         return instantiate(response, go.importObject);
       })
       .then(function (result) {
-        report(total);
+        if (!counting) {
+          report(total); // the body could not be counted: jump to the end at least
+        }
         var status = statusElement();
         status.dataset.state = "done";
         status.hidden = true;
         emit("ready", { module: moduleName });
+        started = true;
         return go.run(result.instance);
       })
       .catch(fail);

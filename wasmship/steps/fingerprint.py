@@ -6,9 +6,7 @@ import base64
 import hashlib
 from pathlib import Path
 
-from wasmship.context import Artifact, BuildContext
-from wasmship.steps.compile import UNHASHED_MODULE
-from wasmship.steps.shim import SHIM
+from wasmship.context import SHIM, Artifact, BuildContext
 
 HASH_LENGTH = 8
 
@@ -61,10 +59,13 @@ def add_artifact(ctx: BuildContext, logical: str, data: bytes, *, hashed: bool) 
 
 
 def fingerprint(ctx: BuildContext) -> None:
-    """Rename the module and the shim to content-hashed names (unless --no-hash)."""
-    for logical in (UNHASHED_MODULE, SHIM):
+    """Rename the modules and the shim to content-hashed names (unless --no-hash)."""
+    names = [target.module for target in ctx.targets]
+    if ctx.page_target is not None:
+        names.append(SHIM)
+    for logical in names:
         plain = ctx.staging / logical
         data = plain.read_bytes()
         plain.unlink()
         add_artifact(ctx, logical, data, hashed=ctx.config.hash_names)
-    ctx.notes["fingerprint"] = ctx.artifacts[UNHASHED_MODULE].path
+    ctx.notes["fingerprint"] = ", ".join(ctx.artifacts[t.module].path for t in ctx.targets)

@@ -6,21 +6,21 @@ import html
 from importlib.resources import files
 from pathlib import PurePosixPath
 
-from wasmship.context import Artifact, BuildContext
+from wasmship.context import LOADER, PAGE, SHIM, Artifact, BuildContext
 from wasmship.errors import UsageError
-from wasmship.steps.compile import UNHASHED_MODULE
 from wasmship.steps.fingerprint import add_artifact
-from wasmship.steps.shim import SHIM
+from wasmship.steps.static import static_page
 
-LOADER = "loader.js"
-PAGE = "index.html"
 SCRIPTS_MARKER = "<!-- wasmship:scripts -->"
 STATUS_MARKER = "<!-- wasmship:status -->"
 STATUS_ID = 'id="wasmship-status"'
 
+# In the markup so it shows before any script runs; the <noscript> line explains a page that
+# would otherwise say "Loading…" forever with JavaScript off.
 STATUS_HTML = (
     '<div id="wasmship-status" role="status" aria-live="polite" data-state="loading">'
-    '<p data-wasmship-message>Loading…</p><progress max="1"></progress></div>'
+    '<p data-wasmship-message>Loading…</p><progress max="1"></progress>'
+    "<noscript><p>This application needs JavaScript.</p></noscript></div>"
 )
 
 
@@ -62,8 +62,11 @@ def fill_page(template: str, scripts: str, where: str) -> str:
 
 
 def write_loader(ctx: BuildContext) -> None:
-    """Write the loader and the page that starts it."""
-    module = ctx.artifacts[UNHASHED_MODULE]
+    """Write the loader and the page that starts the first browser target."""
+    target = ctx.page_target
+    if target is None or static_page(ctx):
+        return  # no browser target, or the project's own page starts its modules
+    module = ctx.artifacts[target.module]
     shim = ctx.artifacts[SHIM]
     loader = add_artifact(ctx, LOADER, _data(LOADER).encode("utf-8"), hashed=ctx.config.hash_names)
     scripts = "\n".join(
@@ -77,7 +80,7 @@ def write_loader(ctx: BuildContext) -> None:
             raise UsageError(f"--html {template_path}: cannot read it ({exc})") from exc
         page = fill_page(template, scripts, str(template_path))
     else:
-        title = PurePosixPath(ctx.require_package().import_path).name or "app"
+        title = PurePosixPath(target.package.import_path).name or "app"
         page = fill_page(_data(PAGE).replace("{title}", html.escape(title)), scripts, PAGE)
     add_artifact(ctx, PAGE, page.encode("utf-8"), hashed=False)
     ctx.notes["loader"] = loader.path

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from wasmship import __version__
-from wasmship.context import Artifact, BuildContext
+from wasmship.context import Artifact, BuildContext, Target
+from wasmship.errors import UsageError
 
 MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1
@@ -28,32 +30,69 @@ def artifact_entry(artifact: Artifact) -> dict[str, Any]:
     }
 
 
-def build_manifest(ctx: BuildContext) -> dict[str, Any]:
-    """The manifest as a plain dict: relative paths only, no timestamps."""
-    toolchain = ctx.require_toolchain()
+def target_entry(ctx: BuildContext, target: Target) -> dict[str, Any]:
+    """One target: what was built, how, and its files."""
     config = ctx.config
     return {
+        "name": target.name,
+        "goos": target.goos,
+        "goarch": "wasm",
+        "package": target.package.import_path,
+        "flags": {
+            "trimpath": True,
+            "debug_symbols": config.debug_symbols,
+            "tags": [*config.tags, *target.tags],
+            "ldflags": " ".join(p for p in (config.ldflags, target.ldflags) if p),
+            "go_flags": list(config.go_flags),
+            "hashed_names": config.hash_names,
+            # names only: values may be secrets
+            "env": [name for name, _ in target.env],
+        },
+        "files": {name: artifact_entry(ctx.artifacts[name]) for name in ctx.files_of(target)},
+    }
+
+
+def build_manifest(ctx: BuildContext) -> dict[str, Any]:
+    """The manifest as a plain dict: relative paths only, no timestamps."""
+    manifest: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "tool": {"name": "wasmship", "version": __version__},
-        "go": {"version": toolchain.goversion},
-        "targets": [
-            {
-                "name": ctx.target,
-                "goos": "js",
-                "goarch": "wasm",
-                "package": ctx.require_package().import_path,
-                "flags": {
-                    "trimpath": True,
-                    "debug_symbols": config.debug_symbols,
-                    "tags": list(config.tags),
-                    "ldflags": config.ldflags,
-                    "go_flags": list(config.go_flags),
-                    "hashed_names": config.hash_names,
-                },
-                "files": {a.logical: artifact_entry(a) for a in ctx.artifacts.values()},
-            }
-        ],
+        "go": {"version": ctx.require_toolchain().goversion},
+        "targets": [target_entry(ctx, target) for target in ctx.targets],
     }
+    if ctx.deploy_helpers:
+        # Optional (schema 1 extended): server configs beside the files, not served as content.
+        manifest["deploy_helpers"] = {
+            h.name: {"path": h.path, "size": h.size, "sha256": h.sha256}
+            for h in ctx.deploy_helpers.values()
+        }
+    return manifest
+
+
+def read_manifest(dist: Path) -> dict[str, Any]:
+    """DIST's manifest, or a usage error saying why there is none."""
+    path = dist / MANIFEST
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{dist} has no {MANIFEST}: is it a wasmship dist?") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} cannot be read: {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise UsageError(f"{path} is not a JSON object")
+    return manifest
+
+
+def unique_files(manifest: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(logical name, entry) for every file of every target, each path once (targets share)."""
+    seen: set[str] = set()
+    files = []
+    for target in manifest.get("targets", []):
+        for logical, entry in target.get("files", {}).items():
+            if entry["path"] not in seen:
+                seen.add(entry["path"])
+                files.append((logical, entry))
+    return files
 
 
 def dump_manifest(manifest: dict[str, Any]) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from wasmship.context import BuildContext, Toolchain
+from wasmship.context import SHIM, BuildContext, Toolchain
 from wasmship.errors import ToolchainError
 from wasmship.steps.toolchain import LIB_WASM_SINCE
 
-SHIM = "wasm_exec.js"
 NODE_SHIM = "wasm_exec_node.js"
 
 
@@ -32,7 +31,9 @@ def find_shim(toolchain: Toolchain, name: str = SHIM) -> Path:
 
 
 def copy_shim(ctx: BuildContext) -> None:
-    """Copy the shim next to the module, byte for byte."""
+    """Copy the shim next to the modules, byte for byte; wasip1 modules need none."""
+    if ctx.page_target is None:
+        return
     source = find_shim(ctx.require_toolchain())
     shutil.copyfile(source, ctx.staging / SHIM)
     ctx.notes["shim"] = f"{source.parent.parent.name}/{source.parent.name}/{SHIM}"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from wasmship.config import BuildConfig
 from wasmship.context import Toolchain
 from wasmship.errors import ToolchainError
 
@@ -42,18 +41,18 @@ def parse_goversion(goversion: str) -> tuple[Version, bool]:
         raise ToolchainError(f"cannot parse the Go version {goversion!r}") from exc
 
 
-def locate_go(config: BuildConfig) -> str:
+def locate_go(go: str | None, environ: Mapping[str, str]) -> str:
     """The go binary: --go, else WASMSHIP_GO, else `go` on PATH."""
-    chosen = config.go or config.environ.get("WASMSHIP_GO")
-    source = "--go" if config.go else "WASMSHIP_GO"
+    chosen = go or environ.get("WASMSHIP_GO")
+    source = "--go" if go else "WASMSHIP_GO"
     if chosen:
-        path = shutil.which(chosen, path=config.environ.get("PATH")) or (
+        path = shutil.which(chosen, path=environ.get("PATH")) or (
             chosen if Path(chosen).is_file() else None
         )
         if not path:
             raise ToolchainError(f"Go not found at {chosen!r} (from {source})")
         return path
-    found = shutil.which("go", path=config.environ.get("PATH"))
+    found = shutil.which("go", path=environ.get("PATH"))
     if not found:
         raise ToolchainError(
             "Go not found: no `go` on PATH. Install Go 1.21 or newer, "

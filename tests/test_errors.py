@@ -1,0 +1,230 @@
+"""Bad input: each gives a clear message and exit code, and leaves the previous dist intact."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Go, Run, base_env, manifest_of, snapshot
+
+FAKE_OLD_GO = """#!/bin/sh
+# A stand-in for Go 1.20: answers `go env -json` like the real one would.
+echo '{"GOROOT": "/opt/go1.20", "GOVERSION": "go1.20.14"}'
+"""
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle in proc.stderr, proc.stderr
+
+
+@pytest.fixture
+def built(hello: Path, wasmship: Run) -> tuple[Path, dict[str, bytes]]:
+    """The hello fixture with a finished dist, and that dist's bytes."""
+    proc = wasmship("build", "-q", cwd=hello)
+    assert proc.returncode == 0, proc.stderr
+    return hello, snapshot(hello / "dist")
+
+
+def scratch_folders(parent: Path) -> list[Path]:
+    return sorted(p for p in parent.iterdir() if ".wasmship-" in p.name)
+
+
+def test_no_go_on_path(hello: Path, wasmship: Run, tmp_path: Path) -> None:
+    env = base_env(PATH=str(tmp_path / "empty"))
+    env.pop("WASMSHIP_GO", None)
+    proc = wasmship("build", cwd=hello, env=env)
+    assert_clean_failure(proc, 2, "Go not found", "--go", "WASMSHIP_GO")
+    assert not (hello / "dist").exists()
+
+
+def test_go_given_does_not_exist(hello: Path, wasmship: Run, tmp_path: Path) -> None:
+    proc = wasmship("build", "--go", str(tmp_path / "no-such-go"), cwd=hello)
+    assert_clean_failure(proc, 2, "Go not found", "no-such-go", "--go")
+
+
+def test_go_too_old(built: tuple[Path, dict[str, bytes]], wasmship: Run, tmp_path: Path) -> None:
+    hello, before = built
+    fake = tmp_path / "bin" / "go"
+    fake.parent.mkdir()
+    fake.write_text(FAKE_OLD_GO)
+    fake.chmod(0o755)
+    proc = wasmship("build", "--go", str(fake), cwd=hello)
+    assert_clean_failure(proc, 2, "go1.20.14", "too old", "1.21")
+    assert snapshot(hello / "dist") == before
+
+
+def test_compile_error_shows_go_diagnostics(
+    built: tuple[Path, dict[str, bytes]], wasmship: Run
+) -> None:
+    hello, before = built
+    (hello / "main.go").write_text("package main\n\nfunc main() {\n\tundefinedFunction()\n}\n")
+    (hello / "tagged.go").unlink()
+    proc = wasmship("build", cwd=hello)
+    assert_clean_failure(proc, 1, "undefined: undefinedFunction", "go build failed")
+    # Go's diagnostics come first, unchanged; wasmship's one line comes last.
+    assert proc.stderr.strip().splitlines()[-1].startswith("wasmship: error: go build failed")
+    assert snapshot(hello / "dist") == before
+    assert scratch_folders(hello) == []
+
+
+def test_non_main_package(project: object, wasmship: Run, tmp_path: Path) -> None:
+    lib = project("lib")  # type: ignore[operator]
+    proc = wasmship("build", cwd=lib)
+    assert_clean_failure(proc, 2, "not a main package", "example.com/lib", "'lib'")
+    assert not (lib / "dist").exists()
+
+
+def test_missing_package(built: tuple[Path, dict[str, bytes]], wasmship: Run) -> None:
+    hello, before = built
+    proc = wasmship("build", "./nope", cwd=hello)
+    assert_clean_failure(proc, 2, "cannot build package './nope'", "directory not found")
+    assert snapshot(hello / "dist") == before
+
+
+def test_outside_any_go_module(wasmship: Run, tmp_path: Path) -> None:
+    proc = wasmship("build", cwd=tmp_path)
+    assert_clean_failure(proc, 2, "cannot resolve package '.'", "go.mod")
+
+
+def test_foreign_non_empty_target_is_refused(hello: Path, wasmship: Run) -> None:
+    target = hello / "public"
+    target.mkdir()
+    (target / "important.txt").write_text("do not lose me")
+    proc = wasmship("build", "--out", "public", cwd=hello)
+    assert_clean_failure(proc, 2, "refusing to replace", "public", "--force")
+    assert (target / "important.txt").read_text() == "do not lose me"
+    assert [p.name for p in target.iterdir()] == ["important.txt"]
+
+    forced = wasmship("build", "-q", "--out", "public", "--force", cwd=hello)
+    assert forced.returncode == 0, forced.stderr
+    assert (target / "manifest.json").is_file() and not (target / "important.txt").exists()
+
+
+@pytest.mark.parametrize("out", [".", "..", "/"])
+def test_source_folders_and_root_are_refused(hello: Path, wasmship: Run, out: str) -> None:
+    before = snapshot(hello)
+    proc = wasmship("build", "--out", out, cwd=hello)
+    assert_clean_failure(proc, 2, "refusing to use")
+    assert snapshot(hello) == before
+
+
+def test_home_is_refused(hello: Path, wasmship: Run, tmp_path: Path, go: Go) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = base_env(HOME=str(home), WASMSHIP_GO=go.binary)
+    proc = wasmship("build", "--out", str(home), cwd=hello, env=env)
+    assert_clean_failure(proc, 2, "refusing to use", "home folder")
+
+
+def test_html_template_without_a_place_for_scripts(hello: Path, wasmship: Run) -> None:
+    (hello / "page.html").write_text("<p>no head here</p>\n")
+    proc = wasmship("build", "--html", "page.html", cwd=hello)
+    assert_clean_failure(proc, 2, "page.html", "<!-- wasmship:scripts -->")
+    assert not (hello / "dist").exists()
+    assert scratch_folders(hello) == []
+
+
+def test_unknown_option_is_a_usage_error(hello: Path, wasmship: Run) -> None:
+    proc = wasmship("build", "--no-such-flag", cwd=hello)
+    assert_clean_failure(proc, 2, "No such option")
+
+
+def start_build(hello: Path, go: Go, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "wasmship", "build", *args],
+        cwd=hello,
+        env=base_env(WASMSHIP_GO=go.binary),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_staging(hello: Path, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".dist.wasmship-staging-") for p in hello.iterdir()):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the build never started staging"
+        time.sleep(0.01)
+
+
+def change_source(hello: Path) -> None:
+    main = hello / "main.go"
+    main.write_text(main.read_text().replace("hello from Go", "changed Go"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_build_keeps_the_previous_dist(
+    built: tuple[Path, dict[str, bytes]], go: Go, signum: signal.Signals
+) -> None:
+    hello, before = built
+    change_source(hello)
+    proc = start_build(hello, go)
+    wait_for_staging(hello, proc)
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert snapshot(hello / "dist") == before
+    assert scratch_folders(hello) == []
+
+
+def test_killed_build_keeps_the_previous_dist_and_the_next_build_cleans_up(
+    built: tuple[Path, dict[str, bytes]], go: Go, wasmship: Run
+) -> None:
+    hello, before = built
+    change_source(hello)
+    proc = start_build(hello, go)
+    wait_for_staging(hello, proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert snapshot(hello / "dist") == before
+    assert [p.name for p in scratch_folders(hello)] == [f".dist.wasmship-staging-{proc.pid}"]
+
+    again = wasmship("build", "-q", cwd=hello)
+    assert again.returncode == 0, again.stderr
+    assert scratch_folders(hello) == []
+    assert snapshot(hello / "dist") != before
+
+
+def test_two_builds_at_once_take_turns(built: tuple[Path, dict[str, bytes]], go: Go) -> None:
+    import hashlib
+
+    hello, _ = built
+    change_source(hello)
+    first, second = start_build(hello, go, "-q"), start_build(hello, go, "-q")
+    results = [p.communicate(timeout=300) for p in (first, second)]
+    assert (first.returncode, second.returncode) == (0, 0), results
+    manifest = manifest_of(hello / "dist")
+    for entry in manifest["targets"][0]["files"].values():  # type: ignore[index]
+        data = (hello / "dist" / entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    assert scratch_folders(hello) == []
+
+
+def test_a_held_lock_waits_then_fails_clearly(
+    built: tuple[Path, dict[str, bytes]], wasmship: Run
+) -> None:
+    hello, before = built
+    fd = os.open(hello / ".dist.wasmship.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, b"4242", 0)
+        change_source(hello)
+        proc = wasmship("build", "--lock-timeout", "1", cwd=hello)
+    finally:
+        os.close(fd)
+    assert_clean_failure(proc, 1, "another wasmship build (pid 4242)", "--lock-timeout")
+    assert "waiting for another build" in proc.stderr
+    assert snapshot(hello / "dist") == before

@@ -1,0 +1,348 @@
+"""The loader page in real headless Chromium, served right and served badly."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.browser import Knobs, Serve, StaticServer
+from tests.conftest import FIXTURES, Go, base_env, manifest_of
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Page, Response
+
+pytestmark = pytest.mark.browser
+
+GREETING = "hello from Go WebAssembly"
+STRICT_CSP = "script-src 'self' 'wasm-unsafe-eval'"
+
+# Runs in every document before its own scripts: records what the loader and the browser report.
+RECORDER = """
+window.__wasmship = { progress: [], ready: [], errors: [], violations: [] };
+document.addEventListener("wasmship:progress", (e) => window.__wasmship.progress.push(e.detail));
+document.addEventListener("wasmship:ready", (e) => window.__wasmship.ready.push(e.detail));
+document.addEventListener("wasmship:error", (e) => window.__wasmship.errors.push(e.detail));
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__wasmship.violations.push(e.violatedDirective + " blocked " + e.blockedURI));
+"""
+
+
+def entry(dist: Path, name: str) -> dict[str, Any]:
+    """The manifest entry of logical file NAME (main.wasm, wasm_exec.js, ...)."""
+    files: dict[str, dict[str, Any]] = manifest_of(dist)["targets"][0]["files"]  # type: ignore[index]
+    return files[name]
+
+
+def url_path(dist: Path, name: str) -> str:
+    return "/" + str(entry(dist, name)["path"])
+
+
+def build(name: str, root: Path, go: Go, *args: str) -> Path:
+    """Build fixture NAME with the real CLI into ROOT/NAME/dist."""
+    project = root / name
+    shutil.copytree(FIXTURES / name, project)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "build", "--quiet", *args],
+        cwd=project,
+        env=base_env(WASMSHIP_GO=go.binary),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return project / "dist"
+
+
+class Console:
+    """Every console message of a page, as (type, text)."""
+
+    def __init__(self, page: Page) -> None:
+        self.messages: list[tuple[str, str]] = []
+        page.on("console", self._add)
+
+    def _add(self, message: ConsoleMessage) -> None:
+        self.messages.append((message.type, message.text))
+
+    def of(self, kind: str) -> list[str]:
+        return [text for type_, text in self.messages if type_ == kind]
+
+
+def open_app(page: Page, server: StaticServer, fragment: str = "") -> Console:
+    console = Console(page)
+    page.add_init_script(RECORDER)
+    page.goto(server.url + fragment)
+    return console
+
+
+def recorded(page: Page, kind: str) -> list[Any]:
+    result: list[Any] = page.evaluate(f"window.__wasmship.{kind}")
+    return result
+
+
+def wait_for_error(page: Page) -> str:
+    """Wait until the loader reports a failure; the indicator's visible text."""
+    status = page.locator('#wasmship-status[data-state="error"]')
+    status.wait_for(state="visible")
+    assert status.get_attribute("role") == "alert"
+    # No endless spinner: the progress bar is gone once the load has failed.
+    assert status.locator("progress").count() == 0
+    return status.inner_text()
+
+
+def assert_app_ran(page: Page, console: Console) -> None:
+    greeting = page.locator("#greeting")
+    greeting.wait_for(state="attached")
+    assert greeting.inner_text() == GREETING
+    status = page.locator("#wasmship-status")
+    assert status.get_attribute("data-state") == "done"
+    assert status.is_hidden()
+    assert GREETING in console.of("log")  # the Go program's stdout
+    assert recorded(page, "errors") == []
+
+
+def test_built_page_runs_the_go_program_and_hides_the_indicator(
+    built_hello: Path, serve: Serve, page: Page
+) -> None:
+    server = serve(built_hello, Knobs())
+    console = open_app(page, server)
+    assert_app_ran(page, console)
+    # Everything the page asked for was there (the browser's own favicon guess aside).
+    assert {s.path: s.status for s in server.log if s.path != "/favicon.ico"} == {
+        "/index.html": 200,
+        **{url_path(built_hello, name): 200 for name in ("wasm_exec.js", "loader.js", "main.wasm")},
+    }
+    assert [e for e in console.of("error") if "Failed to load resource" not in e] == []
+    # Streaming compilation was used: no MIME warning, and the module came as application/wasm.
+    assert not [w for w in console.of("warning") if "application/wasm" in w]
+    module = url_path(built_hello, "main.wasm")
+    served = [s for s in server.log if s.path == module]
+    assert [(s.status, s.headers["Content-Type"]) for s in served] == [(200, "application/wasm")]
+    assert recorded(page, "ready") == [{"module": module.lstrip("/")}]
+
+
+def test_wrong_wasm_mime_type_falls_back_and_warns(
+    built_hello: Path, serve: Serve, page: Page
+) -> None:
+    server = serve(built_hello, Knobs(wasm_content_type="text/plain"))
+    console = open_app(page, server)
+    assert_app_ran(page, console)
+    module = url_path(built_hello, "main.wasm")
+    assert [s.headers["Content-Type"] for s in server.log if s.path == module] == ["text/plain"]
+    warnings = [w for w in console.of("warning") if "application/wasm" in w]
+    assert len(warnings) == 1, console.messages
+    assert '"text/plain"' in warnings[0]
+    assert module.lstrip("/") in warnings[0]
+
+
+def test_missing_module_shows_an_error(built_hello: Path, serve: Serve, page: Page) -> None:
+    module = url_path(built_hello, "main.wasm")
+    server = serve(built_hello, Knobs(missing=frozenset({module})))
+    console = open_app(page, server)
+    text = wait_for_error(page)
+    assert "Could not start the application" in text
+    assert f"{module.lstrip('/')}: HTTP 404" in text
+    assert page.locator("#greeting").count() == 0
+    assert [e["message"] for e in recorded(page, "errors")] == [
+        f"{module.lstrip('/')}: HTTP 404 Not Found"
+    ]
+    assert any(
+        e.startswith(f"wasmship: {module.lstrip('/')} failed to load") and "HTTP 404" in e
+        for e in console.of("error")
+    ), console.messages
+
+
+@pytest.mark.parametrize("content_type", ["application/wasm", "text/plain"])
+def test_corrupt_module_shows_an_error(
+    built_hello: Path, serve: Serve, page: Page, content_type: str
+) -> None:
+    """Garbage instead of the module fails visibly, streaming or not."""
+    module = url_path(built_hello, "main.wasm")
+    garbage = b"<html>this is not a WebAssembly module</html>\n" * 64
+    server = serve(built_hello, Knobs(wasm_content_type=content_type, bodies={module: garbage}))
+    open_app(page, server)
+    text = wait_for_error(page)
+    assert "Could not start the application" in text
+    # Chromium's CompileError names the bad magic number it found instead of \0asm.
+    assert "magic word 00 61 73 6d" in text
+    assert page.locator("#greeting").count() == 0
+    assert len(recorded(page, "errors")) == 1
+
+
+def test_runs_under_a_strict_content_security_policy(
+    built_hello: Path, serve: Serve, page: Page
+) -> None:
+    server = serve(built_hello, Knobs(headers={"Content-Security-Policy": STRICT_CSP}))
+    console = open_app(page, server)
+    assert_app_ran(page, console)
+    assert all(s.headers["Content-Security-Policy"] == STRICT_CSP for s in server.log)
+    assert recorded(page, "violations") == []
+    assert not [m for m in console.messages if "Content Security Policy" in m[1]]
+
+
+def test_csp_without_wasm_unsafe_eval_is_reported_on_the_page(
+    built_hello: Path, serve: Serve, page: Page
+) -> None:
+    """The control for the test above: a violation is seen, and the page says what failed."""
+    server = serve(built_hello, Knobs(headers={"Content-Security-Policy": "script-src 'self'"}))
+    open_app(page, server)
+    text = wait_for_error(page)
+    assert "Could not start the application" in text
+    assert "WebAssembly" in text
+    assert recorded(page, "violations"), "Chromium reported no CSP violation"
+
+
+def test_progress_counts_decoded_bytes_of_a_brotli_response(
+    built_hello: Path, serve: Serve, page: Page
+) -> None:
+    wasm = entry(built_hello, "main.wasm")
+    module = url_path(built_hello, "main.wasm")
+    server = serve(built_hello, Knobs(brotli=True))
+    responses: dict[str, dict[str, str]] = {}
+
+    def seen(response: Response) -> None:
+        responses[response.url] = response.headers
+
+    page.on("response", seen)
+    console = open_app(page, server)
+    assert_app_ran(page, console)
+
+    # The module really travelled brotli-compressed, with the compressed Content-Length.
+    br_size = wasm["encodings"]["br"]["size"]
+    assert br_size < wasm["size"]
+    (served,) = [s for s in server.log if s.path == module]
+    assert served.headers["Content-Encoding"] == "br"
+    assert served.headers["Content-Length"] == str(br_size)
+    assert responses[server.url + module.lstrip("/")]["content-encoding"] == "br"
+
+    events = recorded(page, "progress")
+    fractions = [e["fraction"] for e in events]
+    assert fractions[0] == 0
+    assert fractions[-1] == 1.0
+    assert all(0 <= f <= 1 for f in fractions)
+    assert fractions == sorted(fractions)
+    # Real counting: several steps in between, each the decoded bytes over the manifest size.
+    assert len([f for f in fractions if 0 < f < 1]) >= 2, fractions
+    assert all(e["total"] == wasm["size"] for e in events)
+    assert all(e["fraction"] == min(e["loaded"] / e["total"], 1) for e in events)
+    assert events[-1]["loaded"] == wasm["size"]
+    assert page.locator("#wasmship-status").get_attribute("data-progress") == "1.0000"
+
+
+class _Status(HTMLParser):
+    """The attributes of #wasmship-status and of the first <script>, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[str] = []
+        self.status: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if attributes.get("id") == "wasmship-status":
+            self.status = attributes
+            self.order.append("status")
+        elif tag == "script":
+            self.order.append("script" if "defer" in attributes else "blocking script")
+
+
+def test_indicator_is_in_the_markup_before_any_script_runs(
+    built_hello: Path, browser: Browser, serve: Serve
+) -> None:
+    parser = _Status()
+    parser.feed((built_hello / "index.html").read_text(encoding="utf-8"))
+    assert parser.status is not None
+    assert "hidden" not in parser.status
+    assert parser.status["data-state"] == "loading"
+    # Every script is deferred, so the parser reaches the indicator before any of them runs.
+    assert parser.order.count("script") == 2 and "blocking script" not in parser.order
+
+    # With JavaScript off, what the user sees is the markup alone: the indicator is there.
+    server = serve(built_hello, Knobs())
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(server.url)
+        status = page.locator("#wasmship-status")
+        assert status.is_visible()
+        assert status.inner_text().splitlines()[0] == "Loading…"
+        assert status.locator("progress").is_visible()
+        assert "This application needs JavaScript." in status.inner_text()
+    finally:
+        context.close()
+
+
+def test_tampered_shim_is_blocked_by_sri_and_reported(
+    built_hello: Path, serve: Serve, page: Page
+) -> None:
+    shim = url_path(built_hello, "wasm_exec.js")
+    tampered = (built_hello / shim.lstrip("/")).read_bytes() + b"\n// tampered\n"
+    server = serve(built_hello, Knobs(bodies={shim: tampered}))
+    console = open_app(page, server)
+    text = wait_for_error(page)
+    assert "wasm_exec.js did not load" in text
+    assert any("integrity" in e for e in console.of("error")), console.messages
+
+
+@pytest.fixture(scope="module")
+def built_crash(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    return build("crash", tmp_path_factory.mktemp("crash"), go)
+
+
+def test_go_panic_is_shown_on_the_page(built_crash: Path, serve: Serve, page: Page) -> None:
+    server = serve(built_crash, Knobs())
+    console = open_app(page, server)
+    text = wait_for_error(page)
+    assert text == (
+        "The application stopped: the Go program exited with code 2"
+        " (panic: crash fixture: deliberate panic)"
+    )
+    assert any("panic: crash fixture" in m for m in console.of("log"))
+
+
+def test_go_exit_code_is_shown_on_the_page(built_crash: Path, serve: Serve, page: Page) -> None:
+    server = serve(built_crash, Knobs())
+    open_app(page, server, "#exit")
+    text = wait_for_error(page)
+    assert text == "The application stopped: the Go program exited with code 3"
+
+
+TEMPLATE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>My app</title>
+<!-- wasmship:scripts -->
+</head>
+<body>
+<header><h1>My app</h1></header>
+<main id="app"><!-- wasmship:status --></main>
+</body>
+</html>
+"""
+
+
+def test_html_template_markers_place_the_scripts_and_the_indicator(
+    tmp_path_factory: pytest.TempPathFactory, go: Go, serve: Serve, page: Page
+) -> None:
+    root = tmp_path_factory.mktemp("template")
+    template = root / "page.html"
+    template.write_text(TEMPLATE, encoding="utf-8")
+    dist = build("hello", root, go, "--html", str(template))
+    html = (dist / "index.html").read_text(encoding="utf-8")
+    assert "<!-- wasmship:" not in html
+    head, _, body = html.partition("</head>")
+    assert f'src="{entry(dist, "loader.js")["path"]}"' in head
+    assert '<main id="app"><div id="wasmship-status"' in body
+
+    server = serve(dist, Knobs(headers={"Content-Security-Policy": STRICT_CSP}))
+    console = open_app(page, server)
+    assert_app_ran(page, console)
+    assert page.locator("header h1").inner_text() == "My app"
+    assert page.locator("#app > #wasmship-status").count() == 1
+    assert recorded(page, "violations") == []

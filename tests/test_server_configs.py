@@ -1,0 +1,440 @@
+"""The server configs `build --server-config` writes, served by real nginx and real Caddy."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import brotli
+import jsonschema
+import pytest
+
+from tests.conftest import FIXTURES, IN_CI, Go, Run, base_env, manifest_of, need
+from wasmship.verify import manifest_schema
+
+NGINX_BROTLI = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+IMMUTABLE = "public, max-age=31536000, immutable"
+HELPERS = {
+    "nginx": "nginx.conf",
+    "caddy": "Caddyfile",
+    "netlify": "_headers",
+    "apache": ".htaccess",
+}
+
+
+@pytest.fixture(scope="module")
+def configured(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    """One build of the hello fixture with every server config."""
+    root = tmp_path_factory.mktemp("configured") / "hello"
+    shutil.copytree(FIXTURES / "hello", root)
+    proc = subprocess.run(
+        [
+            *(sys.executable, "-m", "wasmship", "build", "--quiet"),
+            *("--server-config", "nginx,caddy", "--server-config", "netlify,apache"),
+        ],
+        cwd=root,
+        env=base_env(WASMSHIP_GO=go.binary),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return root / "dist"
+
+
+def files_of(dist: Path) -> dict[str, dict[str, Any]]:
+    manifest: Any = manifest_of(dist)
+    result: dict[str, dict[str, Any]] = manifest["targets"][0]["files"]
+    return result
+
+
+# -- the manifest and verify know the helpers ------------------------------------------------
+
+
+def test_manifest_lists_the_helpers_uncompressed(configured: Path) -> None:
+    manifest: Any = manifest_of(configured)
+    jsonschema.validate(manifest, manifest_schema())
+    helpers = manifest["deploy_helpers"]
+    assert {name: h["path"] for name, h in helpers.items()} == HELPERS
+    import hashlib
+
+    for helper in helpers.values():
+        data = (configured / helper["path"]).read_bytes()
+        assert helper["size"] == len(data)
+        assert helper["sha256"] == hashlib.sha256(data).hexdigest()
+        assert not (configured / (helper["path"] + ".br")).exists()
+        assert not (configured / (helper["path"] + ".gz")).exists()
+    listed = {entry["path"] for entry in files_of(configured).values()}
+    assert not listed & set(HELPERS.values())
+
+
+def test_verify_knows_the_helpers_and_checks_their_bytes(
+    configured: Path, wasmship: Run, tmp_path: Path
+) -> None:
+    proc = wasmship("verify", "--strict", str(configured), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.strip().endswith("16 files match manifest.json")
+    copy = tmp_path / "dist"
+    shutil.copytree(configured, copy)
+    with (copy / "nginx.conf").open("a") as conf:
+        conf.write("location / { return 200; }\n")
+    proc = wasmship("verify", str(copy), cwd=tmp_path)
+    assert proc.returncode == 1
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert errors[0].startswith("error: nginx.conf: size is ")
+    assert "sha256 differs" in errors[0]
+
+
+def test_unknown_server_config_is_a_usage_error(hello: Path, wasmship: Run) -> None:
+    proc = wasmship("build", "--server-config", "nginx,iis", cwd=hello)
+    assert proc.returncode == 2
+    assert "'iis'" in proc.stderr
+    assert "nginx, caddy, netlify, apache" in proc.stderr
+    assert not (hello / "dist").exists()
+
+
+def test_default_build_writes_no_helpers(built_hello: Path) -> None:
+    assert "deploy_helpers" not in manifest_of(built_hello)
+    assert not any((built_hello / name).exists() for name in HELPERS.values())
+
+
+# -- real servers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    port: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"server never listened on {port}:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def nginx_config(dist: Path, prefix: Path, port: int) -> Path:
+    """A minimal main config: the brotli module, temp paths in PREFIX, our snippet included."""
+    temp = "\n".join(
+        f"  {kind}_temp_path {prefix / kind};" for kind in ("proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        f"load_module {NGINX_BROTLI};\n"
+        "daemon off;\n"
+        "master_process off;\n"  # one process, as the test's user: it can read the tmp dist
+        f"pid {prefix / 'nginx.pid'};\n"
+        f"error_log {prefix / 'error.log'};\n"
+        "events { worker_connections 64; }\n"
+        "http {\n"
+        "  access_log off;\n"
+        f"  client_body_temp_path {prefix / 'body'};\n"
+        f"{temp}\n"
+        "  server {\n"
+        f"    listen 127.0.0.1:{port};\n"
+        f"    root {dist};\n"
+        f"    include {dist / 'nginx.conf'};\n"
+        "  }\n"
+        "}\n"
+    )
+    return conf
+
+
+def need_nginx() -> str:
+    nginx = need("nginx")
+    if not NGINX_BROTLI.is_file():
+        message = f"{NGINX_BROTLI} is missing (libnginx-mod-http-brotli-static)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return nginx
+
+
+def caddy_config(dist: Path, home: Path, port: int) -> Path:
+    """A site on loopback that imports the generated Caddyfile; no admin endpoint."""
+    conf = home / "Caddyfile"
+    conf.write_text(
+        "{\n\tadmin off\n}\n\n"
+        f"http://127.0.0.1:{port} {{\n"
+        f"\troot * {dist}\n"
+        f"\timport {dist / 'Caddyfile'}\n"
+        "}\n"
+    )
+    return conf
+
+
+def caddy_env(home: Path) -> dict[str, str]:
+    return base_env(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CONFIG_HOME=str(home / "config"),
+    )
+
+
+@pytest.fixture(scope="module", params=["nginx", "caddy"])
+def server(
+    request: pytest.FixtureRequest, configured: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """nginx or Caddy serving the configured dist with the config wasmship wrote."""
+    name: str = request.param
+    home = tmp_path_factory.mktemp(name)
+    port = free_port()
+    log = home / "server.log"
+    if name == "nginx":
+        nginx = need_nginx()
+        conf = nginx_config(configured, home, port)
+        cmd = [nginx, "-c", str(conf), "-p", f"{home}/", "-e", str(home / "error.log")]
+        env = base_env()
+    else:
+        cmd = [need("caddy"), "run", "--config", str(caddy_config(configured, home, port))]
+        cmd += ["--adapter", "caddyfile"]
+        env = caddy_env(home)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_until_listening(proc, port, log)
+        yield Server(name, port)
+    finally:
+        stop(proc)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def get(server: Server, path: str, accept_encoding: str | None) -> Reply:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        # http.client itself sends `Accept-Encoding: identity` when none is given.
+        headers = {"Accept-Encoding": accept_encoding} if accept_encoding is not None else {}
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return Reply(response.status, response.headers, response.read())
+    finally:
+        conn.close()
+
+
+def decode(body: bytes, encoding: str | None) -> bytes:
+    if encoding == "br":
+        result: bytes = brotli.decompress(body)
+        return result
+    if encoding == "gzip":
+        return gzip.decompress(body)
+    assert encoding is None, encoding
+    return body
+
+
+def tokens(value: str | None) -> set[str]:
+    return {t.strip().lower() for t in (value or "").split(",") if t.strip()}
+
+
+URLS = [
+    ("main.wasm", None),
+    ("wasm_exec.js", None),
+    ("loader.js", None),
+    ("index.html", "/"),
+    ("index.html", "/index.html"),
+]
+NEGOTIATION = [("br, gzip", "br"), ("gzip", "gzip"), (None, None)]
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected_encoding"), NEGOTIATION, ids=["br", "gzip", "identity"]
+)
+@pytest.mark.parametrize(("logical", "url"), URLS, ids=[u or n for n, u in URLS])
+def test_server_sends_the_right_bytes_and_headers(
+    server: Server,
+    configured: Path,
+    logical: str,
+    url: str | None,
+    accept: str | None,
+    expected_encoding: str | None,
+) -> None:
+    entry = files_of(configured)[logical]
+    reply = get(server, url or "/" + entry["path"], accept)
+    assert reply.status == 200
+    assert reply.headers["Content-Type"].replace(" ", "").lower() == entry["content_type"].replace(
+        " ", ""
+    )
+    assert reply.headers.get("Content-Encoding") == expected_encoding
+    assert decode(reply.body, expected_encoding) == (configured / entry["path"]).read_bytes()
+    assert "accept-encoding" in tokens(reply.headers.get("Vary"))
+    assert reply.headers["Cache-Control"] == (IMMUTABLE if entry["immutable"] else "no-cache")
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_server_sends_the_manifest_uncached(server: Server, configured: Path) -> None:
+    reply = get(server, "/manifest.json", "br, gzip")
+    assert reply.status == 200
+    assert reply.headers["Content-Type"] == "application/json"
+    assert reply.headers["Cache-Control"] == "no-cache"
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert reply.body == (configured / "manifest.json").read_bytes()
+
+
+@pytest.mark.parametrize("helper", sorted(HELPERS.values()))
+def test_server_does_not_serve_the_helpers(server: Server, helper: str) -> None:
+    assert get(server, "/" + helper, None).status == 404
+
+
+def test_nginx_accepts_the_snippet_without_warnings(configured: Path, tmp_path: Path) -> None:
+    nginx = need_nginx()
+    conf = nginx_config(configured, tmp_path, free_port())
+    proc = subprocess.run(
+        [nginx, "-t", "-c", str(conf), "-p", f"{tmp_path}/", "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "syntax is ok" in proc.stderr and "test is successful" in proc.stderr
+    assert "[warn]" not in proc.stderr and "[emerg]" not in proc.stderr
+
+
+def test_caddy_validates_the_import(configured: Path, tmp_path: Path) -> None:
+    caddy = need("caddy")
+    conf = caddy_config(configured, tmp_path, free_port())
+    proc = subprocess.run(
+        [caddy, "validate", "--config", str(conf), "--adapter", "caddyfile"],
+        capture_output=True,
+        text=True,
+        env=caddy_env(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Valid configuration" in proc.stdout + proc.stderr
+    assert '"level":"warn"' not in proc.stderr
+
+
+# -- hosts and servers that cannot run here: the text, rule by rule ---------------------------
+
+
+def parse_headers_file(text: str) -> dict[str, dict[str, str]]:
+    """Netlify/Cloudflare `_headers`: a path line, then indented `Name: value` lines."""
+    rules: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            assert line not in rules, f"{line} appears twice"
+            current = rules[line] = {}
+        else:
+            assert current is not None
+            name, _, value = line.strip().partition(":")
+            current[name] = value.strip()
+    return rules
+
+
+def test_headers_file_for_netlify_and_cloudflare(configured: Path) -> None:
+    text = (configured / "_headers").read_text()
+    assert "compress responses on their own" in text
+    assert "do not serve the .br/.gz siblings" in text
+    rules = parse_headers_file(text)
+    assert rules.pop("/*") == {"X-Content-Type-Options": "nosniff"}
+    expected: dict[str, dict[str, str]] = {
+        "/manifest.json": {"Content-Type": "application/json", "Cache-Control": "no-cache"}
+    }
+    for entry in files_of(configured).values():
+        headers = {
+            "Content-Type": entry["content_type"],
+            "Cache-Control": IMMUTABLE if entry["immutable"] else "no-cache",
+            "Vary": "Accept-Encoding",
+        }
+        expected["/" + entry["path"]] = headers
+        if entry["path"] == "index.html":
+            expected["/"] = headers
+    assert rules == expected
+    assert rules["/" + files_of(configured)["main.wasm"]["path"]]["Content-Type"] == (
+        "application/wasm"
+    )
+    # `rules == expected` also proves there is no Content-Encoding rule: the hosts do that.
+
+
+def files_match_blocks(text: str) -> list[tuple[re.Pattern[str], list[str]]]:
+    """Apache <FilesMatch "regex"> blocks: the compiled regex and the directives inside."""
+    blocks = []
+    for match in re.finditer(r'<FilesMatch "([^"]+)">\n(.*?)</FilesMatch>', text, re.S):
+        lines = [line.strip() for line in match.group(2).splitlines() if line.strip()]
+        blocks.append((re.compile(match.group(1)), lines))
+    return blocks
+
+
+def directives_for(blocks: list[tuple[re.Pattern[str], list[str]]], name: str) -> list[str]:
+    return [line for regex, lines in blocks if regex.search(name) for line in lines]
+
+
+def test_htaccess_for_apache(configured: Path) -> None:
+    text = (configured / ".htaccess").read_text()
+    for module in ("mod_rewrite", "mod_headers", "mod_mime"):
+        assert module in text
+    assert 'AddType "application/wasm" .wasm' in text
+    assert 'Header always set X-Content-Type-Options "nosniff"' in text
+    entries = files_of(configured)
+    rewrites = re.findall(
+        r'RewriteCond "%\{HTTP:Accept-Encoding\}" "([^"]+)"\n'
+        r'\s*RewriteCond "%\{REQUEST_FILENAME\}(\.\w+)" -f\n'
+        r'\s*RewriteRule "([^"]+)" "\$1(\.\w+)" \[L\]',
+        text,
+    )
+    assert [(cond, suffix) for cond, suffix, _, target in rewrites if suffix == target] == [
+        (r"\bbr\b", ".br"),
+        (r"\bgzip\b", ".gz"),
+    ]
+    types = dict(re.findall(r'RewriteRule "([^"]+)" "-" \[T=([^,\]]+),E=no-gzip:1', text))
+    blocks = files_match_blocks(text)
+    for entry in entries.values():
+        path = entry["path"]
+        cache = IMMUTABLE if entry["immutable"] else "no-cache"
+        for _, suffix, pattern, _ in rewrites:
+            assert re.search(pattern, path) and re.search(pattern, "sub/" + path)
+            assert not re.search(pattern, path + suffix)
+            assert not re.search(pattern, "manifest.json")
+        for encoding, variant in entry["encodings"].items():
+            sibling = variant["path"]
+            [content_type] = [t for p, t in types.items() if re.search(p, sibling)]
+            assert content_type == entry["content_type"].replace(" ", "")
+            served = directives_for(blocks, sibling)
+            assert f'Header set Content-Encoding "{encoding}"' in served
+            assert f'Header set Cache-Control "{cache}"' in served
+            assert 'Header append Vary "Accept-Encoding"' in served
+        served = directives_for(blocks, path)
+        assert f'Header set Cache-Control "{cache}"' in served
+        assert not any("Content-Encoding" in line for line in served)
+    assert directives_for(blocks, "manifest.json") == ['Header set Cache-Control "no-cache"']
+    for helper in ("nginx.conf", "Caddyfile", "_headers"):
+        assert directives_for(blocks, helper) == ["Require all denied"]

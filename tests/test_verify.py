@@ -1,0 +1,301 @@
+"""`wasmship verify DIST`: a clean dist passes; each kind of damage is found and named by path."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Run, base_env, manifest_of
+from wasmship.page import integrity_matches, local_path, references
+from wasmship.steps.fingerprint import integrity
+
+
+@pytest.fixture
+def dist(built_hello: Path, tmp_path: Path) -> Path:
+    """A private copy of the shared built dist, free to damage."""
+    copy = tmp_path / "dist"
+    shutil.copytree(built_hello, copy)
+    return copy
+
+
+def files_of(dist: Path) -> dict[str, dict[str, Any]]:
+    manifest: Any = manifest_of(dist)
+    result: dict[str, dict[str, Any]] = manifest["targets"][0]["files"]
+    return result
+
+
+def verify(wasmship: Run, dist: Path, *args: str) -> tuple[int, list[str], str]:
+    """Run the real CLI; return its exit code, its output lines and its stderr."""
+    proc = wasmship("verify", str(dist), *args, cwd=dist.parent)
+    return proc.returncode, proc.stdout.splitlines(), proc.stderr
+
+
+def lines_for(lines: list[str], path: str, severity: str = "error") -> list[str]:
+    return [line for line in lines if line.startswith(f"{severity}: {path}: ")]
+
+
+def write_manifest(dist: Path, manifest: Any) -> None:
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    (dist / "manifest.json").write_text(text)
+
+
+def test_a_clean_build_verifies(wasmship: Run, dist: Path) -> None:
+    code, lines, stderr = verify(wasmship, dist)
+    assert code == 0, (lines, stderr)
+    assert lines == [f"{dist}: 12 files match manifest.json"]
+    assert stderr == ""
+    code, lines, _ = verify(wasmship, dist, "--strict", "--quiet")
+    assert (code, lines) == (0, [])
+
+
+def test_json_output_of_a_clean_dist(wasmship: Run, dist: Path) -> None:
+    proc = wasmship("verify", "--json", str(dist), cwd=dist.parent)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert document["ok"] is True
+    assert document["problems"] == []
+    assert document["files_checked"] == 12
+
+
+def test_one_corrupt_byte_in_the_module(wasmship: Run, dist: Path) -> None:
+    module = dist / files_of(dist)["main.wasm"]["path"]
+    data = bytearray(module.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    module.write_bytes(bytes(data))
+    code, lines, stderr = verify(wasmship, dist)
+    assert code == 1
+    assert lines_for(lines, module.name) == [
+        f"error: {module.name}: sha256 differs from the manifest (changed after the build?)"
+    ]
+    assert len([line for line in lines if line.startswith("error:")]) == 1
+    assert "verify found 1 problem;" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_module_without_the_wasm_header(wasmship: Run, dist: Path) -> None:
+    # A manifest that agrees with the bytes, so only the header check can object.
+    manifest: Any = manifest_of(dist)
+    entry = manifest["targets"][0]["files"]["main.wasm"]
+    for variant in entry["encodings"].values():
+        (dist / variant["path"]).unlink()
+    fake = b"\0asm\x02\0\0\0" + b"\0" * 64  # a future binary version is not ours to run
+    (dist / entry["path"]).write_bytes(fake)
+    entry.update(
+        size=len(fake),
+        sha256=hashlib.sha256(fake).hexdigest(),
+        integrity=integrity(fake),
+        encodings={},
+    )
+    write_manifest(dist, manifest)
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    [line] = lines_for(lines, entry["path"])
+    assert "not a WebAssembly module" in line
+    # The page's data-wasm-size is stale now too, and says so.
+    assert any("data-wasm-size" in line for line in lines_for(lines, "index.html"))
+
+
+def test_a_truncated_brotli_variant(wasmship: Run, dist: Path) -> None:
+    br = dist / files_of(dist)["main.wasm"]["encodings"]["br"]["path"]
+    data = br.read_bytes()
+    br.write_bytes(data[: len(data) // 2])
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    found = lines_for(lines, br.name)
+    assert any("size is" in line and "sha256 differs" in line for line in found)
+    assert any("does not decode as br" in line for line in found)
+
+
+def test_a_gzip_variant_of_other_content(wasmship: Run, dist: Path) -> None:
+    entry = files_of(dist)["wasm_exec.js"]
+    gz = dist / entry["encodings"]["gzip"]["path"]
+    gz.write_bytes(gzip.compress(b"console.log('not the shim');\n", mtime=0))
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    found = lines_for(lines, gz.name)
+    expected = f"decodes to different bytes than {entry['path']} (sha256 differs)"
+    assert f"error: {gz.name}: {expected}" in found
+
+
+def test_a_deleted_file(wasmship: Run, dist: Path) -> None:
+    loader = files_of(dist)["loader.js"]["path"]
+    (dist / loader).unlink()
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    assert lines_for(lines, loader) == [
+        f"error: {loader}: missing: the manifest lists it but the dist has no such file"
+    ]
+    assert f'error: index.html: <script src="{loader}">: {loader} does not exist' in lines
+
+
+def test_a_wrong_integrity_in_the_page(wasmship: Run, dist: Path) -> None:
+    shim = files_of(dist)["wasm_exec.js"]
+    page = dist / "index.html"
+    wrong = integrity(b"something else")
+    page.write_text(page.read_text().replace(shim["integrity"], wrong))
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    tag = f'<script src="{shim["path"]}">'
+    assert f"error: index.html: {tag}: integrity does not match {shim['path']}" in lines
+    # The page itself changed after the build, which is its own problem.
+    assert any("sha256 differs" in line for line in lines_for(lines, "index.html"))
+
+
+def test_data_wasm_pointing_at_a_missing_file(wasmship: Run, dist: Path) -> None:
+    module = files_of(dist)["main.wasm"]["path"]
+    page = dist / "index.html"
+    page.write_text(page.read_text().replace(f'data-wasm="{module}"', 'data-wasm="gone.wasm"'))
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    assert 'error: index.html: <script data-wasm="gone.wasm">: gone.wasm does not exist' in lines
+
+
+def test_a_stray_file_warns_and_fails_only_when_strict(wasmship: Run, dist: Path) -> None:
+    (dist / "notes").mkdir()
+    (dist / "notes" / "todo.txt").write_text("remember the milk\n")
+    code, lines, stderr = verify(wasmship, dist)
+    assert code == 0, stderr
+    assert lines_for(lines, "notes/todo.txt", "warning") == [
+        "warning: notes/todo.txt: not in the manifest: it would be deployed without being verified"
+    ]
+    assert lines[-1].endswith("12 files match manifest.json, 1 warning")
+    code, lines, stderr = verify(wasmship, dist, "--strict")
+    assert code == 1
+    assert len(lines_for(lines, "notes/todo.txt", "error")) == 1
+    assert "verify found 1 problem" in stderr
+
+
+def test_a_manifest_that_breaks_the_schema(wasmship: Run, dist: Path) -> None:
+    manifest: Any = manifest_of(dist)
+    del manifest["tool"]
+    manifest["targets"][0]["files"]["main.wasm"]["size"] = "big"
+    write_manifest(dist, manifest)
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    schema_lines = lines_for(lines, "manifest.json")
+    assert any("at $:" in line and "'tool' is a required property" in line for line in schema_lines)
+    assert any(
+        "at $.targets[0].files['main.wasm'].size" in line and "'big'" in line
+        for line in schema_lines
+    )
+
+
+def test_two_problems_are_both_reported(wasmship: Run, dist: Path) -> None:
+    entries = files_of(dist)
+    (dist / entries["index.html"]["encodings"]["br"]["path"]).unlink()
+    shim = dist / entries["wasm_exec.js"]["path"]
+    shim.write_bytes(shim.read_bytes() + b"\n// appended\n")
+    proc = wasmship("verify", "--json", str(dist), cwd=dist.parent)
+    assert proc.returncode == 1
+    document = json.loads(proc.stdout)
+    assert document["ok"] is False
+    paths = {p["path"] for p in document["problems"] if p["severity"] == "error"}
+    assert {entries["index.html"]["encodings"]["br"]["path"], shim.name} <= paths
+    assert document["errors"] >= 2
+
+
+def test_usage_errors_exit_2(wasmship: Run, tmp_path: Path) -> None:
+    proc = wasmship("verify", str(tmp_path / "nope"), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "no such folder" in proc.stderr and "nope" in proc.stderr
+    (tmp_path / "empty").mkdir()
+    proc = wasmship("verify", "empty", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "no manifest.json" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_manifest_that_is_not_json(wasmship: Run, dist: Path) -> None:
+    (dist / "manifest.json").write_text("{ not json")
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    [line] = lines
+    assert line.startswith("error: manifest.json: not valid JSON")
+
+
+def add_zstd_variant(dist: Path, logical: str) -> Path:
+    zstandard = pytest.importorskip("zstandard")  # a test dependency: never skips in CI
+    manifest: Any = manifest_of(dist)
+    entry = manifest["targets"][0]["files"][logical]
+    blob = zstandard.ZstdCompressor(level=19).compress((dist / entry["path"]).read_bytes())
+    path = entry["path"] + ".zst"
+    (dist / path).write_bytes(blob)
+    entry["encodings"]["zstd"] = {
+        "path": path,
+        "size": len(blob),
+        "sha256": hashlib.sha256(blob).hexdigest(),
+    }
+    write_manifest(dist, manifest)
+    return dist / path
+
+
+def test_zstd_variants_are_decoded_when_zstandard_is_there(wasmship: Run, dist: Path) -> None:
+    variant = add_zstd_variant(dist, "loader.js")
+    code, lines, _ = verify(wasmship, dist, "--strict")
+    assert code == 0, lines
+    data = variant.read_bytes()
+    variant.write_bytes(data[: len(data) // 2])
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    assert any("does not decode as zstd" in line for line in lines_for(lines, variant.name))
+
+
+def test_zstd_variants_without_zstandard_are_reported_unchecked(
+    wasmship: Run, dist: Path, tmp_path: Path
+) -> None:
+    variant = add_zstd_variant(dist, "loader.js")
+    blocker = tmp_path / "no-zstandard"
+    blocker.mkdir()
+    (blocker / "zstandard.py").write_text("raise ImportError('zstandard is not installed')\n")
+    env = base_env()
+    env["PYTHONPATH"] = f"{blocker}:{env['PYTHONPATH']}"
+    proc = wasmship("verify", str(dist), cwd=dist.parent, env=env)
+    assert proc.returncode == 0, proc.stdout
+    assert (
+        f"warning: {variant.name}: cannot check the zstd variant: install the zstandard package"
+        in proc.stdout.splitlines()
+    )
+
+
+def test_page_references_are_read_as_the_browser_would() -> None:
+    html = (
+        '<script defer src="js/loader.1.js" integrity="sha384-x" data-wasm="../main.wasm" '
+        'data-wasm-size="9"></script><script src="https://cdn.example/x.js"></script>'
+        '<link rel="stylesheet" href="/app.css"><link rel="icon" href="favicon.ico">'
+    )
+    refs = references(html)
+    assert [(r.attribute, r.resolved) for r in refs] == [
+        ("src", "js/loader.1.js"),
+        ("data-wasm", "js/../main.wasm"),  # against the script's URL, as the loader does
+        ("src", "https://cdn.example/x.js"),
+        ("href", "/app.css"),
+    ]
+    assert local_path("index.html", refs[1].resolved) == "main.wasm"
+    assert local_path("index.html", "/app.css") == "app.css"
+    assert local_path("sub/page.html", "../a%20b.js?v=1") == "a b.js"
+    assert local_path("index.html", "../../etc/passwd") is None
+
+
+def test_integrity_uses_the_strongest_algorithm_given() -> None:
+    data = b"console.log(1)\n"
+    good = integrity(data)
+    assert integrity_matches(good, data)
+    assert integrity_matches(f"sha256-wrong {good}", data)  # sha384 is stronger: it decides
+    assert not integrity_matches(f"{good[:-4]}AAA=", data)
+    assert not integrity_matches("md5-abc", data)
+
+
+def test_verify_is_importable_without_click() -> None:
+    # Library first: the check runs from Python with no CLI involved.
+    code = "import wasmship.verify, sys; sys.exit('click' in sys.modules)"
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", code], env=base_env(), capture_output=True)
+    assert proc.returncode == 0, proc.stderr

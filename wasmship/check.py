@@ -1,0 +1,275 @@
+"""`wasmship check URL`: after a deploy, does the site serve the dist the way it must?"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from html.parser import HTMLParser
+from typing import Any, Literal
+from urllib.parse import quote, urljoin, urlsplit
+
+from wasmship.errors import CheckError, ManifestError
+from wasmship.fetch import Fetcher, Reply
+from wasmship.negotiation import (
+    IMMUTABLE_CACHE,
+    JAVASCRIPT_TYPES,
+    MANIFEST,
+    NOSNIFF,
+    ONE_YEAR,
+    SHORT_MAX_AGE,
+    DistFile,
+    cache_directives,
+    content_type_matches,
+    dist_files,
+    header_tokens,
+    media_type,
+)
+from wasmship.serve import is_loopback
+
+Outcome = Literal["ok", "warn", "fail"]
+IDENTITY = "identity"
+NONE = "(none)"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One thing checked about one response: what was expected and what came back."""
+
+    file: str
+    check: str  # the header (or `status`, `body`, `scheme`, `manifest`) checked
+    outcome: Outcome
+    expected: str
+    actual: str
+    request: str = ""  # e.g. "Accept-Encoding: br"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Everything `check` found at one URL."""
+
+    url: str
+    manifest_url: str
+    results: tuple[Result, ...]
+
+    @property
+    def failures(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if r.outcome == "fail")
+
+    @property
+    def warnings(self) -> tuple[Result, ...]:
+        return tuple(r for r in self.results if r.outcome == "warn")
+
+    def to_json(self) -> dict[str, Any]:
+        """The machine-readable result (`--json`)."""
+        return {
+            "url": self.url,
+            "manifest": self.manifest_url,
+            "ok": not self.failures,
+            "failures": len(self.failures),
+            "warnings": len(self.warnings),
+            "results": [asdict(r) for r in self.results],
+        }
+
+
+class DecodeError(Exception):
+    """A body that cannot be decoded as its Content-Encoding says."""
+
+
+def decode(body: bytes, coding: str) -> bytes:
+    """BODY with its content coding undone; DecodeError if that is impossible here."""
+    coding = coding.strip().lower()
+    try:
+        if coding in ("", IDENTITY):
+            return body
+        if coding == "br":
+            import brotli
+
+            result: bytes = brotli.decompress(body)
+            return result
+        if coding in ("gzip", "x-gzip"):
+            return gzip.decompress(body)
+        if coding == "zstd":
+            try:
+                zstandard: Any = importlib.import_module("zstandard")
+            except ImportError:
+                raise DecodeError(
+                    "cannot decode zstd here: install the zstandard package (pip install zstandard)"
+                ) from None
+            return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(body))
+    except DecodeError:
+        raise
+    except Exception as exc:  # each decoder has its own error type; all mean "corrupt"
+        raise DecodeError(f"not valid {coding}: {exc}") from exc
+    raise DecodeError(f"no decoder for Content-Encoding {coding!r}")
+
+
+def base_of(url: str) -> str:
+    """The folder URL a dist is at: `…/app` and `…/app/index.html` both give `…/app/`."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if not path.endswith("/"):
+        last = path.rsplit("/", 1)[-1]
+        path = path.rsplit("/", 1)[0] + "/" if "." in last else path + "/"
+    return parts._replace(path=path, query="", fragment="").geturl()
+
+
+class _ScriptSources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        src = found.get("src")
+        if tag == "script" and src:
+            # The loader's tag (data-wasm) first: the manifest sits beside it.
+            self.sources.insert(0, src) if "data-wasm" in found else self.sources.append(src)
+
+
+def find_manifest(fetcher: Fetcher, url: str) -> tuple[str, Any]:
+    """The manifest's URL and document: at URL's folder, else beside the page's scripts."""
+    first = urljoin(base_of(url), MANIFEST)
+    tried = [first]
+    reply = fetcher.follow(first, {"Accept-Encoding": IDENTITY})
+    if reply.status == 200:
+        return reply.url, _parse_manifest(reply)
+    page = fetcher.follow(url, {"Accept-Encoding": IDENTITY})
+    if page.status == 200 and media_type(page.header("Content-Type") or "") == "text/html":
+        parser = _ScriptSources()
+        parser.feed(page.body.decode("utf-8", "replace"))
+        for src in parser.sources:
+            candidate = urljoin(base_of(urljoin(page.url, src)), MANIFEST)
+            if candidate in tried:
+                continue
+            tried.append(candidate)
+            reply = fetcher.follow(candidate, {"Accept-Encoding": IDENTITY})
+            if reply.status == 200:
+                return reply.url, _parse_manifest(reply)
+    raise CheckError(
+        f"no manifest.json at {' or '.join(tried)} (last status {reply.status}); "
+        "deploy manifest.json with the dist, or give the URL of the dist's folder"
+    )
+
+
+def _parse_manifest(reply: Reply) -> Any:
+    try:
+        return json.loads(reply.body)
+    except ValueError as exc:
+        raise CheckError(f"{reply.url}: not a JSON manifest ({exc})") from exc
+
+
+def _max_age(directives: dict[str, str]) -> int | None:
+    try:
+        return int(directives["max-age"])
+    except (KeyError, ValueError):
+        return None
+
+
+def cache_ok(entry: DistFile, header: str | None) -> tuple[bool, str]:
+    """Whether Cache-Control HEADER suits ENTRY, and what was expected."""
+    directives = cache_directives(header)
+    max_age = _max_age(directives)
+    if entry.immutable:
+        ok = (
+            "immutable" in directives
+            and max_age is not None
+            and max_age >= ONE_YEAR
+            and not {"no-cache", "no-store"} & directives.keys()
+        )
+        return ok, IMMUTABLE_CACHE
+    expected = f"no-cache (or max-age<={SHORT_MAX_AGE}, or must-revalidate)"
+    if "immutable" in directives:
+        return False, expected
+    if {"no-cache", "no-store"} & directives.keys():
+        return True, expected
+    if max_age is not None:
+        return max_age <= SHORT_MAX_AGE, expected
+    return "must-revalidate" in directives, expected
+
+
+def expected_type(entry: DistFile) -> str:
+    """The Content-Type to ask for, in words when several are right."""
+    want = media_type(entry.content_type)
+    return f"a JavaScript type ({want})" if want in JAVASCRIPT_TYPES else want
+
+
+def check_reply(entry: DistFile, reply: Reply, coding: str) -> Iterator[Result]:
+    """Every rule for one response to a request that accepted only CODING."""
+    request = f"Accept-Encoding: {coding}"
+
+    def result(check: str, ok: bool, expected: str, actual: str | None) -> Result:
+        outcome: Outcome = "ok" if ok else "fail"
+        return Result(entry.path, check, outcome, expected, actual or NONE, request)
+
+    yield result("status", reply.status == 200, "200", str(reply.status))
+    if reply.status != 200:
+        return
+    got_type = reply.header("Content-Type")
+    yield result(
+        "Content-Type",
+        content_type_matches(entry.content_type, got_type or ""),
+        expected_type(entry),
+        got_type,
+    )
+    got_coding = (reply.header("Content-Encoding") or "").strip().lower()
+    want_coding = NONE if coding == IDENTITY else coding
+    coding_ok = got_coding in ("", IDENTITY) if coding == IDENTITY else got_coding == coding
+    yield result("Content-Encoding", coding_ok, want_coding, got_coding)
+    try:
+        digest = hashlib.sha256(decode(reply.body, got_coding)).hexdigest()
+        yield result("body", digest == entry.sha256, f"sha256 {entry.sha256}", f"sha256 {digest}")
+    except DecodeError as exc:
+        yield result("body", False, f"sha256 {entry.sha256}", str(exc))
+    cache = reply.header("Cache-Control")
+    ok, expected = cache_ok(entry, cache)
+    yield result("Cache-Control", ok, expected, cache)
+    if entry.variants:
+        vary = reply.header("Vary")
+        tokens = header_tokens(vary)
+        yield result("Vary", bool({"accept-encoding", "*"} & tokens), "Accept-Encoding", vary)
+    sniff = reply.header("X-Content-Type-Options")
+    yield result("X-Content-Type-Options", (sniff or "").lower() == NOSNIFF, NOSNIFF, sniff)
+
+
+def check_file(fetcher: Fetcher, base: str, entry: DistFile) -> Iterator[Result]:
+    """Fetch ENTRY once as identity and once per encoding the dist has, checking each."""
+    url = urljoin(base, quote(entry.path))
+    for coding in [IDENTITY, *(v.coding for v in entry.negotiable())]:
+        yield from check_reply(entry, fetcher.get(url, {"Accept-Encoding": coding}), coding)
+    for variant in entry.variants:
+        if variant not in entry.negotiable():
+            yield Result(
+                entry.path, "Content-Encoding", "warn", "a coding wasmship knows", variant.coding
+            )
+
+
+def check_site(url: str, *, timeout: float = 10.0) -> CheckReport:
+    """Check every file of every target of the dist deployed at URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CheckError(f"{url}: not an http:// or https:// URL")
+    results: list[Result] = []
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        results.append(
+            Result(
+                url, "scheme", "warn", "https://", "http://", "browsers need HTTPS off localhost"
+            )
+        )
+    fetcher = Fetcher(timeout)
+    try:
+        manifest_url, manifest = find_manifest(fetcher, url)
+        try:
+            files = dist_files(manifest)
+        except ManifestError as exc:
+            raise CheckError(f"{manifest_url}: {exc}") from exc
+        results.append(Result(MANIFEST, "manifest", "ok", "found", manifest_url))
+        base = base_of(manifest_url)
+        for entry in files.values():
+            results.extend(check_file(fetcher, base, entry))
+    finally:
+        fetcher.close()
+    return CheckReport(url=url, manifest_url=manifest_url, results=tuple(results))

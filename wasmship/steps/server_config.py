@@ -1,0 +1,342 @@
+"""Step 7: write the server configs asked for (nginx, Caddy, Netlify/Cloudflare, Apache).
+
+Every config states the same serving rules: the file's Content-Type (application/wasm for the
+module), the precompressed sibling the request's Accept-Encoding allows, `Vary: Accept-Encoding`,
+immutable caching for content-hashed files, `no-cache` for the entry points, and `nosniff`.
+The rules are computed once from the artifacts; each renderer only spells them in its syntax.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from wasmship import __version__
+from wasmship.context import Artifact, BuildContext, DeployHelper
+from wasmship.errors import UsageError
+from wasmship.steps.fingerprint import sha256_hex
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+NO_CACHE = "no-cache"
+NOSNIFF = "nosniff"
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+MANIFEST_TYPE = "application/json"
+ENCODING_ORDER = ("br", "zstd", "gzip")  # the server's preference when the client accepts several
+SUFFIXES = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
+# nginx adds a charset to these by default; listing one again is a warning.
+NGINX_CHARSET_TYPES = frozenset(
+    ("text/html", "text/xml", "text/plain", "text/vnd.wap.wml", "application/javascript")
+)
+REGEX_SPECIAL = set("\\^$.|?*+()[]{}")
+
+
+@dataclass(frozen=True)
+class ServingRule:
+    """How a server must send one file of the dist."""
+
+    path: str  # the file's name in this build, e.g. main.3f9c2a1b.wasm
+    pattern: str  # a regex for the URL path, stable across rebuilds (any content hash)
+    content_type: str  # as the manifest has it, e.g. "text/javascript; charset=utf-8"
+    cache_control: str
+    encodings: tuple[str, ...]  # the precompressed variants this file has, in ENCODING_ORDER
+
+    @property
+    def mime_type(self) -> str:
+        """The media type without parameters: application/wasm, text/javascript, ..."""
+        return self.content_type.split(";", 1)[0].strip()
+
+    @property
+    def charset(self) -> str | None:
+        """The charset parameter of the Content-Type, if any."""
+        for param in self.content_type.split(";")[1:]:
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip('"')
+        return None
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """One kind of server config: its --server-config name, file name and renderer."""
+
+    name: str
+    path: str
+    render: Callable[[list[ServingRule], tuple[str, ...]], str]  # (rules, helper paths) -> text
+
+
+def regex_escape(text: str) -> str:
+    """Escape TEXT for PCRE (nginx, Apache) and RE2 (Caddy) alike: only the metacharacters."""
+    return "".join("\\" + c if c in REGEX_SPECIAL else c for c in text)
+
+
+def name_pattern(artifact: Artifact) -> str:
+    """`main.3f9c2a1b.wasm` -> `(?:^|/)main\\.[0-9a-f]+\\.wasm$`: any later hash matches too."""
+    hashed = artifact.immutable and artifact.path != artifact.logical
+    if hashed:
+        stem, dot, ext = artifact.logical.rpartition(".")
+        name = regex_escape(stem) + r"\.[0-9a-f]+\." + regex_escape(ext)
+        if not dot:
+            name = regex_escape(artifact.logical) + r"\.[0-9a-f]+"
+    else:
+        name = regex_escape(artifact.path.rsplit("/", 1)[-1])
+    return f"(?:^|/){name}$"
+
+
+def serving_rules(artifacts: Iterable[Artifact]) -> list[ServingRule]:
+    """The rules for every file of the dist plus manifest.json, sorted by path."""
+    rules = [
+        ServingRule(
+            path=a.path,
+            pattern=name_pattern(a),
+            content_type=a.content_type,
+            cache_control=IMMUTABLE if a.immutable else NO_CACHE,
+            encodings=tuple(e for e in ENCODING_ORDER if e in a.encodings),
+        )
+        for a in artifacts
+    ]
+    rules.append(
+        ServingRule(
+            path=MANIFEST,
+            pattern=f"(?:^|/){regex_escape(MANIFEST)}$",
+            content_type=MANIFEST_TYPE,
+            cache_control=NO_CACHE,
+            encodings=(),
+        )
+    )
+    return sorted(rules, key=lambda r: r.path)
+
+
+def _header(kind: str, comment: str) -> list[str]:
+    return [f"{comment} {kind}: written by wasmship {__version__}; a deploy helper, not content."]
+
+
+def _bare(pattern: str) -> str:
+    """A rule's pattern without its anchors: the file name part only."""
+    return pattern.removeprefix("(?:^|/)").removesuffix("$")
+
+
+def _helpers_pattern(helper_paths: tuple[str, ...]) -> str:
+    names = "|".join(regex_escape(p) for p in helper_paths)
+    return f"(?:^|/)(?:{names})$"
+
+
+def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
+    """An include-able server-block snippet using gzip_static and brotli_static."""
+    out = _header("nginx.conf", "#")
+    out += [
+        "# Include it inside the server { } block whose root is this dist:",
+        "#     server { root /srv/app/dist; include /srv/app/dist/nginx.conf; }",
+        "# brotli_static needs the brotli module loaded in the main config, e.g. on Debian",
+        "# (libnginx-mod-http-brotli-static):",
+        "#     load_module modules/ngx_http_brotli_static_module.so;",
+        "# Locations match any content hash: a new build needs no reload unless files are added.",
+        "",
+        f'add_header X-Content-Type-Options "{NOSNIFF}" always;',
+        "",
+    ]
+    for rule in rules:
+        out.append(f"# {rule.path}")
+        out.append(f'location ~ "{rule.pattern}" {{')
+        # An empty types map scoped to this location makes default_type the Content-Type,
+        # whatever mime.types the main config has (or lacks).
+        out.append("    types { }")
+        out.append(f"    default_type {rule.mime_type};")
+        if rule.charset:
+            out.append(f"    charset {rule.charset};")
+            if rule.mime_type not in NGINX_CHARSET_TYPES:
+                out.append(f"    charset_types {rule.mime_type};")
+        if "gzip" in rule.encodings:
+            out.append("    gzip_static on;")
+        if "br" in rule.encodings:
+            out.append("    brotli_static on;")
+        # add_header in a location drops the server level's, so each location repeats nosniff.
+        out.append(f'    add_header Cache-Control "{rule.cache_control}";')
+        if rule.encodings:
+            out.append('    add_header Vary "Accept-Encoding";')
+        out.append(f'    add_header X-Content-Type-Options "{NOSNIFF}" always;')
+        out.append("}")
+        out.append("")
+    out.append("# The deploy helpers are for the server, not for visitors.")
+    out.append(f'location ~ "{_helpers_pattern(helper_paths)}" {{')
+    out.append("    return 404;")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
+    """Caddyfile directives for a site block: file_server with precompressed, and headers."""
+    out = _header("Caddyfile", "#")
+    out += [
+        "# Not a whole Caddyfile: import it inside the site block whose root is this dist:",
+        "#     example.org {",
+        "#         root * /srv/app/dist",
+        "#         import /srv/app/dist/Caddyfile",
+        "#     }",
+        "# Matchers match any content hash, so a new build needs no reload unless files are added.",
+        "",
+        f"header X-Content-Type-Options {NOSNIFF}",
+        "",
+    ]
+    for index, rule in enumerate(rules):
+        matcher = f"@wasmship{index}"
+        pattern = rule.pattern
+        if rule.path == INDEX:
+            # file_server answers a folder URL with its index.html without matching again.
+            pattern = f"(?:^|/)(?:{_bare(pattern)})?$"
+        out.append(f"# {rule.path}")
+        out.append(f"{matcher} path_regexp {pattern}")
+        out.append(f"header {matcher} {{")
+        out.append(f'    Content-Type "{rule.content_type}"')
+        out.append(f'    Cache-Control "{rule.cache_control}"')
+        if rule.encodings:
+            # file_server adds Vary only when it sends a sibling; the identity response needs it
+            # too. `?` sets it only when missing, so it is never doubled.
+            out.append('    ?Vary "Accept-Encoding"')
+        out.append("}")
+        out.append("")
+    encodings = [e for e in ENCODING_ORDER if any(e in r.encodings for r in rules)]
+    out.append("file_server {")
+    if encodings:
+        # file_server picks the sibling by Accept-Encoding (in this order of preference).
+        out.append(f"    precompressed {' '.join(encodings)}")
+    out.append(f"    hide {' '.join(helper_paths)}")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
+    """A _headers file for Netlify and Cloudflare Pages (exact paths: it ships with the files)."""
+    out = _header("_headers", "#")
+    out += [
+        "# For Netlify and Cloudflare Pages: put it at the root of the published folder.",
+        "# These hosts compress responses on their own and do not serve the .br/.gz siblings,",
+        "# so there are no Content-Encoding rules here: to them the siblings are plain files.",
+        "",
+        "/*",
+        f"  X-Content-Type-Options: {NOSNIFF}",
+    ]
+    for rule in rules:
+        urls = [f"/{rule.path}"]
+        if rule.path == INDEX:
+            urls.insert(0, "/")
+        for url in urls:
+            out.append("")
+            out.append(url)
+            out.append(f"  Content-Type: {rule.content_type}")
+            out.append(f"  Cache-Control: {rule.cache_control}")
+            if rule.encodings:
+                out.append("  Vary: Accept-Encoding")
+    return "\n".join(out) + "\n"
+
+
+def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
+    """An .htaccess: rewrite to the precompressed sibling the client accepts, types and headers."""
+    out = _header(".htaccess", "#")
+    out += [
+        "# Needs mod_rewrite, mod_headers and mod_mime, and `AllowOverride FileInfo Indirect`",
+        "# (or All) for this folder.",
+        "",
+        "<IfModule mod_mime.c>",
+    ]
+    types: dict[str, str] = {}
+    for rule in rules:
+        ext = rule.path.rsplit(".", 1)[-1]
+        types.setdefault(ext, rule.content_type)
+    for ext, content_type in sorted(types.items()):
+        out.append(f'  AddType "{content_type}" .{ext}')
+    # Apache's own mime.types would give the siblings the type of a .gz/.br archive.
+    out.append("  RemoveType .br .gz .zst")
+    out.append("</IfModule>")
+    out.append("")
+    compressed = [r for r in rules if r.encodings]
+    if compressed:
+        out.append("<IfModule mod_rewrite.c>")
+        out.append("  RewriteEngine On")
+        for encoding in ENCODING_ORDER:
+            having = [r for r in compressed if encoding in r.encodings]
+            if not having:
+                continue
+            suffix = SUFFIXES[encoding]
+            names = "|".join(_bare(r.pattern) for r in having)
+            out.append(f"  # {encoding}: serve the {suffix} sibling when the client accepts it")
+            out.append(f'  RewriteCond "%{{HTTP:Accept-Encoding}}" "\\b{encoding}\\b"')
+            out.append(f'  RewriteCond "%{{REQUEST_FILENAME}}{suffix}" -f')
+            # A relative substitution: mod_rewrite puts this folder's prefix back.
+            out.append(f'  RewriteRule "^((?:.*/)?(?:{names}))$" "$1{suffix}" [L]')
+        out.append(
+            "  # the sibling keeps the original's type; mod_deflate/mod_brotli leave it alone"
+        )
+        for rule in compressed:
+            for encoding in rule.encodings:
+                suffix = SUFFIXES[encoding]
+                pattern = rule.pattern.removesuffix("$") + regex_escape(suffix) + "$"
+                content_type = rule.content_type.replace(" ", "")
+                out.append(
+                    f'  RewriteRule "{pattern}" "-" [T={content_type},E=no-gzip:1,E=no-brotli:1]'
+                )
+        out.append("</IfModule>")
+        out.append("")
+    out.append("<IfModule mod_headers.c>")
+    out.append(f'  Header always set X-Content-Type-Options "{NOSNIFF}"')
+    for encoding in ENCODING_ORDER:
+        if any(encoding in r.encodings for r in rules):
+            suffix = regex_escape(SUFFIXES[encoding])
+            out.append(f'  <FilesMatch "{suffix}$">')
+            out.append(f'    Header set Content-Encoding "{encoding}"')
+            out.append("  </FilesMatch>")
+    for rule in rules:
+        name = _bare(rule.pattern)
+        variants = "".join(regex_escape(SUFFIXES[e]) + "|" for e in rule.encodings)
+        files = f"^{name}(?:{variants.rstrip('|')})?$" if variants else f"^{name}$"
+        out.append(f"  # {rule.path}")
+        out.append(f'  <FilesMatch "{files}">')
+        out.append(f'    Header set Cache-Control "{rule.cache_control}"')
+        if rule.encodings:
+            out.append('    Header append Vary "Accept-Encoding"')
+        out.append("  </FilesMatch>")
+    out.append("</IfModule>")
+    out.append("")
+    out.append("# The deploy helpers are for the server, not for visitors.")
+    names = "|".join(regex_escape(p) for p in helper_paths if p != ".htaccess")
+    out.append(f'<FilesMatch "^(?:{names})$">')
+    out.append("  Require all denied")
+    out.append("</FilesMatch>")
+    return "\n".join(out) + "\n"
+
+
+SERVER_CONFIGS: tuple[ServerConfig, ...] = (
+    ServerConfig("nginx", "nginx.conf", render_nginx),
+    ServerConfig("caddy", "Caddyfile", render_caddy),
+    ServerConfig("netlify", "_headers", render_netlify),
+    ServerConfig("apache", ".htaccess", render_apache),
+)
+HELPER_PATHS = tuple(c.path for c in SERVER_CONFIGS)
+
+
+def parse_server_configs(values: Iterable[str], where: str = "--server-config") -> tuple[str, ...]:
+    """`nginx,caddy` -> ("nginx", "caddy") in canonical order; unknown names are a usage error."""
+    known = [c.name for c in SERVER_CONFIGS]
+    asked = {v.strip().lower() for value in values for v in value.split(",") if v.strip()}
+    unknown = sorted(asked - set(known))
+    if unknown:
+        raise UsageError(
+            f"{where}: unknown server config {', '.join(repr(u) for u in unknown)}; "
+            f"choose from {', '.join(known)} (comma-separated)"
+        )
+    return tuple(name for name in known if name in asked)
+
+
+def write_server_config(ctx: BuildContext) -> None:
+    """Write each server config asked for and record it as a deploy helper (never compressed)."""
+    wanted = parse_server_configs(ctx.config.server_configs, "server_configs")
+    rules = serving_rules(ctx.artifacts.values())
+    for config in SERVER_CONFIGS:
+        if config.name not in wanted:
+            continue
+        data = config.render(rules, HELPER_PATHS).encode("utf-8")
+        (ctx.staging / config.path).write_bytes(data)
+        ctx.deploy_helpers[config.name] = DeployHelper(
+            name=config.name, path=config.path, size=len(data), sha256=sha256_hex(data)
+        )
+    ctx.notes["server_config"] = ", ".join(h.path for h in ctx.deploy_helpers.values()) or "none"

@@ -1,0 +1,329 @@
+"""`wasmship verify DIST`: check a dist against its manifest byte for byte; report every problem."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from wasmship import page
+from wasmship.errors import UsageError
+from wasmship.steps.fingerprint import integrity, sha256_hex
+
+MANIFEST = "manifest.json"
+WASM_HEADER = b"\0asm\x01\0\0\0"  # magic and binary format version 1
+MAX_MESSAGE = 240
+
+Severity = Literal["error", "warning"]
+Decoder = Callable[[bytes, int], bytes]  # (compressed, expected size) -> original
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the dist, named by its path relative to the dist."""
+
+    severity: Severity
+    path: str
+    message: str
+
+    def line(self) -> str:
+        """`error: main.3f9c2a1b.wasm: sha256 differs from the manifest`."""
+        return f"{self.severity}: {self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What verify found: the files it checked and every problem."""
+
+    dist: Path
+    strict: bool
+    checked: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems that fail the verification."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """The problems that are reported but do not fail it."""
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """No errors (warnings allowed)."""
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        """The result as plain JSON data."""
+        return {
+            "dist": str(self.dist),
+            "ok": self.ok,
+            "strict": self.strict,
+            "files_checked": len(self.checked),
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "problems": [
+                {"severity": p.severity, "path": p.path, "message": p.message}
+                for p in self.problems
+            ],
+        }
+
+
+def _decode_br(blob: bytes, size: int) -> bytes:
+    import brotli
+
+    result: bytes = brotli.decompress(blob)
+    return result
+
+
+def _decode_gzip(blob: bytes, size: int) -> bytes:
+    return gzip.decompress(blob)
+
+
+def _zstd_decoder() -> Decoder | None:
+    try:
+        import zstandard
+    except ImportError:
+        return None
+
+    def decode(blob: bytes, size: int) -> bytes:
+        # Frames written in streaming mode carry no size; the manifest's bounds the output.
+        result: bytes = zstandard.ZstdDecompressor().decompress(blob, max_output_size=size + 1)
+        return result
+
+    return decode
+
+
+def decoders() -> dict[str, Decoder | None]:
+    """The Content-Encodings verify can decode; None for a known one it cannot check here."""
+    return {"br": _decode_br, "gzip": _decode_gzip, "zstd": _zstd_decoder()}
+
+
+def manifest_schema() -> dict[str, Any]:
+    """The JSON Schema for manifest.json shipped in the package."""
+    text = files("wasmship").joinpath("data", "manifest.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def schema_problems(manifest: object) -> Iterator[str]:
+    """Every way MANIFEST breaks the schema, as `at $.path: what`."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(manifest_schema())
+    errors = sorted(validator.iter_errors(manifest), key=lambda e: [str(p) for p in e.path])
+    for error in errors:
+        message = error.message
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
+        yield f"does not match the manifest schema at {error.json_path}: {message}"
+
+
+@dataclass
+class _Checker:
+    dist: Path
+    strict: bool
+    problems: list[Problem] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    known: set[str] = field(default_factory=lambda: {MANIFEST})
+    immutable: set[str] = field(default_factory=set)
+    contents: dict[str, bytes] = field(default_factory=dict)
+
+    def error(self, path: str, message: str) -> None:
+        self.problems.append(Problem("error", path, message))
+
+    def warn(self, path: str, message: str) -> None:
+        self.problems.append(Problem("warning", path, message))
+
+    def inside(self, rel: str) -> Path | None:
+        """DIST/REL, or None (and an error) when REL would leave the dist."""
+        pure = PurePosixPath(rel)
+        if pure.is_absolute() or ".." in pure.parts or "\\" in rel or not rel:
+            self.error(rel or "(empty path)", "the manifest names a path outside the dist")
+            return None
+        return self.dist.joinpath(*pure.parts)
+
+    def file(self, rel: object, size: object, sha256: object, sri: object = None) -> bytes | None:
+        """Check one listed file's presence, size and hashes; its bytes if it is there."""
+        if not isinstance(rel, str):
+            return None  # the schema check has named it
+        self.known.add(rel)
+        path = self.inside(rel)
+        if path is None:
+            return None
+        if not path.is_file():
+            self.error(rel, "missing: the manifest lists it but the dist has no such file")
+            return None
+        data = path.read_bytes()
+        self.checked.append(rel)
+        self.contents[rel] = data
+        wrong = []
+        if isinstance(size, int) and len(data) != size:
+            wrong.append(f"size is {len(data)} bytes, the manifest says {size}")
+        if isinstance(sha256, str) and sha256_hex(data) != sha256:
+            wrong.append("sha256 differs from the manifest (changed after the build?)")
+        elif isinstance(sri, str) and integrity(data) != sri:
+            wrong.append("integrity (sha384) differs from the manifest")
+        if wrong:
+            self.error(rel, "; ".join(wrong))
+        return data
+
+    def encoding(self, rel: str, name: str, variant: dict[str, Any], entry: dict[str, Any]) -> None:
+        """Check a precompressed variant and that it decodes to exactly its original."""
+        blob = self.file(variant.get("path"), variant.get("size"), variant.get("sha256"))
+        if blob is None:
+            return
+        vpath = str(variant["path"])
+        codecs = decoders()
+        if name not in codecs:
+            self.warn(vpath, f"unknown encoding {name!r}: size and sha256 checked, not decoded")
+            return
+        decode = codecs[name]
+        if decode is None:
+            self.warn(vpath, f"cannot check the {name} variant: install the zstandard package")
+            return
+        expected_size = entry.get("size")
+        limit = expected_size if isinstance(expected_size, int) else len(blob) * 64
+        try:
+            decoded = decode(blob, limit)
+        except Exception as exc:  # each codec has its own error type; all mean "corrupt"
+            self.error(vpath, f"does not decode as {name} ({type(exc).__name__}: {exc})")
+            return
+        expected = entry.get("sha256")
+        reference = self.contents.get(rel)
+        if isinstance(expected, str) and sha256_hex(decoded) != expected:
+            self.error(vpath, f"decodes to different bytes than {rel} (sha256 differs)")
+        elif not isinstance(expected, str) and reference is not None and decoded != reference:
+            self.error(vpath, f"decodes to different bytes than {rel}")
+
+    def entry(self, entry: object) -> None:
+        """Check one file of a target and all its variants."""
+        if not isinstance(entry, dict):
+            return
+        rel = entry.get("path")
+        if isinstance(rel, str) and entry.get("immutable") is True:
+            self.immutable.add(rel)
+        data = self.file(rel, entry.get("size"), entry.get("sha256"), entry.get("integrity"))
+        is_wasm = isinstance(rel, str) and rel.endswith(".wasm")
+        if data is not None and is_wasm and data[: len(WASM_HEADER)] != WASM_HEADER:
+            self.error(
+                str(rel),
+                f"not a WebAssembly module: starts with {data[:8]!r}, "
+                f"expected {WASM_HEADER!r} (magic and version 1)",
+            )
+        encodings = entry.get("encodings")
+        if isinstance(rel, str) and isinstance(encodings, dict):
+            for name, variant in sorted(encodings.items()):
+                if isinstance(variant, dict):
+                    self.encoding(rel, name, variant, entry)
+
+    def page_references(self, rel: str, *, loader_page: bool) -> None:
+        """Every script and data-wasm in the page names a file that exists, with a right SRI.
+
+        A page of the project's own (--static) needs no data-wasm: its scripts start the modules.
+        """
+        data = self.contents.get(rel)
+        if data is None:
+            return
+        refs = page.references(data.decode("utf-8", errors="replace"))
+        if loader_page and not any(r.attribute == "data-wasm" for r in refs):
+            self.error(rel, "no <script data-wasm=...>: the loader has no module to start")
+        for ref in refs:
+            url = ref.resolved
+            if page.is_external(url):
+                continue
+            target = page.local_path(rel, url)
+            if target is None:
+                self.error(rel, f"{ref.describe()} points outside the dist")
+                continue
+            path = self.dist / target
+            if not path.is_file():
+                self.error(rel, f"{ref.describe()}: {target} does not exist")
+                continue
+            blob = self.contents.get(target) or path.read_bytes()
+            if ref.integrity is not None and not page.integrity_matches(ref.integrity, blob):
+                self.error(rel, f"{ref.describe()}: integrity does not match {target}")
+            elif ref.integrity is None and ref.attribute == "src" and target in self.immutable:
+                self.warn(rel, f"{ref.describe()}: no integrity attribute")
+            if ref.wasm_size is not None and ref.wasm_size != str(len(blob)):
+                self.error(
+                    rel,
+                    f'data-wasm-size="{ref.wasm_size}" but {target} has {len(blob)} bytes '
+                    "(the progress indicator would be wrong)",
+                )
+
+    def strays(self) -> None:
+        """Files in the dist that the manifest does not know."""
+        for path in sorted(self.dist.rglob("*")):
+            if path.is_dir() and not path.is_symlink():
+                continue
+            rel = path.relative_to(self.dist).as_posix()
+            if rel in self.known:
+                continue
+            message = "not in the manifest: it would be deployed without being verified"
+            if self.strict:
+                self.error(rel, message)
+            else:
+                self.warn(rel, message)
+
+
+def _load(dist: Path) -> object:
+    if not dist.is_dir():
+        raise UsageError(f"{dist}: no such folder; pass the dist folder `wasmship build` wrote")
+    manifest = dist / MANIFEST
+    if not manifest.is_file():
+        raise UsageError(
+            f"{dist}: no {MANIFEST}; this is not a wasmship dist (build one with `wasmship build`)"
+        )
+    try:
+        loaded: object = json.loads(manifest.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return exc
+    return loaded
+
+
+def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
+    """Check DIST against its manifest.json; every problem is collected, none stops the rest."""
+    dist = Path(dist)
+    loaded = _load(dist)
+    check = _Checker(dist=dist, strict=strict)
+    if isinstance(loaded, Exception):
+        check.error(MANIFEST, f"not valid JSON ({loaded})")
+        return _result(check)
+    for message in schema_problems(loaded):
+        check.error(MANIFEST, message)
+    manifest = loaded if isinstance(loaded, dict) else {}
+    pages: list[str] = []
+    loader_page = False
+    targets = manifest.get("targets")
+    for target in targets if isinstance(targets, list) else []:
+        entries = target.get("files") if isinstance(target, dict) else None
+        loader_page = loader_page or (isinstance(entries, dict) and "loader.js" in entries)
+        for _, entry in sorted(entries.items()) if isinstance(entries, dict) else []:
+            check.entry(entry)
+            rel = entry.get("path") if isinstance(entry, dict) else None
+            if isinstance(rel, str) and rel.endswith(".html"):
+                pages.append(rel)
+    helpers = manifest.get("deploy_helpers")
+    for _, helper in sorted(helpers.items()) if isinstance(helpers, dict) else []:
+        if isinstance(helper, dict):
+            check.file(helper.get("path"), helper.get("size"), helper.get("sha256"))
+    for rel in pages:
+        check.page_references(rel, loader_page=loader_page)
+    check.strays()
+    return _result(check)
+
+
+def _result(check: _Checker) -> Verification:
+    return Verification(
+        dist=check.dist,
+        strict=check.strict,
+        checked=tuple(check.checked),
+        problems=tuple(check.problems),
+    )
