@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
+from wasmship.codecs import brotli_window
 from wasmship.errors import ToolchainError, UsageError
-from wasmship.steps.compress import brotli_window
 from wasmship.steps.fingerprint import hashed_name, integrity
 from wasmship.steps.loader import STATUS_HTML, fill_page
 from wasmship.steps.toolchain import parse_goversion
@@ -54,7 +54,8 @@ def test_integrity_is_sri_sha384() -> None:
 
 @pytest.mark.parametrize(
     ("size", "window"),
-    [(1, 10), (1000, 10), (1025, 11), (4 << 20, 22), (7 << 20, 23), (1 << 30, 24)],
+    # A w-bit window reaches (1 << w) - 16 bytes back, so exactly 4 MiB needs 23 bits.
+    [(1, 10), (1000, 10), (1025, 11), (4 << 20, 23), (7 << 20, 23), (1 << 30, 24)],
 )
 def test_brotli_window_covers_the_file_within_the_format(size: int, window: int) -> None:
     assert brotli_window(size) == window

@@ -89,8 +89,8 @@ class Encoder:
 
 def brotli_window(size: int) -> int:
     """The smallest window that covers the whole file, within the format's limits."""
-    # A brotli window of w bits reaches back (1 << w) - 16 bytes.
-    return max(BROTLI_MIN_WINDOW, min(BROTLI_MAX_WINDOW, (max(size, 1) + 15).bit_length()))
+    # A window of w bits reaches back (1 << w) - 16 bytes; the file needs size - 1.
+    return max(BROTLI_MIN_WINDOW, min(BROTLI_MAX_WINDOW, (max(size, 1) + 14).bit_length()))
 
 
 def zstd_window(size: int) -> int:
