@@ -76,6 +76,15 @@ class Artifact:
 
 
 @dataclass(frozen=True)
+class Carried:
+    """A hashed file of an earlier build, kept in the dist for open tabs and as a dictionary."""
+
+    generation: int  # 1: the build this one replaces, 2: the one before, ...
+    target: str
+    artifact: Artifact
+
+
+@dataclass(frozen=True)
 class DeployHelper:
     """A server config written beside the files (nginx.conf, _headers, ...); not content."""
 
@@ -95,7 +104,9 @@ class BuildContext:
     targets: tuple[Target, ...] = ()
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     deploy_helpers: dict[str, DeployHelper] = field(default_factory=dict)
+    previous: list[Carried] = field(default_factory=list)  # kept from earlier builds
     notes: dict[str, str] = field(default_factory=dict)  # step name -> one-line summary
+    warnings: list[str] = field(default_factory=list)  # shown by the reporter after each step
     manifest: dict[str, object] = field(default_factory=dict)
 
     def require_toolchain(self) -> Toolchain:

@@ -159,8 +159,28 @@ def _variant(key: str, raw: Any, where: str) -> Variant:
     )
 
 
+def _dist_file(logical: str, raw: Any, where: str) -> DistFile:
+    if not isinstance(raw, Mapping):
+        raise ManifestError(f"{where}: expected an object")
+    encodings = raw.get("encodings", {})
+    if not isinstance(encodings, Mapping):
+        raise ManifestError(f"{where}.encodings: expected an object")
+    return DistFile(
+        logical=logical,
+        path=_text(raw.get("path"), f"{where}.path"),
+        size=_size(raw.get("size"), f"{where}.size"),
+        sha256=_text(raw.get("sha256"), f"{where}.sha256"),
+        content_type=_text(raw.get("content_type"), f"{where}.content_type"),
+        immutable=raw.get("immutable") is True,
+        variants=tuple(
+            _variant(str(key), value, f"{where}.encodings.{key}")
+            for key, value in sorted(encodings.items())
+        ),
+    )
+
+
 def dist_files(manifest: Any) -> dict[str, DistFile]:
-    """Every file of every target in MANIFEST, keyed by its path in the dist."""
+    """Every file of every target in MANIFEST, and every kept earlier file, keyed by path."""
     if not isinstance(manifest, Mapping) or not isinstance(manifest.get("targets"), list):
         raise ManifestError("not a wasmship manifest: no `targets` list")
     result: dict[str, DistFile] = {}
@@ -169,25 +189,15 @@ def dist_files(manifest: Any) -> dict[str, DistFile]:
         if not isinstance(files, Mapping):
             raise ManifestError(f"targets[{t}].files: expected an object")
         for logical, raw in files.items():
-            where = f"targets[{t}].files.{logical}"
-            if not isinstance(raw, Mapping):
-                raise ManifestError(f"{where}: expected an object")
-            encodings = raw.get("encodings", {})
-            if not isinstance(encodings, Mapping):
-                raise ManifestError(f"{where}.encodings: expected an object")
-            entry = DistFile(
-                logical=str(logical),
-                path=_text(raw.get("path"), f"{where}.path"),
-                size=_size(raw.get("size"), f"{where}.size"),
-                sha256=_text(raw.get("sha256"), f"{where}.sha256"),
-                content_type=_text(raw.get("content_type"), f"{where}.content_type"),
-                immutable=raw.get("immutable") is True,
-                variants=tuple(
-                    _variant(str(key), value, f"{where}.encodings.{key}")
-                    for key, value in sorted(encodings.items())
-                ),
-            )
+            entry = _dist_file(str(logical), raw, f"targets[{t}].files.{logical}")
             result[entry.path] = entry
+    previous = manifest.get("previous", [])
+    if not isinstance(previous, list):
+        raise ManifestError("previous: expected a list")
+    for p, raw in enumerate(previous):
+        logical = raw.get("logical") if isinstance(raw, Mapping) else None
+        entry = _dist_file(str(logical), raw, f"previous[{p}]")
+        result.setdefault(entry.path, entry)  # a current file wins over a kept one
     return result
 
 

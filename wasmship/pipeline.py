@@ -16,6 +16,7 @@ from wasmship.errors import UsageError
 from wasmship.steps.compile import compile_module, resolve_targets, run_dir_for
 from wasmship.steps.compress import compress
 from wasmship.steps.fingerprint import fingerprint
+from wasmship.steps.generations import keep_generations
 from wasmship.steps.loader import write_loader
 from wasmship.steps.manifest import write_manifest
 from wasmship.steps.publish import check_target, staging
@@ -31,6 +32,7 @@ STEPS: tuple[Step, ...] = (
     fingerprint,
     write_loader,
     compress,
+    keep_generations,  # after compress: the new build's names are known, old ones are skipped
     write_server_config,  # after compress: deploy helpers are never precompressed
     write_manifest,
 )
@@ -114,6 +116,9 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
             with report.step(name):
                 step(ctx)
             report.done(name, ctx.notes.get(name, ""))
+            for message in ctx.warnings:
+                report.warn(message)
+            ctx.warnings.clear()
     timings = getattr(report, "timings", {})
     return BuildResult(
         dist=config.out_path,

@@ -302,6 +302,9 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
             rel = entry.get("path") if isinstance(entry, dict) else None
             if isinstance(rel, str) and rel.endswith(".html"):
                 pages.append(rel)
+    previous = manifest.get("previous")
+    for entry in previous if isinstance(previous, list) else []:
+        check.entry(entry)  # a kept file is checked like a current one
     helpers = manifest.get("deploy_helpers")
     for _, helper in sorted(helpers.items()) if isinstance(helpers, dict) else []:
         if isinstance(helper, dict):

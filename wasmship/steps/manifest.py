@@ -60,6 +60,17 @@ def build_manifest(ctx: BuildContext) -> dict[str, Any]:
         "go": {"version": ctx.require_toolchain().goversion},
         "targets": [target_entry(ctx, target) for target in ctx.targets],
     }
+    if ctx.previous:
+        # Optional (schema 1 extended): hashed files of earlier builds, kept for open tabs.
+        manifest["previous"] = [
+            {
+                **artifact_entry(kept.artifact),
+                "generation": kept.generation,
+                "target": kept.target,
+                "logical": kept.artifact.logical,
+            }
+            for kept in ctx.previous
+        ]
     if ctx.deploy_helpers:
         # Optional (schema 1 extended): server configs beside the files, not served as content.
         manifest["deploy_helpers"] = {

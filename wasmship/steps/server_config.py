@@ -40,6 +40,7 @@ class ServingRule:
     content_type: str  # as the manifest has it, e.g. "text/javascript; charset=utf-8"
     cache_control: str
     encodings: tuple[str, ...]  # the precompressed variants this file has, in ENCODING_ORDER
+    kept: tuple[str, ...] = ()  # earlier builds' files of the same name kept in the dist (--keep)
 
     @property
     def mime_type(self) -> str:
@@ -83,8 +84,20 @@ def name_pattern(artifact: Artifact) -> str:
     return f"(?:^|/){name}$"
 
 
-def serving_rules(artifacts: Iterable[Artifact]) -> list[ServingRule]:
-    """The rules for every file of the dist plus manifest.json, sorted by path."""
+def serving_rules(
+    artifacts: Iterable[Artifact], kept: Iterable[Artifact] = ()
+) -> list[ServingRule]:
+    """The rules for every file of the dist plus manifest.json, sorted by path.
+
+    A kept file of an earlier build matches its current namesake's pattern (any hash), so it
+    joins that rule; one whose name the new build no longer has gets a rule of its own.
+    """
+    current = list(artifacts)
+    by_pattern: dict[str, list[str]] = {}
+    for old in kept:
+        by_pattern.setdefault(name_pattern(old), []).append(old.path)
+        if name_pattern(old) not in {name_pattern(a) for a in current}:
+            current.append(old)
     rules = [
         ServingRule(
             path=a.path,
@@ -92,8 +105,9 @@ def serving_rules(artifacts: Iterable[Artifact]) -> list[ServingRule]:
             content_type=a.content_type,
             cache_control=IMMUTABLE if a.immutable else NO_CACHE,
             encodings=tuple(e for e in ENCODING_ORDER if e in a.encodings),
+            kept=tuple(p for p in sorted(by_pattern.get(name_pattern(a), [])) if p != a.path),
         )
-        for a in artifacts
+        for a in current
     ]
     rules.append(
         ServingRule(
@@ -136,7 +150,9 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
         "",
     ]
     for rule in rules:
-        out.append(f"# {rule.path}")
+        out.append(
+            f"# {rule.path}" + (f" (also kept: {', '.join(rule.kept)})" if rule.kept else "")
+        )
         out.append(f'location ~ "{rule.pattern}" {{')
         # An empty types map scoped to this location makes default_type the Content-Type,
         # whatever mime.types the main config has (or lacks).
@@ -217,7 +233,8 @@ def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> s
         f"  X-Content-Type-Options: {NOSNIFF}",
     ]
     for rule in rules:
-        urls = [f"/{rule.path}"]
+        # Exact paths only here, so the kept files of earlier builds need their own lines.
+        urls = [f"/{path}" for path in (rule.path, *rule.kept)]
         if rule.path == INDEX:
             urls.insert(0, "/")
         for url in urls:
@@ -330,7 +347,7 @@ def parse_server_configs(values: Iterable[str], where: str = "--server-config") 
 def write_server_config(ctx: BuildContext) -> None:
     """Write each server config asked for and record it as a deploy helper (never compressed)."""
     wanted = parse_server_configs(ctx.config.server_configs, "server_configs")
-    rules = serving_rules(ctx.artifacts.values())
+    rules = serving_rules(ctx.artifacts.values(), (c.artifact for c in ctx.previous))
     for config in SERVER_CONFIGS:
         if config.name not in wanted:
             continue
