@@ -8,6 +8,7 @@ the way a misconfigured or hostile server would (wrong MIME type, 404, garbage, 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,6 +55,9 @@ class Knobs:
     # Serve a file's precompressed `.br` sibling with Content-Encoding: br when the client
     # accepts br, as nginx's brotli_static does.
     brotli: bool = False
+    # Send bodies in pieces of this many bytes with a pause between them (0: all at once), so
+    # the browser sees a slow network and reads a large body in several chunks.
+    trickle: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         with self.server.log_lock:
             self.server.log.append(Served(path=path, status=status, headers=headers))
-        if with_body:
+        if with_body and knobs.trickle:
+            for start in range(0, len(body), knobs.trickle):
+                self.wfile.write(body[start : start + knobs.trickle])
+                self.wfile.flush()
+                time.sleep(0.01)
+        elif with_body:
             self.wfile.write(body)
 
     def _content_type(self, file: Path) -> str:

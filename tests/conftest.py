@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,21 +120,36 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-def manifest_of(dist: Path) -> dict[str, object]:
-    return json.loads((dist / "manifest.json").read_text())
+def manifest_of(dist: Path) -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads((dist / "manifest.json").read_text())
+    return manifest
 
 
-@pytest.fixture(scope="session")
-def built_hello(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
-    """One real build of the hello fixture shared by read-only tests."""
-    root = tmp_path_factory.mktemp("built") / "hello"
-    shutil.copytree(FIXTURES / "hello", root)
+def build_fixture(root: Path, go: Go, name: str, *args: str, config: str | None = None) -> Path:
+    """Copy fixture NAME to ROOT/NAME (with CONFIG as its wasmship.toml), build it, return it."""
+    project = root / name
+    shutil.copytree(FIXTURES / name, project)
+    if config is not None:
+        (project / "wasmship.toml").write_text(config)
     proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "build", "--quiet"],
-        cwd=root,
+        [sys.executable, "-m", "wasmship", "build", "--quiet", *args],
+        cwd=project,
         env=base_env(WASMSHIP_GO=go.binary),
         capture_output=True,
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    return root / "dist"
+    return project
+
+
+def files_of(dist: Path, target: int = 0) -> dict[str, dict[str, Any]]:
+    """The files of one target of DIST's manifest."""
+    manifest: Any = manifest_of(dist)
+    files: dict[str, dict[str, Any]] = manifest["targets"][target]["files"]
+    return files
+
+
+@pytest.fixture(scope="session")
+def built_hello(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    """One real build of the hello fixture shared by read-only tests."""
+    return build_fixture(tmp_path_factory.mktemp("built"), go, "hello") / "dist"

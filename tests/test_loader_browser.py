@@ -202,7 +202,7 @@ def test_progress_counts_decoded_bytes_of_a_brotli_response(
 ) -> None:
     wasm = entry(built_hello, "main.wasm")
     module = url_path(built_hello, "main.wasm")
-    server = serve(built_hello, Knobs(brotli=True))
+    server = serve(built_hello, Knobs(brotli=True, trickle=32 * 1024))
     responses: dict[str, dict[str, str]] = {}
 
     def seen(response: Response) -> None:

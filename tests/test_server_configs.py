@@ -8,7 +8,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,16 @@ import brotli
 import jsonschema
 import pytest
 
-from tests.conftest import FIXTURES, IN_CI, Go, Run, base_env, manifest_of, need
+from tests.conftest import (
+    IN_CI,
+    Go,
+    Run,
+    base_env,
+    build_fixture,
+    files_of,
+    manifest_of,
+    need,
+)
 from wasmship.verify import manifest_schema
 
 NGINX_BROTLI = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
@@ -35,26 +43,9 @@ HELPERS = {
 @pytest.fixture(scope="module")
 def configured(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
     """One build of the hello fixture with every server config."""
-    root = tmp_path_factory.mktemp("configured") / "hello"
-    shutil.copytree(FIXTURES / "hello", root)
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-m", "wasmship", "build", "--quiet"),
-            *("--server-config", "nginx,caddy", "--server-config", "netlify,apache"),
-        ],
-        cwd=root,
-        env=base_env(WASMSHIP_GO=go.binary),
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return root / "dist"
-
-
-def files_of(dist: Path) -> dict[str, dict[str, Any]]:
-    manifest: Any = manifest_of(dist)
-    result: dict[str, dict[str, Any]] = manifest["targets"][0]["files"]
-    return result
+    root = tmp_path_factory.mktemp("configured")
+    args = ("--server-config", "nginx,caddy", "--server-config", "netlify,apache")
+    return build_fixture(root, go, "hello", *args) / "dist"
 
 
 # -- the manifest and verify know the helpers ------------------------------------------------
