@@ -59,6 +59,8 @@ class Encoding:
     path: str
     size: int
     sha256: str
+    coding: str = ""  # the Content-Encoding when it is not the manifest key (dcz)
+    dictionary: str = ""  # SHA-256 of the earlier file a dcz delta is made from
 
 
 @dataclass

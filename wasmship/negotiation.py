@@ -55,8 +55,9 @@ class Coding:
 
 
 # In order of preference when the client accepts several equally: smallest output first.
-# A new coding is one line here (e.g. Coding("dcz", needs_dictionary=True)).
+# A dcz delta (RFC 9842) is only a candidate when the client holds its dictionary.
 CODINGS: tuple[Coding, ...] = (
+    Coding("dcz", needs_dictionary=True),
     Coding("br"),
     Coding("zstd"),
     Coding("gzip", aliases=("x-gzip",)),
@@ -108,6 +109,46 @@ class DistFile:
     def negotiable(self) -> tuple[Variant, ...]:
         """The variants a server knows how to label: their coding is one of CODINGS."""
         return tuple(v for v in self.variants if v.coding in _BY_TOKEN)
+
+    @property
+    def deltas(self) -> tuple[Variant, ...]:
+        """The variants that need a dictionary the client already holds (dcz)."""
+        return tuple(v for v in self.negotiable() if _BY_TOKEN[v.coding].needs_dictionary)
+
+    @property
+    def plain_variants(self) -> tuple[Variant, ...]:
+        """The variants any client accepting their coding can decode (br, zstd, gzip)."""
+        return tuple(v for v in self.negotiable() if v not in self.deltas)
+
+    @property
+    def vary(self) -> str | None:
+        """The Vary a response for this file needs: what the choice of variant depends on."""
+        if not self.negotiable():
+            return None
+        return "Accept-Encoding, Available-Dictionary" if self.deltas else "Accept-Encoding"
+
+    def dictionary_match(self, mount: str = "/") -> str | None:
+        """The Use-As-Dictionary match pattern for a hashed module or shim, else None.
+
+        `main.3f9c2a1b.wasm` mounted at `/app/` gives `/app/main.*.wasm`: every later build's
+        module matches, so the browser offers this one as the dictionary for the next.
+        """
+        if not self.immutable or self.path == self.logical or not _is_dictionary_file(self.logical):
+            return None
+        folder, _, _ = self.path.rpartition("/")
+        stem, _, ext = self.logical.rsplit("/", 1)[-1].rpartition(".")
+        prefix = mount.rstrip("/") + "/" + (folder + "/" if folder else "")
+        return f"{prefix}{stem}.*.{ext}"
+
+
+def _is_dictionary_file(logical: str) -> bool:
+    """Files a browser should keep as a dictionary: modules and the shim."""
+    return logical.endswith(".wasm") or logical == "wasm_exec.js"
+
+
+def use_as_dictionary(pattern: str) -> str:
+    """The Use-As-Dictionary response header value for a URL pattern."""
+    return f'match="{pattern}"'
 
 
 def cache_control(immutable: bool) -> str:
@@ -247,6 +288,9 @@ def choose_variant(
     available_dictionary: str | None = None,
 ) -> Variant | None:
     """The variant to send (None for identity): highest q, then the order of CODINGS.
+
+    AVAILABLE_DICTIONARY is the hex SHA-256 the client's Available-Dictionary header names
+    (see dcz.parse_available_dictionary); a delta is a candidate only for its own dictionary.
 
     Identity is the fallback unless the client refused it (`identity;q=0`, or `*;q=0`
     without naming identity); it wins only when the client ranks it higher explicitly.

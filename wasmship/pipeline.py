@@ -15,6 +15,7 @@ from wasmship.context import BuildContext, Target, Toolchain
 from wasmship.errors import UsageError
 from wasmship.steps.compile import compile_module, resolve_targets, run_dir_for
 from wasmship.steps.compress import compress
+from wasmship.steps.deltas import write_deltas
 from wasmship.steps.fingerprint import fingerprint
 from wasmship.steps.generations import keep_generations
 from wasmship.steps.loader import write_loader
@@ -35,6 +36,7 @@ STEPS: tuple[Step, ...] = (
     copy_static,
     compress,
     keep_generations,  # after compress: the new build's names are known, old ones are skipped
+    write_deltas,  # after keep_generations: the kept files are the dictionaries
     write_server_config,  # after compress: deploy helpers are never precompressed
     write_manifest,
 )

@@ -10,7 +10,7 @@ from importlib.resources import files
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from wasmship import page
+from wasmship import dcz, page
 from wasmship.errors import UsageError
 from wasmship.steps.fingerprint import integrity, sha256_hex
 
@@ -134,6 +134,7 @@ class _Checker:
     known: set[str] = field(default_factory=lambda: {MANIFEST})
     immutable: set[str] = field(default_factory=set)
     contents: dict[str, bytes] = field(default_factory=dict)
+    verified: dict[str, bytes] = field(default_factory=dict)  # sha256 -> bytes that match it
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(Problem("error", path, message))
@@ -168,6 +169,8 @@ class _Checker:
             wrong.append(f"size is {len(data)} bytes, the manifest says {size}")
         if isinstance(sha256, str) and sha256_hex(data) != sha256:
             wrong.append("sha256 differs from the manifest (changed after the build?)")
+        elif isinstance(sha256, str):
+            self.verified[sha256] = data
         elif isinstance(sri, str) and integrity(data) != sri:
             wrong.append("integrity (sha384) differs from the manifest")
         if wrong:
@@ -180,6 +183,8 @@ class _Checker:
         if blob is None:
             return
         vpath = str(variant["path"])
+        if variant.get("coding") == "dcz":
+            return self.delta(rel, vpath, blob, variant, entry)
         codecs = decoders()
         if name not in codecs:
             self.warn(vpath, f"unknown encoding {name!r}: size and sha256 checked, not decoded")
@@ -201,6 +206,33 @@ class _Checker:
             self.error(vpath, f"decodes to different bytes than {rel} (sha256 differs)")
         elif not isinstance(expected, str) and reference is not None and decoded != reference:
             self.error(vpath, f"decodes to different bytes than {rel}")
+
+    def delta(
+        self, rel: str, vpath: str, blob: bytes, variant: dict[str, Any], entry: dict[str, Any]
+    ) -> None:
+        """A dcz delta: the right header, its dictionary kept in the dist, exactly REL decoded."""
+        wanted = variant.get("dictionary")
+        try:
+            named = dcz.dictionary_hash(blob)
+        except dcz.DczError as exc:
+            return self.error(vpath, str(exc))
+        if named != wanted:
+            return self.error(vpath, f"its header names dictionary {named}, the manifest {wanted}")
+        available = variant.get("available_dictionary")
+        if available != dcz.available_dictionary(named):
+            self.error(vpath, f"available_dictionary {available!r} is not the dictionary's hash")
+        dictionary = self.verified.get(named)
+        if dictionary is None:
+            return self.error(
+                vpath, f"its dictionary (sha256 {named[:16]}…) is not a file of the dist"
+            )
+        size = entry.get("size")
+        try:
+            decoded = dcz.decompress(blob, dictionary, size if isinstance(size, int) else 1 << 30)
+        except dcz.DczError as exc:
+            return self.error(vpath, f"does not decode as dcz ({exc})")
+        if sha256_hex(decoded) != entry.get("sha256"):
+            self.error(vpath, f"decodes to different bytes than {rel} (sha256 differs)")
 
     def entry(self, entry: object) -> None:
         """Check one file of a target and all its variants."""
@@ -301,6 +333,9 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
     manifest = loaded if isinstance(loaded, dict) else {}
     pages: list[str] = []
     loader_page = False
+    previous = manifest.get("previous")
+    for entry in previous if isinstance(previous, list) else []:
+        check.entry(entry)  # first: the kept files are the dictionaries of the deltas
     targets = manifest.get("targets")
     for target in targets if isinstance(targets, list) else []:
         entries = target.get("files") if isinstance(target, dict) else None
@@ -310,9 +345,6 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
             rel = entry.get("path") if isinstance(entry, dict) else None
             if isinstance(rel, str) and rel.endswith(".html"):
                 pages.append(rel)
-    previous = manifest.get("previous")
-    for entry in previous if isinstance(previous, list) else []:
-        check.entry(entry)  # a kept file is checked like a current one
     helpers = manifest.get("deploy_helpers")
     for _, helper in sorted(helpers.items()) if isinstance(helpers, dict) else []:
         if isinstance(helper, dict):
