@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from wasmship import __version__
-from wasmship.context import Artifact, BuildContext, DeployHelper
+from wasmship.context import SHIM, Artifact, BuildContext, DeployHelper
+from wasmship.dcz import available_dictionary
 from wasmship.errors import UsageError
 from wasmship.steps.fingerprint import sha256_hex
 
@@ -41,6 +42,8 @@ class ServingRule:
     cache_control: str
     encodings: tuple[str, ...]  # the precompressed variants this file has, in ENCODING_ORDER
     kept: tuple[str, ...] = ()  # earlier builds' files of the same name kept in the dist (--keep)
+    dictionary_match: str = ""  # Use-As-Dictionary pattern relative to the file: main.*.wasm
+    deltas: tuple[tuple[str, str], ...] = ()  # (Available-Dictionary value, delta file suffix)
 
     @property
     def mime_type(self) -> str:
@@ -84,6 +87,19 @@ def name_pattern(artifact: Artifact) -> str:
     return f"(?:^|/){name}$"
 
 
+def relative_dictionary_match(artifact: Artifact) -> str:
+    """`main.wasm` hashed -> `main.*.wasm`: a Use-As-Dictionary pattern for modules and the shim.
+
+    Relative: the browser resolves it against the request's URL (RFC 9842), so it holds
+    wherever the dist is mounted.
+    """
+    hashed = artifact.immutable and artifact.path != artifact.logical
+    if not hashed or not (artifact.logical.endswith(".wasm") or artifact.logical == SHIM):
+        return ""
+    stem, _, ext = artifact.logical.rpartition(".")
+    return f"{stem}.*.{ext}"
+
+
 def serving_rules(
     artifacts: Iterable[Artifact], kept: Iterable[Artifact] = ()
 ) -> list[ServingRule]:
@@ -106,6 +122,14 @@ def serving_rules(
             cache_control=IMMUTABLE if a.immutable else NO_CACHE,
             encodings=tuple(e for e in ENCODING_ORDER if e in a.encodings),
             kept=tuple(p for p in sorted(by_pattern.get(name_pattern(a), [])) if p != a.path),
+            dictionary_match=relative_dictionary_match(a),
+            deltas=tuple(
+                sorted(
+                    (available_dictionary(e.dictionary), e.path.removeprefix(a.path))
+                    for e in a.encodings.values()
+                    if e.coding == "dcz"
+                )
+            ),
         )
         for a in current
     ]
@@ -166,10 +190,17 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
             out.append("    gzip_static on;")
         if "br" in rule.encodings:
             out.append("    brotli_static on;")
+        if rule.deltas:
+            out += nginx_dcz(rule)
         # add_header in a location drops the server level's, so each location repeats nosniff.
         out.append(f'    add_header Cache-Control "{rule.cache_control}";')
-        if rule.encodings:
+        if rule.deltas:
+            out.append('    add_header Vary "Accept-Encoding, Available-Dictionary";')
+        elif rule.encodings:
             out.append('    add_header Vary "Accept-Encoding";')
+        if rule.dictionary_match:
+            # The browser keeps this file as the dictionary for the next version's delta.
+            out.append(f"    add_header Use-As-Dictionary 'match=\"{rule.dictionary_match}\"';")
         out.append(f'    add_header X-Content-Type-Options "{NOSNIFF}" always;')
         out.append("}")
         out.append("")
@@ -178,6 +209,36 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
     out.append("    return 404;")
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def nginx_dcz(rule: ServingRule) -> list[str]:
+    """The dcz negotiation for one location: the delta for the dictionary the client holds.
+
+    `map` would be the natural tool, but it is only allowed in the http block and this file is
+    included in a server block; so a chain of `if ... set` (safe inside a location) picks the
+    delta's suffix. A delta that does not exist for the URL asked (an old kept module) falls
+    back to br/gzip/identity. The chain names this build's dictionaries: reload nginx after a
+    deploy to serve the new deltas (until then, clients simply get br).
+    """
+    out = ["    # dcz (RFC 9842): a delta against the earlier version the browser holds"]
+    out.append('    set $wasmship_dcz "";')
+    for available, suffix in rule.deltas:
+        out.append(f'    if ($http_available_dictionary = "{available}") {{')
+        out.append(f'        set $wasmship_dcz "{suffix}";')
+        out.append("    }")
+    out.append('    if ($http_accept_encoding !~* "(^|[ ,])dcz($|[ ,;])") {')
+    out.append('        set $wasmship_dcz "";')
+    out.append("    }")
+    out.append("    if (!-f $request_filename$wasmship_dcz) {")
+    out.append('        set $wasmship_dcz "";')
+    out.append("    }")
+    out.append('    set $wasmship_coding "";')
+    out.append('    if ($wasmship_dcz != "") {')
+    out.append("        set $wasmship_coding dcz;")
+    out.append("    }")
+    out.append("    rewrite ^(.*)$ $1$wasmship_dcz break;")
+    out.append("    add_header Content-Encoding $wasmship_coding;  # not sent when empty")
+    return out
 
 
 def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
