@@ -227,10 +227,11 @@ def check_reply(entry: DistFile, reply: Reply, coding: str) -> Iterator[Result]:
     cache = reply.header("Cache-Control")
     ok, expected = cache_ok(entry, cache)
     yield result("Cache-Control", ok, expected, cache)
-    if entry.variants:
+    if entry.vary:
         vary = reply.header("Vary")
         tokens = header_tokens(vary)
-        yield result("Vary", bool({"accept-encoding", "*"} & tokens), "Accept-Encoding", vary)
+        ok = "*" in tokens or header_tokens(entry.vary) <= tokens
+        yield result("Vary", ok, entry.vary, vary)
     sniff = reply.header("X-Content-Type-Options")
     yield result("X-Content-Type-Options", (sniff or "").lower() == NOSNIFF, NOSNIFF, sniff)
 
@@ -238,7 +239,7 @@ def check_reply(entry: DistFile, reply: Reply, coding: str) -> Iterator[Result]:
 def check_file(fetcher: Fetcher, base: str, entry: DistFile) -> Iterator[Result]:
     """Fetch ENTRY once as identity and once per encoding the dist has, checking each."""
     url = urljoin(base, quote(entry.path))
-    for coding in [IDENTITY, *(v.coding for v in entry.negotiable())]:
+    for coding in [IDENTITY, *(v.coding for v in entry.plain_variants)]:
         yield from check_reply(entry, fetcher.get(url, {"Accept-Encoding": coding}), coding)
     for variant in entry.variants:
         if variant not in entry.negotiable():
@@ -268,8 +269,11 @@ def check_site(url: str, *, timeout: float = 10.0) -> CheckReport:
             raise CheckError(f"{manifest_url}: {exc}") from exc
         results.append(Result(MANIFEST, "manifest", "ok", "found", manifest_url))
         base = base_of(manifest_url)
+        from wasmship.check_deltas import check_dictionary_transport
+
         for entry in files.values():
             results.extend(check_file(fetcher, base, entry))
+            results.extend(check_dictionary_transport(fetcher, base, entry, files))
     finally:
         fetcher.close()
     return CheckReport(url=url, manifest_url=manifest_url, results=tuple(results))
