@@ -10,11 +10,13 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-# Headless Chromium and the knob-laden static server (`browser`, `page`, `serve`).
-pytest_plugins = ["tests.browser"]
+# Headless Chromium and the knob-laden static server (`browser`, `page`, `serve`); real nginx
+# and Caddy over the dist built with every server config (`configured`).
+pytest_plugins = ["tests.browser", "tests.servers"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
@@ -123,17 +125,30 @@ def manifest_of(dist: Path) -> dict[str, object]:
     return json.loads((dist / "manifest.json").read_text())
 
 
-@pytest.fixture(scope="session")
-def built_hello(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
-    """One real build of the hello fixture shared by read-only tests."""
-    root = tmp_path_factory.mktemp("built") / "hello"
-    shutil.copytree(FIXTURES / "hello", root)
+def files_of(dist: Path) -> dict[str, dict[str, Any]]:
+    """The first target's `files` in DIST's manifest, by logical name."""
+    manifest: Any = manifest_of(dist)
+    result: dict[str, dict[str, Any]] = manifest["targets"][0]["files"]
+    return result
+
+
+def build_fixture(name: str, root: Path, go: Go, *args: str) -> Path:
+    """Copy fixture NAME to ROOT/NAME, build it with the real CLI and ARGS; its dist."""
+    project = root / name
+    shutil.copytree(FIXTURES / name, project)
     proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "build", "--quiet"],
-        cwd=root,
+        [sys.executable, "-m", "wasmship", "build", "--quiet", *args],
+        cwd=project,
         env=base_env(WASMSHIP_GO=go.binary),
         capture_output=True,
         text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    return root / "dist"
+    return project / "dist"
+
+
+@pytest.fixture(scope="session")
+def built_hello(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    """One real build of the hello fixture shared by read-only tests."""
+    return build_fixture("hello", tmp_path_factory.mktemp("built"), go)
