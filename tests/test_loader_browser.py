@@ -58,20 +58,6 @@ def test_built_page_runs_the_go_program_and_hides_the_indicator(
     assert recorded(page, "ready") == [{"module": module.lstrip("/")}]
 
 
-def test_wrong_wasm_mime_type_falls_back_and_warns(
-    built_hello: Path, serve: Serve, page: Page
-) -> None:
-    server = serve(built_hello, Knobs(wasm_content_type="text/plain"))
-    console = open_app(page, server.url)
-    assert_app_ran(page, console)
-    module = url_path(built_hello, "main.wasm")
-    assert [s.headers["Content-Type"] for s in server.log if s.path == module] == ["text/plain"]
-    warnings = [w for w in console.of("warning") if "application/wasm" in w]
-    assert len(warnings) == 1, console.messages
-    assert '"text/plain"' in warnings[0]
-    assert module.lstrip("/") in warnings[0]
-
-
 def test_missing_module_shows_an_error(built_hello: Path, serve: Serve, page: Page) -> None:
     module = url_path(built_hello, "main.wasm")
     server = serve(built_hello, Knobs(missing=frozenset({module})))
