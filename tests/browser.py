@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.conftest import IN_CI, need
+from tests.conftest import missing, need
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
@@ -189,10 +189,7 @@ def browser() -> Iterator[Browser]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        message = "the playwright package is not installed (pip install -e '.[test]')"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("the playwright package is not installed (pip install -e '.[test]')")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)

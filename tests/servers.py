@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, Go, base_env, build_fixture, need
+from tests.conftest import Go, base_env, build_fixture, missing, need
 
 NGINX_BROTLI = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 REAL_SERVERS = ("nginx", "caddy")
@@ -110,10 +110,7 @@ def nginx_command(nginx: str, conf: Path, prefix: Path, *args: str) -> list[str]
 def need_nginx() -> str:
     nginx = need("nginx")
     if not NGINX_BROTLI.is_file():
-        message = f"{NGINX_BROTLI} is missing (libnginx-mod-http-brotli-static)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(f"{NGINX_BROTLI} is missing (libnginx-mod-http-brotli-static)")
     return nginx
 
 
