@@ -53,12 +53,13 @@ def _prescan(args: list[str], flag: str) -> str | None:
 
 
 def _with_envvars(command: click.Command) -> click.Command:
-    """Every build option can also come from WASMSHIP_<NAME> (e.g. WASMSHIP_OUT)."""
-    per_run = {"config", "json", "quiet"}
+    """Every build option can also come from WASMSHIP_<FLAG> (e.g. WASMSHIP_LOCK_TIMEOUT)."""
+    per_run = {"config", "as_json", "quiet", "debug"}
     for param in command.params:
-        named = isinstance(param, click.Option) and param.name and param.name not in per_run
-        if named and param.envvar is None:
-            param.envvar = f"WASMSHIP_{str(param.name).upper()}"
+        if not isinstance(param, click.Option) or param.name in per_run or param.envvar:
+            continue
+        flag = max(param.opts, key=len).lstrip("-")
+        param.envvar = "WASMSHIP_" + flag.upper().replace("-", "_")
     return command
 
 
@@ -105,6 +106,11 @@ def cli() -> None:
     "html",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="An HTML template for index.html.",
+)
+@click.option(
+    "--static",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Your own web folder: copied in, references to main.wasm etc. rewritten to hashed names.",
 )
 @click.option(
     "--force", is_flag=True, help="Replace a non-empty folder that wasmship did not write."

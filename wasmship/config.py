@@ -37,6 +37,7 @@ class BuildConfig:
     debug_symbols: bool = False
     hash_names: bool = True
     html_template: Path | None = None
+    static: Path | None = None  # the project's own web folder, copied in with rewritten names
     force: bool = False
     lock_timeout: float = 600.0
     server_configs: tuple[str, ...] = ()  # nginx, caddy, netlify, apache (validated by the CLI)

@@ -26,7 +26,7 @@ from wasmship.steps.server_config import parse_server_configs
 
 CONFIG_NAME = "wasmship.toml"
 # Options that make no sense in a file: they are about one run, not the project.
-NOT_IN_FILE = frozenset({"config", "json", "help", "only", "budget"})
+NOT_IN_FILE = frozenset({"config", "as_json", "help", "only", "budget", "debug"})
 TARGET_KEYS = ("name", "package", "goos", "tags", "ldflags", "env")
 GOOS_VALUES = ("js", "wasip1")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -117,6 +117,7 @@ def build_config(
         debug_symbols=options["debug_symbols"],
         hash_names=not options["no_hash"],
         html_template=(cwd / html).resolve() if html else None,
+        static=(cwd / options["static"]).resolve() if options.get("static") else None,
         force=options["force"],
         lock_timeout=options["lock_timeout"],
         jobs=options["jobs"] or os.cpu_count() or 1,

@@ -93,6 +93,7 @@ class BuildContext:
     staging: Path
     toolchain: Toolchain | None = None
     targets: tuple[Target, ...] = ()
+    static_files: list[str] = field(default_factory=list)  # logical names from --static
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     deploy_helpers: dict[str, DeployHelper] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # step name -> one-line summary
@@ -113,6 +114,6 @@ class BuildContext:
         names = [target.module]
         if target.goos == "js":
             names.append(SHIM)
-        if target is self.page_target:
-            names += [LOADER, PAGE]
+        if target is (self.page_target or self.targets[0]):
+            names += [LOADER, PAGE, *self.static_files]
         return [name for name in names if name in self.artifacts]

@@ -21,6 +21,7 @@ from wasmship.steps.manifest import write_manifest
 from wasmship.steps.publish import check_target, staging
 from wasmship.steps.server_config import write_server_config
 from wasmship.steps.shim import copy_shim
+from wasmship.steps.static import copy_static
 from wasmship.steps.toolchain import locate_go, read_toolchain
 
 Step = Callable[[BuildContext], None]
@@ -30,6 +31,7 @@ STEPS: tuple[Step, ...] = (
     copy_shim,
     fingerprint,
     write_loader,
+    copy_static,
     compress,
     write_server_config,  # after compress: deploy helpers are never precompressed
     write_manifest,

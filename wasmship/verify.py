@@ -101,6 +101,7 @@ class _Checker:
     problems: list[Problem] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     known: set[str] = field(default_factory=lambda: {MANIFEST})
+    immutable: set[str] = field(default_factory=set)
     contents: dict[str, bytes] = field(default_factory=dict)
 
     def error(self, path: str, message: str) -> None:
@@ -174,6 +175,8 @@ class _Checker:
         if not isinstance(entry, dict):
             return
         rel = entry.get("path")
+        if isinstance(rel, str) and entry.get("immutable") is True:
+            self.immutable.add(rel)
         data = self.file(rel, entry.get("size"), entry.get("sha256"), entry.get("integrity"))
         is_wasm = isinstance(rel, str) and rel.endswith(".wasm")
         if data is not None and is_wasm and data[: len(WASM_HEADER)] != WASM_HEADER:
@@ -188,13 +191,16 @@ class _Checker:
                 if isinstance(variant, dict):
                     self.encoding(rel, name, variant, entry)
 
-    def page_references(self, rel: str) -> None:
-        """Every script and data-wasm in the page names a file that exists, with a right SRI."""
+    def page_references(self, rel: str, *, loader_page: bool) -> None:
+        """Every script and data-wasm in the page names a file that exists, with a right SRI.
+
+        A page of the project's own (--static) needs no data-wasm: its scripts start the modules.
+        """
         data = self.contents.get(rel)
         if data is None:
             return
         refs = page.references(data.decode("utf-8", errors="replace"))
-        if not any(r.attribute == "data-wasm" for r in refs):
+        if loader_page and not any(r.attribute == "data-wasm" for r in refs):
             self.error(rel, "no <script data-wasm=...>: the loader has no module to start")
         for ref in refs:
             url = ref.resolved
@@ -211,7 +217,7 @@ class _Checker:
             blob = self.contents.get(target) or path.read_bytes()
             if ref.integrity is not None and not page.integrity_matches(ref.integrity, blob):
                 self.error(rel, f"{ref.describe()}: integrity does not match {target}")
-            elif ref.integrity is None and ref.attribute == "src" and target in self.known:
+            elif ref.integrity is None and ref.attribute == "src" and target in self.immutable:
                 self.warn(rel, f"{ref.describe()}: no integrity attribute")
             if ref.wasm_size is not None and ref.wasm_size != str(len(blob)):
                 self.error(
@@ -262,9 +268,11 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
         check.error(MANIFEST, message)
     manifest = loaded if isinstance(loaded, dict) else {}
     pages: list[str] = []
+    loader_page = False
     targets = manifest.get("targets")
     for target in targets if isinstance(targets, list) else []:
         entries = target.get("files") if isinstance(target, dict) else None
+        loader_page = loader_page or (isinstance(entries, dict) and "loader.js" in entries)
         for _, entry in sorted(entries.items()) if isinstance(entries, dict) else []:
             check.entry(entry)
             rel = entry.get("path") if isinstance(entry, dict) else None
@@ -275,7 +283,7 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
         if isinstance(helper, dict):
             check.file(helper.get("path"), helper.get("size"), helper.get("sha256"))
     for rel in pages:
-        check.page_references(rel)
+        check.page_references(rel, loader_page=loader_page)
     check.strays()
     return _result(check)
 

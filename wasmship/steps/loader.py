@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from wasmship.context import LOADER, PAGE, SHIM, Artifact, BuildContext
 from wasmship.errors import UsageError
 from wasmship.steps.fingerprint import add_artifact
+from wasmship.steps.static import static_page
 
 SCRIPTS_MARKER = "<!-- wasmship:scripts -->"
 STATUS_MARKER = "<!-- wasmship:status -->"
@@ -63,8 +64,8 @@ def fill_page(template: str, scripts: str, where: str) -> str:
 def write_loader(ctx: BuildContext) -> None:
     """Write the loader and the page that starts the first browser target."""
     target = ctx.page_target
-    if target is None:
-        return
+    if target is None or static_page(ctx):
+        return  # no browser target, or the project's own page starts its modules
     module = ctx.artifacts[target.module]
     shim = ctx.artifacts[SHIM]
     loader = add_artifact(ctx, LOADER, _data(LOADER).encode("utf-8"), hashed=ctx.config.hash_names)

@@ -1,0 +1,130 @@
+"""--static: adopting a project's own web folder, down to a module loaded in a web worker."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import FIXTURES, Go, Run, base_env, manifest_of
+from tests.serving import request, wasmship_serve
+from tests.test_errors import assert_clean_failure
+from wasmship.steps.static import rewrite
+
+RENAMES = {"main.wasm": "main.1234abcd.wasm", "wasm_exec.js": "wasm_exec.5678ef90.js"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('importScripts("wasm_exec.js");', 'importScripts("wasm_exec.5678ef90.js");'),
+        ("fetch('./main.wasm')", "fetch('./main.1234abcd.wasm')"),
+        (
+            '<script src="/static/wasm_exec.js?v=2">',
+            '<script src="/static/wasm_exec.5678ef90.js?v=2">',
+        ),
+        ("url(main.wasm#x)", "url(main.1234abcd.wasm#x)"),
+        (
+            "my_main.wasm and main.wasm.bak and xmain.wasm",
+            "my_main.wasm and main.wasm.bak and xmain.wasm",
+        ),
+        ("see main.wasm.", "see main.1234abcd.wasm."),
+    ],
+)
+def test_rewrite_replaces_whole_names_only(text: str, expected: str) -> None:
+    assert rewrite(text, RENAMES) == expected
+
+
+@pytest.fixture(scope="module")
+def workerapp(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    root = tmp_path_factory.mktemp("static") / "workerapp"
+    shutil.copytree(FIXTURES / "workerapp", root)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "build", "-q", "--static", "web"],
+        cwd=root,
+        env=base_env(WASMSHIP_GO=go.binary),
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+def files_of(dist: Path) -> dict[str, Any]:
+    return manifest_of(dist)["targets"][0]["files"]  # type: ignore[index,no-any-return]
+
+
+def test_static_files_are_copied_with_hashed_references(workerapp: Path) -> None:
+    dist = workerapp / "dist"
+    files = files_of(dist)
+    module, shim = files["main.wasm"]["path"], files["wasm_exec.js"]["path"]
+    assert set(files) == {
+        "main.wasm",
+        "wasm_exec.js",
+        "index.html",
+        "app.js",
+        "worker.js",
+        "css/style.css",
+    }
+    worker = (dist / "worker.js").read_text()
+    assert f'importScripts("{shim}");' in worker and f'fetch("./{module}")' in worker
+    assert "my_main.wasm.bak" in worker
+    assert (dist / "app.js").read_bytes() == (workerapp / "web" / "app.js").read_bytes()
+    assert (dist / "index.html").read_bytes() == (workerapp / "web" / "index.html").read_bytes()
+    assert not any(p.name.startswith("loader.") for p in dist.iterdir())
+    for name in ("index.html", "app.js", "worker.js", "css/style.css"):
+        assert files[name]["immutable"] is False and files[name]["path"] == name
+    assert files["main.wasm"]["immutable"] is True
+    assert files["css/style.css"]["content_type"].startswith("text/css")
+
+
+def test_static_dist_verifies(workerapp: Path, wasmship: Run) -> None:
+    proc = wasmship("verify", "--strict", "dist", cwd=workerapp)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_static_files_revalidate_and_hashed_files_are_immutable(
+    workerapp: Path, tmp_path: Path
+) -> None:
+    files = files_of(workerapp / "dist")
+    with wasmship_serve(workerapp / "dist", stderr=tmp_path / "serve.log") as served:
+        worker = request(served.port, "/worker.js")
+        assert worker.status == 200
+        assert worker.header("Cache-Control") == "no-cache"
+        assert worker.header("ETag")
+        again = request(served.port, "/worker.js", {"If-None-Match": worker.header("ETag") or ""})
+        assert again.status == 304
+        module = request(served.port, "/" + files["main.wasm"]["path"])
+        assert module.header("Cache-Control") == "public, max-age=31536000, immutable"
+        assert request(served.port, "/main.wasm").status == 404
+
+
+@pytest.mark.browser
+def test_worker_app_runs_in_chromium(workerapp: Path, page: Any, tmp_path: Path) -> None:
+    files = files_of(workerapp / "dist")
+    requested: list[str] = []
+    page.context.on("request", lambda r: requested.append(r.url))
+    with wasmship_serve(workerapp / "dist", stderr=tmp_path / "serve.log") as served:
+        page.goto(served.url + "/")
+        page.wait_for_function(
+            "document.getElementById('out').textContent === 'hello from a Go worker'",
+            timeout=30_000,
+        )
+    assert any(url.endswith("/" + files["main.wasm"]["path"]) for url in requested)
+    assert any(url.endswith("/" + files["wasm_exec.js"]["path"]) for url in requested)
+    assert not any(url.endswith("/main.wasm") for url in requested)
+
+
+def test_static_conflicts_are_refused(project: Any, wasmship: Run) -> None:
+    app = project("workerapp")
+    (app / "web" / "manifest.json").write_text("{}")
+    proc = wasmship("build", "--static", "web", cwd=app)
+    assert_clean_failure(proc, 2, "manifest.json has the name of a file wasmship writes")
+    assert not (app / "dist").exists()
+    (app / "web" / "manifest.json").unlink()
+    inside = wasmship("build", "--static", "web", "--out", "web/dist", cwd=app)
+    assert_clean_failure(inside, 2, "is inside it")
