@@ -20,7 +20,6 @@ from wasmship import __version__
 from wasmship.errors import ManifestError, UsageError
 from wasmship.http_request import ByteRange, Unsatisfiable, parse_range, request_path
 from wasmship.negotiation import (
-    MANIFEST,
     NOSNIFF,
     REVALIDATE_CACHE,
     DistFile,
@@ -32,7 +31,7 @@ from wasmship.negotiation import (
     parse_accept_encoding,
 )
 from wasmship.steps.fingerprint import content_type
-from wasmship.steps.manifest import read_manifest
+from wasmship.steps.manifest import MANIFEST, read_manifest
 
 Log = Callable[[str], None]
 
