@@ -10,27 +10,32 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
-# Headless Chromium and the knob-laden static server (`browser`, `page`, `serve`).
-pytest_plugins = ["tests.browser"]
+# Headless Chromium and the knob-laden static server (`browser`, `page`, `serve`); real nginx
+# and Caddy over the dist built with every server config (`configured`).
+pytest_plugins = ["tests.browser", "tests.servers"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def need(tool: str) -> str:
-    """The path of TOOL; a skip on a laptop, a failure in CI (CI must run everything)."""
-    path = shutil.which(tool)
-    if path:
-        return path
-    message = f"{tool} is not installed (scripts/test.sh installs it)"
+def missing(message: str) -> NoReturn:
+    """Something a test needs is not here: a skip on a laptop, a failure in CI (CI runs all)."""
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
+
+
+def need(tool: str) -> str:
+    """The path of TOOL; `missing` if it is not installed."""
+    path = shutil.which(tool)
+    if path:
+        return path
+    missing(f"{tool} is not installed (scripts/test.sh installs it)")
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,7 @@ def build_fixture(root: Path, go: Go, name: str, *args: str, config: str | None 
         env=base_env(WASMSHIP_GO=go.binary),
         capture_output=True,
         text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     return project

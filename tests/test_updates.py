@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.conftest import FIXTURES, Go, base_env
-from tests.serving import request, wasmship_serve
-from tests.test_server_configs import (
+from tests.servers import (
     free_port,
     need_nginx,
     nginx_config,
     stop,
     wait_until_listening,
 )
+from tests.serving import request, wasmship_serve
 from wasmship import dcz
 from wasmship.check import check_site
 from wasmship.verify import verify_dist

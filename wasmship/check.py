@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import importlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -12,12 +10,12 @@ from html.parser import HTMLParser
 from typing import Any, Literal
 from urllib.parse import quote, urljoin, urlsplit
 
+from wasmship.decoders import IDENTITY, DecodeError, decode
 from wasmship.errors import CheckError, ManifestError
 from wasmship.fetch import Fetcher, Reply
 from wasmship.negotiation import (
     IMMUTABLE_CACHE,
     JAVASCRIPT_TYPES,
-    MANIFEST,
     NOSNIFF,
     ONE_YEAR,
     SHORT_MAX_AGE,
@@ -29,9 +27,9 @@ from wasmship.negotiation import (
     media_type,
 )
 from wasmship.serve import is_loopback
+from wasmship.steps.manifest import MANIFEST
 
 Outcome = Literal["ok", "warn", "fail"]
-IDENTITY = "identity"
 NONE = "(none)"
 
 
@@ -73,38 +71,6 @@ class CheckReport:
             "warnings": len(self.warnings),
             "results": [asdict(r) for r in self.results],
         }
-
-
-class DecodeError(Exception):
-    """A body that cannot be decoded as its Content-Encoding says."""
-
-
-def decode(body: bytes, coding: str) -> bytes:
-    """BODY with its content coding undone; DecodeError if that is impossible here."""
-    coding = coding.strip().lower()
-    try:
-        if coding in ("", IDENTITY):
-            return body
-        if coding == "br":
-            import brotli
-
-            result: bytes = brotli.decompress(body)
-            return result
-        if coding in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
-        if coding == "zstd":
-            try:
-                zstandard: Any = importlib.import_module("zstandard")
-            except ImportError:
-                raise DecodeError(
-                    "cannot decode zstd here: install the zstandard package (pip install zstandard)"
-                ) from None
-            return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(body))
-    except DecodeError:
-        raise
-    except Exception as exc:  # each decoder has its own error type; all mean "corrupt"
-        raise DecodeError(f"not valid {coding}: {exc}") from exc
-    raise DecodeError(f"no decoder for Content-Encoding {coding!r}")
 
 
 def base_of(url: str) -> str:

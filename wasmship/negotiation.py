@@ -1,6 +1,7 @@
 """How a dist's files go over HTTP: representations, caching, types and Accept-Encoding.
 
-Written once, used by `serve` (which applies these rules) and `check` (which expects them).
+Written once, used by `serve` (which applies these rules), `check` (which expects them) and the
+server configs `build --server-config` writes (which spell them for nginx, Caddy, ...).
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from wasmship.errors import ManifestError
-
-MANIFEST = "manifest.json"
-PAGE = "index.html"
 
 ONE_YEAR = 31_536_000
 IMMUTABLE_CACHE = f"public, max-age={ONE_YEAR}, immutable"
@@ -49,18 +47,20 @@ class Coding:
     """A content coding a dist may carry precompressed, by its HTTP token."""
 
     token: str
+    suffix: str  # the precompressed sibling's suffix: main.3f9c2a1b.wasm.br
     aliases: tuple[str, ...] = ()
     # Variants of this coding depend on a dictionary the client must already hold (RFC 9842).
     needs_dictionary: bool = False
 
 
 # In order of preference when the client accepts several equally: smallest output first.
-# A dcz delta (RFC 9842) is only a candidate when the client holds its dictionary.
+# A dcz delta (RFC 9842) is only a candidate when the client holds its dictionary; its file
+# is `<path>.<dictionary hash prefix>.dcz`.
 CODINGS: tuple[Coding, ...] = (
-    Coding("dcz", needs_dictionary=True),
-    Coding("br"),
-    Coding("zstd"),
-    Coding("gzip", aliases=("x-gzip",)),
+    Coding("dcz", ".dcz", needs_dictionary=True),
+    Coding("br", ".br"),
+    Coding("zstd", ".zst"),
+    Coding("gzip", ".gz", aliases=("x-gzip",)),
 )
 _BY_TOKEN = {coding.token: coding for coding in CODINGS}
 _ALIASES = {alias: coding.token for coding in CODINGS for alias in coding.aliases}

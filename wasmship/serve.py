@@ -21,7 +21,6 @@ from wasmship.dcz import parse_available_dictionary
 from wasmship.errors import ManifestError, UsageError
 from wasmship.http_request import ByteRange, Unsatisfiable, parse_range, request_path
 from wasmship.negotiation import (
-    MANIFEST,
     NOSNIFF,
     REVALIDATE_CACHE,
     DistFile,
@@ -34,7 +33,7 @@ from wasmship.negotiation import (
     use_as_dictionary,
 )
 from wasmship.steps.fingerprint import content_type
-from wasmship.steps.manifest import read_manifest
+from wasmship.steps.manifest import MANIFEST, read_manifest
 
 Log = Callable[[str], None]
 

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from wasmship import dcz, page
+from wasmship.decoders import DecodeError, DecoderMissing, UnknownCoding, decode
 from wasmship.errors import UsageError
 from wasmship.steps.fingerprint import integrity, sha256_hex
+from wasmship.steps.manifest import MANIFEST
 
-MANIFEST = "manifest.json"
 WASM_HEADER = b"\0asm\x01\0\0\0"  # magic and binary format version 1
 MAX_MESSAGE = 240
 
 Severity = Literal["error", "warning"]
-Decoder = Callable[[bytes, int], bytes]  # (compressed, expected size) -> original
 
 
 @dataclass(frozen=True)
@@ -73,36 +72,6 @@ class Verification:
                 for p in self.problems
             ],
         }
-
-
-def _decode_br(blob: bytes, size: int) -> bytes:
-    import brotli
-
-    result: bytes = brotli.decompress(blob)
-    return result
-
-
-def _decode_gzip(blob: bytes, size: int) -> bytes:
-    return gzip.decompress(blob)
-
-
-def _zstd_decoder() -> Decoder | None:
-    try:
-        import zstandard
-    except ImportError:
-        return None
-
-    def decode(blob: bytes, size: int) -> bytes:
-        # Frames written in streaming mode carry no size; the manifest's bounds the output.
-        result: bytes = zstandard.ZstdDecompressor().decompress(blob, max_output_size=size + 1)
-        return result
-
-    return decode
-
-
-def decoders() -> dict[str, Decoder | None]:
-    """The Content-Encodings verify can decode; None for a known one it cannot check here."""
-    return {"br": _decode_br, "gzip": _decode_gzip, "zstd": _zstd_decoder()}
 
 
 def manifest_schema() -> dict[str, Any]:
@@ -185,20 +154,19 @@ class _Checker:
         vpath = str(variant["path"])
         if variant.get("coding") == "dcz":
             return self.delta(rel, vpath, blob, variant, entry)
-        codecs = decoders()
-        if name not in codecs:
-            self.warn(vpath, f"unknown encoding {name!r}: size and sha256 checked, not decoded")
-            return
-        decode = codecs[name]
-        if decode is None:
-            self.warn(vpath, f"cannot check the {name} variant: install the zstandard package")
-            return
         expected_size = entry.get("size")
         limit = expected_size if isinstance(expected_size, int) else len(blob) * 64
         try:
-            decoded = decode(blob, limit)
-        except Exception as exc:  # each codec has its own error type; all mean "corrupt"
-            self.error(vpath, f"does not decode as {name} ({type(exc).__name__}: {exc})")
+            decoded = decode(blob, name, max_size=limit)
+        except UnknownCoding:
+            self.warn(vpath, f"unknown encoding {name!r}: size and sha256 checked, not decoded")
+            return
+        except DecoderMissing:
+            self.warn(vpath, f"cannot check the {name} variant: install the zstandard package")
+            return
+        except DecodeError as exc:
+            cause = exc.__cause__ or exc
+            self.error(vpath, f"does not decode as {name} ({type(cause).__name__}: {cause})")
             return
         expected = entry.get("sha256")
         reference = self.contents.get(rel)

@@ -12,19 +12,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from wasmship import __version__
-from wasmship.context import SHIM, Artifact, BuildContext, DeployHelper
+from wasmship.context import PAGE, SHIM, Artifact, BuildContext, DeployHelper
 from wasmship.dcz import available_dictionary
 from wasmship.errors import UsageError
-from wasmship.steps.fingerprint import sha256_hex
+from wasmship.negotiation import CODINGS, NOSNIFF, REVALIDATE_CACHE, cache_control, media_type
+from wasmship.steps.fingerprint import content_type, sha256_hex
+from wasmship.steps.manifest import MANIFEST
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-NO_CACHE = "no-cache"
-NOSNIFF = "nosniff"
-MANIFEST = "manifest.json"
-INDEX = "index.html"
-MANIFEST_TYPE = "application/json"
-ENCODING_ORDER = ("br", "zstd", "gzip")  # the server's preference when the client accepts several
-SUFFIXES = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
+# The rules are serve's: the same codings in the same order of preference, the same suffixes.
+ENCODING_ORDER = tuple(coding.token for coding in CODINGS)
+SUFFIXES = {coding.token: coding.suffix for coding in CODINGS}
 # nginx adds a charset to these by default; listing one again is a warning.
 NGINX_CHARSET_TYPES = frozenset(
     ("text/html", "text/xml", "text/plain", "text/vnd.wap.wml", "application/javascript")
@@ -48,7 +45,7 @@ class ServingRule:
     @property
     def mime_type(self) -> str:
         """The media type without parameters: application/wasm, text/javascript, ..."""
-        return self.content_type.split(";", 1)[0].strip()
+        return media_type(self.content_type)
 
     @property
     def charset(self) -> str | None:
@@ -119,7 +116,7 @@ def serving_rules(
             path=a.path,
             pattern=name_pattern(a),
             content_type=a.content_type,
-            cache_control=IMMUTABLE if a.immutable else NO_CACHE,
+            cache_control=cache_control(a.immutable),
             encodings=tuple(e for e in ENCODING_ORDER if e in a.encodings),
             kept=tuple(p for p in sorted(by_pattern.get(name_pattern(a), [])) if p != a.path),
             dictionary_match=relative_dictionary_match(a),
@@ -137,8 +134,8 @@ def serving_rules(
         ServingRule(
             path=MANIFEST,
             pattern=f"(?:^|/){regex_escape(MANIFEST)}$",
-            content_type=MANIFEST_TYPE,
-            cache_control=NO_CACHE,
+            content_type=content_type(MANIFEST),
+            cache_control=REVALIDATE_CACHE,
             encodings=(),
         )
     )
@@ -258,7 +255,7 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
     for index, rule in enumerate(rules):
         matcher = f"@wasmship{index}"
         pattern = rule.pattern
-        if rule.path == INDEX:
+        if rule.path == PAGE:
             # file_server answers a folder URL with its index.html without matching again.
             pattern = f"(?:^|/)(?:{_bare(pattern)})?$"
         out.append(f"# {rule.path}")
@@ -296,7 +293,7 @@ def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> s
     for rule in rules:
         # Exact paths only here, so the kept files of earlier builds need their own lines.
         urls = [f"/{path}" for path in (rule.path, *rule.kept)]
-        if rule.path == INDEX:
+        if rule.path == PAGE:
             urls.insert(0, "/")
         for url in urls:
             out.append("")
@@ -321,10 +318,10 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
     for rule in rules:
         ext = rule.path.rsplit(".", 1)[-1]
         types.setdefault(ext, rule.content_type)
-    for ext, content_type in sorted(types.items()):
-        out.append(f'  AddType "{content_type}" .{ext}')
+    for ext, mime in sorted(types.items()):
+        out.append(f'  AddType "{mime}" .{ext}')
     # Apache's own mime.types would give the siblings the type of a .gz/.br archive.
-    out.append("  RemoveType .br .gz .zst")
+    out.append(f"  RemoveType {' '.join(sorted(SUFFIXES.values()))}")
     out.append("</IfModule>")
     out.append("")
     compressed = [r for r in rules if r.encodings]
@@ -349,10 +346,8 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
             for encoding in rule.encodings:
                 suffix = SUFFIXES[encoding]
                 pattern = rule.pattern.removesuffix("$") + regex_escape(suffix) + "$"
-                content_type = rule.content_type.replace(" ", "")
-                out.append(
-                    f'  RewriteRule "{pattern}" "-" [T={content_type},E=no-gzip:1,E=no-brotli:1]'
-                )
+                mime = rule.content_type.replace(" ", "")
+                out.append(f'  RewriteRule "{pattern}" "-" [T={mime},E=no-gzip:1,E=no-brotli:1]')
         out.append("</IfModule>")
         out.append("")
     out.append("<IfModule mod_headers.c>")
