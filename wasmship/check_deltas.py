@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from urllib.parse import quote, urljoin, urlsplit
 
 from wasmship import dcz
-from wasmship.check import NONE, Result
+from wasmship.check import NONE, Outcome, Result
 from wasmship.fetch import Fetcher
 from wasmship.negotiation import DistFile
 from wasmship.steps.fingerprint import sha256_hex
@@ -33,11 +33,12 @@ def check_dictionary_transport(
     if entry.dictionary_match() is not None:
         reply = fetcher.get(url, {"Accept-Encoding": "br, gzip"})
         header = reply.header("Use-As-Dictionary")
-        ok = pattern_covers(header, url)
+        # Required once the dist has deltas; before that, a missing header only costs the
+        # next update its delta.
+        missing: Outcome = "fail" if any(f.deltas for f in files.values()) else "warn"
+        outcome: Outcome = "ok" if pattern_covers(header, url) else missing
         expected = f'match="{entry.dictionary_match()}" (any later hash)'
-        yield Result(
-            entry.path, "Use-As-Dictionary", "ok" if ok else "fail", expected, header or NONE
-        )
+        yield Result(entry.path, "Use-As-Dictionary", outcome, expected, header or NONE)
     by_hash = {f.sha256: f for f in files.values()}
     for variant in entry.deltas:
         yield from check_delta(fetcher, base, url, entry, variant.dictionary or "", by_hash)
