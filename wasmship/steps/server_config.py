@@ -242,6 +242,7 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
     """Caddyfile directives for a site block: file_server with precompressed, and headers."""
     out = _header("Caddyfile", "#")
     out += [
+        "# dcz deltas (docs/updates.md) are not negotiated here: returning visitors get br.",
         "# Not a whole Caddyfile: import it inside the site block whose root is this dist:",
         "#     example.org {",
         "#         root * /srv/app/dist",
@@ -283,6 +284,7 @@ def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> s
     """A _headers file for Netlify and Cloudflare Pages (exact paths: it ships with the files)."""
     out = _header("_headers", "#")
     out += [
+        "# dcz deltas (docs/updates.md) are not negotiated here: returning visitors get br.",
         "# For Netlify and Cloudflare Pages: put it at the root of the published folder.",
         "# These hosts compress responses on their own and do not serve the .br/.gz siblings,",
         "# so there are no Content-Encoding rules here: to them the siblings are plain files.",
@@ -309,6 +311,7 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
     """An .htaccess: rewrite to the precompressed sibling the client accepts, types and headers."""
     out = _header(".htaccess", "#")
     out += [
+        "# dcz deltas (docs/updates.md) are not negotiated here: returning visitors get br.",
         "# Needs mod_rewrite, mod_headers and mod_mime, and `AllowOverride FileInfo Indirect`",
         "# (or All) for this folder.",
         "",
