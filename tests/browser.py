@@ -8,19 +8,20 @@ the way a misconfigured or hostile server would (wrong MIME type, 404, garbage, 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.conftest import IN_CI, need
+from tests.conftest import missing, need
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, ConsoleMessage, Page
 
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -54,6 +55,9 @@ class Knobs:
     # Serve a file's precompressed `.br` sibling with Content-Encoding: br when the client
     # accepts br, as nginx's brotli_static does.
     brotli: bool = False
+    # Send bodies in pieces of this many bytes with a pause between them (0: all at once), so
+    # the browser sees a slow network and reads a large body in several chunks.
+    trickle: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         with self.server.log_lock:
             self.server.log.append(Served(path=path, status=status, headers=headers))
-        if with_body:
+        if with_body and knobs.trickle:
+            for start in range(0, len(body), knobs.trickle):
+                self.wfile.write(body[start : start + knobs.trickle])
+                self.wfile.flush()
+                time.sleep(0.01)
+        elif with_body:
             self.wfile.write(body)
 
     def _content_type(self, file: Path) -> str:
@@ -189,10 +198,7 @@ def browser() -> Iterator[Browser]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        message = "the playwright package is not installed (pip install -e '.[test]')"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("the playwright package is not installed (pip install -e '.[test]')")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
@@ -212,3 +218,56 @@ def page(browser: Browser) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+GREETING = "hello from Go WebAssembly"  # what the hello fixture writes into #greeting and logs
+
+# Runs in every document before its own scripts: records what the loader and the browser report.
+RECORDER = """
+window.__wasmship = { progress: [], ready: [], errors: [], violations: [] };
+document.addEventListener("wasmship:progress", (e) => window.__wasmship.progress.push(e.detail));
+document.addEventListener("wasmship:ready", (e) => window.__wasmship.ready.push(e.detail));
+document.addEventListener("wasmship:error", (e) => window.__wasmship.errors.push(e.detail));
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__wasmship.violations.push(e.violatedDirective + " blocked " + e.blockedURI));
+"""
+
+
+class Console:
+    """Every console message of a page, as (type, text)."""
+
+    def __init__(self, page: Page) -> None:
+        self.messages: list[tuple[str, str]] = []
+        page.on("console", self._add)
+
+    def _add(self, message: ConsoleMessage) -> None:
+        self.messages.append((message.type, message.text))
+
+    def of(self, kind: str) -> list[str]:
+        return [text for type_, text in self.messages if type_ == kind]
+
+
+def open_app(page: Page, url: str) -> Console:
+    """Record the page's console and loader events, then open URL."""
+    console = Console(page)
+    page.add_init_script(RECORDER)
+    page.goto(url)
+    return console
+
+
+def recorded(page: Page, kind: str) -> list[Any]:
+    """What RECORDER saw of KIND: progress, ready, errors or violations."""
+    result: list[Any] = page.evaluate(f"window.__wasmship.{kind}")
+    return result
+
+
+def assert_app_ran(page: Page, console: Console) -> None:
+    """The hello fixture ran: its greeting is on the page and the indicator is hidden."""
+    greeting = page.locator("#greeting")
+    greeting.wait_for(state="attached")
+    assert greeting.inner_text() == GREETING
+    status = page.locator("#wasmship-status")
+    assert status.get_attribute("data-state") == "done"
+    assert status.is_hidden()
+    assert GREETING in console.of("log")  # the Go program's stdout
+    assert recorded(page, "errors") == []

@@ -10,26 +10,32 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
 
-# Headless Chromium and the knob-laden static server (`browser`, `page`, `serve`).
-pytest_plugins = ["tests.browser"]
+# Headless Chromium and the knob-laden static server (`browser`, `page`, `serve`); real nginx
+# and Caddy over the dist built with every server config (`configured`).
+pytest_plugins = ["tests.browser", "tests.servers"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def need(tool: str) -> str:
-    """The path of TOOL; a skip on a laptop, a failure in CI (CI must run everything)."""
-    path = shutil.which(tool)
-    if path:
-        return path
-    message = f"{tool} is not installed (scripts/test.sh installs it)"
+def missing(message: str) -> NoReturn:
+    """Something a test needs is not here: a skip on a laptop, a failure in CI (CI runs all)."""
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)
+
+
+def need(tool: str) -> str:
+    """The path of TOOL; `missing` if it is not installed."""
+    path = shutil.which(tool)
+    if path:
+        return path
+    missing(f"{tool} is not installed (scripts/test.sh installs it)")
 
 
 @dataclass(frozen=True)
@@ -129,21 +135,37 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-def manifest_of(dist: Path) -> dict[str, object]:
-    return json.loads((dist / "manifest.json").read_text())
+def manifest_of(dist: Path) -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads((dist / "manifest.json").read_text())
+    return manifest
+
+
+def build_fixture(root: Path, go: Go, name: str, *args: str, config: str | None = None) -> Path:
+    """Copy fixture NAME to ROOT/NAME (with CONFIG as its wasmship.toml), build it, return it."""
+    project = root / name
+    shutil.copytree(FIXTURES / name, project)
+    if config is not None:
+        (project / "wasmship.toml").write_text(config)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "build", "--quiet", *args],
+        cwd=project,
+        env=base_env(WASMSHIP_GO=go.binary),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return project
+
+
+def files_of(dist: Path, target: int = 0) -> dict[str, dict[str, Any]]:
+    """The files of one target of DIST's manifest."""
+    manifest: Any = manifest_of(dist)
+    files: dict[str, dict[str, Any]] = manifest["targets"][target]["files"]
+    return files
 
 
 @pytest.fixture(scope="session")
 def built_hello(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
     """One real build of the hello fixture shared by read-only tests."""
-    root = tmp_path_factory.mktemp("built") / "hello"
-    shutil.copytree(FIXTURES / "hello", root)
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "build", "--quiet"],
-        cwd=root,
-        env=base_env(WASMSHIP_GO=go.binary),
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return root / "dist"
+    return build_fixture(tmp_path_factory.mktemp("built"), go, "hello") / "dist"

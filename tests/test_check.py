@@ -17,7 +17,8 @@ import pytest
 
 from tests.conftest import base_env, manifest_of
 from tests.serving import Served, wasmship_serve
-from wasmship.check import DecodeError, cache_ok, decode
+from wasmship.check import cache_ok
+from wasmship.decoders import DecodeError, decode
 from wasmship.negotiation import dist_files
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES, Go, Run, base_env, manifest_of
+from tests.conftest import Go, Run, base_env, build_fixture, manifest_of
 from tests.test_build import run_in_node
 from tests.test_errors import assert_clean_failure
 from wasmship.wasi import run_wasi
@@ -83,18 +82,9 @@ def test_explicit_config_option(hello: Path, wasmship: Run, tmp_path: Path) -> N
 @pytest.fixture(scope="module")
 def multi(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
     """The multi fixture built once with two browser targets and a wasip1 plugin."""
-    root = tmp_path_factory.mktemp("multi") / "multi"
-    shutil.copytree(FIXTURES / "multi", root)
-    (root / "wasmship.toml").write_text(MULTI_CONFIG)
-    proc = subprocess.run(
-        ["python", "-m", "wasmship", "build", "-q", "--jobs", "2"],
-        cwd=root,
-        env=base_env(WASMSHIP_GO=go.binary),
-        capture_output=True,
-        text=True,
+    return build_fixture(
+        tmp_path_factory.mktemp("multi"), go, "multi", "--jobs", "2", config=MULTI_CONFIG
     )
-    assert proc.returncode == 0, proc.stderr
-    return root
 
 
 def targets_of(dist: Path) -> dict[str, dict[str, Any]]:

@@ -2,87 +2,30 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser import Knobs, Serve, StaticServer
-from tests.conftest import FIXTURES, Go, base_env, manifest_of
+from tests.browser import Knobs, Serve, assert_app_ran, open_app, recorded
+from tests.conftest import Go, build_fixture, files_of
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, Response
+    from playwright.sync_api import Browser, Page, Response
 
 pytestmark = pytest.mark.browser
 
-GREETING = "hello from Go WebAssembly"
 STRICT_CSP = "script-src 'self' 'wasm-unsafe-eval'"
-
-# Runs in every document before its own scripts: records what the loader and the browser report.
-RECORDER = """
-window.__wasmship = { progress: [], ready: [], errors: [], violations: [] };
-document.addEventListener("wasmship:progress", (e) => window.__wasmship.progress.push(e.detail));
-document.addEventListener("wasmship:ready", (e) => window.__wasmship.ready.push(e.detail));
-document.addEventListener("wasmship:error", (e) => window.__wasmship.errors.push(e.detail));
-document.addEventListener("securitypolicyviolation", (e) =>
-  window.__wasmship.violations.push(e.violatedDirective + " blocked " + e.blockedURI));
-"""
 
 
 def entry(dist: Path, name: str) -> dict[str, Any]:
     """The manifest entry of logical file NAME (main.wasm, wasm_exec.js, ...)."""
-    files: dict[str, dict[str, Any]] = manifest_of(dist)["targets"][0]["files"]  # type: ignore[index]
-    return files[name]
+    return files_of(dist)[name]
 
 
 def url_path(dist: Path, name: str) -> str:
     return "/" + str(entry(dist, name)["path"])
-
-
-def build(name: str, root: Path, go: Go, *args: str) -> Path:
-    """Build fixture NAME with the real CLI into ROOT/NAME/dist."""
-    project = root / name
-    shutil.copytree(FIXTURES / name, project)
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "build", "--quiet", *args],
-        cwd=project,
-        env=base_env(WASMSHIP_GO=go.binary),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return project / "dist"
-
-
-class Console:
-    """Every console message of a page, as (type, text)."""
-
-    def __init__(self, page: Page) -> None:
-        self.messages: list[tuple[str, str]] = []
-        page.on("console", self._add)
-
-    def _add(self, message: ConsoleMessage) -> None:
-        self.messages.append((message.type, message.text))
-
-    def of(self, kind: str) -> list[str]:
-        return [text for type_, text in self.messages if type_ == kind]
-
-
-def open_app(page: Page, server: StaticServer, fragment: str = "") -> Console:
-    console = Console(page)
-    page.add_init_script(RECORDER)
-    page.goto(server.url + fragment)
-    return console
-
-
-def recorded(page: Page, kind: str) -> list[Any]:
-    result: list[Any] = page.evaluate(f"window.__wasmship.{kind}")
-    return result
 
 
 def wait_for_error(page: Page) -> str:
@@ -95,22 +38,11 @@ def wait_for_error(page: Page) -> str:
     return status.inner_text()
 
 
-def assert_app_ran(page: Page, console: Console) -> None:
-    greeting = page.locator("#greeting")
-    greeting.wait_for(state="attached")
-    assert greeting.inner_text() == GREETING
-    status = page.locator("#wasmship-status")
-    assert status.get_attribute("data-state") == "done"
-    assert status.is_hidden()
-    assert GREETING in console.of("log")  # the Go program's stdout
-    assert recorded(page, "errors") == []
-
-
 def test_built_page_runs_the_go_program_and_hides_the_indicator(
     built_hello: Path, serve: Serve, page: Page
 ) -> None:
     server = serve(built_hello, Knobs())
-    console = open_app(page, server)
+    console = open_app(page, server.url)
     assert_app_ran(page, console)
     # Everything the page asked for was there (the browser's own favicon guess aside).
     assert {s.path: s.status for s in server.log if s.path != "/favicon.ico"} == {
@@ -126,24 +58,10 @@ def test_built_page_runs_the_go_program_and_hides_the_indicator(
     assert recorded(page, "ready") == [{"module": module.lstrip("/")}]
 
 
-def test_wrong_wasm_mime_type_falls_back_and_warns(
-    built_hello: Path, serve: Serve, page: Page
-) -> None:
-    server = serve(built_hello, Knobs(wasm_content_type="text/plain"))
-    console = open_app(page, server)
-    assert_app_ran(page, console)
-    module = url_path(built_hello, "main.wasm")
-    assert [s.headers["Content-Type"] for s in server.log if s.path == module] == ["text/plain"]
-    warnings = [w for w in console.of("warning") if "application/wasm" in w]
-    assert len(warnings) == 1, console.messages
-    assert '"text/plain"' in warnings[0]
-    assert module.lstrip("/") in warnings[0]
-
-
 def test_missing_module_shows_an_error(built_hello: Path, serve: Serve, page: Page) -> None:
     module = url_path(built_hello, "main.wasm")
     server = serve(built_hello, Knobs(missing=frozenset({module})))
-    console = open_app(page, server)
+    console = open_app(page, server.url)
     text = wait_for_error(page)
     assert "Could not start the application" in text
     assert f"{module.lstrip('/')}: HTTP 404" in text
@@ -165,7 +83,7 @@ def test_corrupt_module_shows_an_error(
     module = url_path(built_hello, "main.wasm")
     garbage = b"<html>this is not a WebAssembly module</html>\n" * 64
     server = serve(built_hello, Knobs(wasm_content_type=content_type, bodies={module: garbage}))
-    open_app(page, server)
+    open_app(page, server.url)
     text = wait_for_error(page)
     assert "Could not start the application" in text
     # Chromium's CompileError names the bad magic number it found instead of \0asm.
@@ -178,7 +96,7 @@ def test_runs_under_a_strict_content_security_policy(
     built_hello: Path, serve: Serve, page: Page
 ) -> None:
     server = serve(built_hello, Knobs(headers={"Content-Security-Policy": STRICT_CSP}))
-    console = open_app(page, server)
+    console = open_app(page, server.url)
     assert_app_ran(page, console)
     assert all(s.headers["Content-Security-Policy"] == STRICT_CSP for s in server.log)
     assert recorded(page, "violations") == []
@@ -190,7 +108,7 @@ def test_csp_without_wasm_unsafe_eval_is_reported_on_the_page(
 ) -> None:
     """The control for the test above: a violation is seen, and the page says what failed."""
     server = serve(built_hello, Knobs(headers={"Content-Security-Policy": "script-src 'self'"}))
-    open_app(page, server)
+    open_app(page, server.url)
     text = wait_for_error(page)
     assert "Could not start the application" in text
     assert "WebAssembly" in text
@@ -202,14 +120,14 @@ def test_progress_counts_decoded_bytes_of_a_brotli_response(
 ) -> None:
     wasm = entry(built_hello, "main.wasm")
     module = url_path(built_hello, "main.wasm")
-    server = serve(built_hello, Knobs(brotli=True))
+    server = serve(built_hello, Knobs(brotli=True, trickle=32 * 1024))
     responses: dict[str, dict[str, str]] = {}
 
     def seen(response: Response) -> None:
         responses[response.url] = response.headers
 
     page.on("response", seen)
-    console = open_app(page, server)
+    console = open_app(page, server.url)
     assert_app_ran(page, console)
 
     # The module really travelled brotli-compressed, with the compressed Content-Length.
@@ -283,7 +201,7 @@ def test_tampered_shim_is_blocked_by_sri_and_reported(
     shim = url_path(built_hello, "wasm_exec.js")
     tampered = (built_hello / shim.lstrip("/")).read_bytes() + b"\n// tampered\n"
     server = serve(built_hello, Knobs(bodies={shim: tampered}))
-    console = open_app(page, server)
+    console = open_app(page, server.url)
     text = wait_for_error(page)
     assert "wasm_exec.js did not load" in text
     assert any("integrity" in e for e in console.of("error")), console.messages
@@ -291,12 +209,12 @@ def test_tampered_shim_is_blocked_by_sri_and_reported(
 
 @pytest.fixture(scope="module")
 def built_crash(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
-    return build("crash", tmp_path_factory.mktemp("crash"), go)
+    return build_fixture(tmp_path_factory.mktemp("crash"), go, "crash") / "dist"
 
 
 def test_go_panic_is_shown_on_the_page(built_crash: Path, serve: Serve, page: Page) -> None:
     server = serve(built_crash, Knobs())
-    console = open_app(page, server)
+    console = open_app(page, server.url)
     text = wait_for_error(page)
     assert text == (
         "The application stopped: the Go program exited with code 2"
@@ -307,7 +225,7 @@ def test_go_panic_is_shown_on_the_page(built_crash: Path, serve: Serve, page: Pa
 
 def test_go_exit_code_is_shown_on_the_page(built_crash: Path, serve: Serve, page: Page) -> None:
     server = serve(built_crash, Knobs())
-    open_app(page, server, "#exit")
+    open_app(page, server.url + "#exit")
     text = wait_for_error(page)
     assert text == "The application stopped: the Go program exited with code 3"
 
@@ -333,7 +251,7 @@ def test_html_template_markers_place_the_scripts_and_the_indicator(
     root = tmp_path_factory.mktemp("template")
     template = root / "page.html"
     template.write_text(TEMPLATE, encoding="utf-8")
-    dist = build("hello", root, go, "--html", str(template))
+    dist = build_fixture(root, go, "hello", "--html", str(template)) / "dist"
     html = (dist / "index.html").read_text(encoding="utf-8")
     assert "<!-- wasmship:" not in html
     head, _, body = html.partition("</head>")
@@ -341,7 +259,7 @@ def test_html_template_markers_place_the_scripts_and_the_indicator(
     assert '<main id="app"><div id="wasmship-status"' in body
 
     server = serve(dist, Knobs(headers={"Content-Security-Policy": STRICT_CSP}))
-    console = open_app(page, server)
+    console = open_app(page, server.url)
     assert_app_ran(page, console)
     assert page.locator("header h1").inner_text() == "My app"
     assert page.locator("#app > #wasmship-status").count() == 1

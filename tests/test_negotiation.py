@@ -57,8 +57,19 @@ def test_identity_refused_and_nothing_else_is_not_acceptable(header: str) -> Non
 
 
 def test_unknown_codings_in_the_manifest_are_never_served() -> None:
-    assert "dcz" not in {c.token for c in CODINGS}
-    assert choose_variant(parse_accept_encoding("dcz"), variants("dcz")) is None
+    assert "xz" not in {c.token for c in CODINGS}
+    assert choose_variant(parse_accept_encoding("xz"), variants("xz")) is None
+
+
+def test_a_dcz_delta_is_chosen_only_for_its_own_dictionary() -> None:
+    delta = Variant("dcz-" + "ab" * 32, "dcz", "f.ab.dcz", 1, "d" * 64, dictionary="ab" * 32)
+    offered = (*ALL, delta)
+    chrome = parse_accept_encoding("gzip, deflate, br, zstd, dcb, dcz")
+    assert choose_variant(chrome, offered, "ab" * 32) == delta
+    assert choose_variant(chrome, offered, "cd" * 32).coding == "br"  # type: ignore[union-attr]
+    assert choose_variant(chrome, offered, None).coding == "br"  # type: ignore[union-attr]
+    no_dcz = parse_accept_encoding("gzip, br")
+    assert choose_variant(no_dcz, offered, "ab" * 32).coding == "br"  # type: ignore[union-attr]
 
 
 def test_none_match_uses_weak_comparison() -> None:

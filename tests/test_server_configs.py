@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import http.client
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +14,21 @@ import brotli
 import jsonschema
 import pytest
 
-from tests.conftest import FIXTURES, IN_CI, Go, Run, base_env, manifest_of, need
+from tests.conftest import Run, files_of, manifest_of, need
+from tests.servers import (
+    REAL_SERVERS,
+    Server,
+    caddy_config,
+    caddy_env,
+    free_port,
+    need_nginx,
+    nginx_command,
+    nginx_config,
+    real_server,
+)
+from tests.serving import Response, request
 from wasmship.verify import manifest_schema
 
-NGINX_BROTLI = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
 IMMUTABLE = "public, max-age=31536000, immutable"
 HELPERS = {
     "nginx": "nginx.conf",
@@ -30,31 +36,6 @@ HELPERS = {
     "netlify": "_headers",
     "apache": ".htaccess",
 }
-
-
-@pytest.fixture(scope="module")
-def configured(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
-    """One build of the hello fixture with every server config."""
-    root = tmp_path_factory.mktemp("configured") / "hello"
-    shutil.copytree(FIXTURES / "hello", root)
-    proc = subprocess.run(
-        [
-            *(sys.executable, "-m", "wasmship", "build", "--quiet"),
-            *("--server-config", "nginx,caddy", "--server-config", "netlify,apache"),
-        ],
-        cwd=root,
-        env=base_env(WASMSHIP_GO=go.binary),
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return root / "dist"
-
-
-def files_of(dist: Path) -> dict[str, dict[str, Any]]:
-    manifest: Any = manifest_of(dist)
-    result: dict[str, dict[str, Any]] = manifest["targets"][0]["files"]
-    return result
 
 
 # -- the manifest and verify know the helpers ------------------------------------------------
@@ -111,143 +92,18 @@ def test_default_build_writes_no_helpers(built_hello: Path) -> None:
 # -- real servers ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Server:
-    name: str
-    port: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"server never listened on {port}:\n{log.read_text()}")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def nginx_config(dist: Path, prefix: Path, port: int) -> Path:
-    """A minimal main config: the brotli module, temp paths in PREFIX, our snippet included."""
-    temp = "\n".join(
-        f"  {kind}_temp_path {prefix / kind};" for kind in ("proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    conf = prefix / "nginx.conf"
-    conf.write_text(
-        f"load_module {NGINX_BROTLI};\n"
-        "daemon off;\n"
-        "master_process off;\n"  # one process, as the test's user: it can read the tmp dist
-        f"pid {prefix / 'nginx.pid'};\n"
-        f"error_log {prefix / 'error.log'};\n"
-        "events { worker_connections 64; }\n"
-        "http {\n"
-        "  access_log off;\n"
-        f"  client_body_temp_path {prefix / 'body'};\n"
-        f"{temp}\n"
-        "  server {\n"
-        f"    listen 127.0.0.1:{port};\n"
-        f"    root {dist};\n"
-        f"    include {dist / 'nginx.conf'};\n"
-        "  }\n"
-        "}\n"
-    )
-    return conf
-
-
-def need_nginx() -> str:
-    nginx = need("nginx")
-    if not NGINX_BROTLI.is_file():
-        message = f"{NGINX_BROTLI} is missing (libnginx-mod-http-brotli-static)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return nginx
-
-
-def caddy_config(dist: Path, home: Path, port: int) -> Path:
-    """A site on loopback that imports the generated Caddyfile; no admin endpoint."""
-    conf = home / "Caddyfile"
-    conf.write_text(
-        "{\n\tadmin off\n}\n\n"
-        f"http://127.0.0.1:{port} {{\n"
-        f"\troot * {dist}\n"
-        f"\timport {dist / 'Caddyfile'}\n"
-        "}\n"
-    )
-    return conf
-
-
-def caddy_env(home: Path) -> dict[str, str]:
-    return base_env(
-        HOME=str(home),
-        XDG_DATA_HOME=str(home / "data"),
-        XDG_CONFIG_HOME=str(home / "config"),
-    )
-
-
-@pytest.fixture(scope="module", params=["nginx", "caddy"])
+@pytest.fixture(scope="module", params=REAL_SERVERS)
 def server(
     request: pytest.FixtureRequest, configured: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """nginx or Caddy serving the configured dist with the config wasmship wrote."""
     name: str = request.param
-    home = tmp_path_factory.mktemp(name)
-    port = free_port()
-    log = home / "server.log"
-    if name == "nginx":
-        nginx = need_nginx()
-        conf = nginx_config(configured, home, port)
-        cmd = [nginx, "-c", str(conf), "-p", f"{home}/", "-e", str(home / "error.log")]
-        env = base_env()
-    else:
-        cmd = [need("caddy"), "run", "--config", str(caddy_config(configured, home, port))]
-        cmd += ["--adapter", "caddyfile"]
-        env = caddy_env(home)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        wait_until_listening(proc, port, log)
-        yield Server(name, port)
-    finally:
-        stop(proc)
+    with real_server(name, configured, tmp_path_factory.mktemp(name)) as running:
+        yield running
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-
-def get(server: Server, path: str, accept_encoding: str | None) -> Reply:
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        # http.client itself sends `Accept-Encoding: identity` when none is given.
-        headers = {"Accept-Encoding": accept_encoding} if accept_encoding is not None else {}
-        conn.request("GET", path, headers=headers)
-        response = conn.getresponse()
-        return Reply(response.status, response.headers, response.read())
-    finally:
-        conn.close()
+def get(server: Server, path: str, accept_encoding: str) -> Response:
+    return request(server.port, path, {"Accept-Encoding": accept_encoding})
 
 
 def decode(body: bytes, encoding: str | None) -> bytes:
@@ -271,7 +127,7 @@ URLS = [
     ("index.html", "/"),
     ("index.html", "/index.html"),
 ]
-NEGOTIATION = [("br, gzip", "br"), ("gzip", "gzip"), (None, None)]
+NEGOTIATION = [("br, gzip", "br"), ("gzip", "gzip"), ("identity", None)]
 
 
 @pytest.mark.parametrize(
@@ -283,7 +139,7 @@ def test_server_sends_the_right_bytes_and_headers(
     configured: Path,
     logical: str,
     url: str | None,
-    accept: str | None,
+    accept: str,
     expected_encoding: str | None,
 ) -> None:
     entry = files_of(configured)[logical]
@@ -310,14 +166,14 @@ def test_server_sends_the_manifest_uncached(server: Server, configured: Path) ->
 
 @pytest.mark.parametrize("helper", sorted(HELPERS.values()))
 def test_server_does_not_serve_the_helpers(server: Server, helper: str) -> None:
-    assert get(server, "/" + helper, None).status == 404
+    assert get(server, "/" + helper, "identity").status == 404
 
 
 def test_nginx_accepts_the_snippet_without_warnings(configured: Path, tmp_path: Path) -> None:
     nginx = need_nginx()
     conf = nginx_config(configured, tmp_path, free_port())
     proc = subprocess.run(
-        [nginx, "-t", "-c", str(conf), "-p", f"{tmp_path}/", "-e", str(tmp_path / "error.log")],
+        nginx_command(nginx, conf, tmp_path, "-t"),
         capture_output=True,
         text=True,
     )

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES, Go, Run, base_env, manifest_of
+from tests.conftest import Go, Run, build_fixture, files_of
 from tests.serving import request, wasmship_serve
 from tests.test_errors import assert_clean_failure
 from wasmship.steps.static import rewrite
@@ -41,21 +38,7 @@ def test_rewrite_replaces_whole_names_only(text: str, expected: str) -> None:
 
 @pytest.fixture(scope="module")
 def workerapp(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
-    root = tmp_path_factory.mktemp("static") / "workerapp"
-    shutil.copytree(FIXTURES / "workerapp", root)
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "build", "-q", "--static", "web"],
-        cwd=root,
-        env=base_env(WASMSHIP_GO=go.binary),
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return root
-
-
-def files_of(dist: Path) -> dict[str, Any]:
-    return manifest_of(dist)["targets"][0]["files"]  # type: ignore[index,no-any-return]
+    return build_fixture(tmp_path_factory.mktemp("static"), go, "workerapp", "--static", "web")
 
 
 def test_static_files_are_copied_with_hashed_references(workerapp: Path) -> None:

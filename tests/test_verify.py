@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Run, base_env, manifest_of
+from tests.conftest import Run, base_env, files_of, manifest_of
 from wasmship.page import integrity_matches, local_path, references
 from wasmship.steps.fingerprint import integrity
 
@@ -23,12 +23,6 @@ def dist(built_hello: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "dist"
     shutil.copytree(built_hello, copy)
     return copy
-
-
-def files_of(dist: Path) -> dict[str, dict[str, Any]]:
-    manifest: Any = manifest_of(dist)
-    result: dict[str, dict[str, Any]] = manifest["targets"][0]["files"]
-    return result
 
 
 def verify(wasmship: Run, dist: Path, *args: str) -> tuple[int, list[str], str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import importlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -12,12 +10,12 @@ from html.parser import HTMLParser
 from typing import Any, Literal
 from urllib.parse import quote, urljoin, urlsplit
 
+from wasmship.decoders import IDENTITY, DecodeError, decode
 from wasmship.errors import CheckError, ManifestError
 from wasmship.fetch import Fetcher, Reply
 from wasmship.negotiation import (
     IMMUTABLE_CACHE,
     JAVASCRIPT_TYPES,
-    MANIFEST,
     NOSNIFF,
     ONE_YEAR,
     SHORT_MAX_AGE,
@@ -29,9 +27,9 @@ from wasmship.negotiation import (
     media_type,
 )
 from wasmship.serve import is_loopback
+from wasmship.steps.manifest import MANIFEST
 
 Outcome = Literal["ok", "warn", "fail"]
-IDENTITY = "identity"
 NONE = "(none)"
 
 
@@ -73,38 +71,6 @@ class CheckReport:
             "warnings": len(self.warnings),
             "results": [asdict(r) for r in self.results],
         }
-
-
-class DecodeError(Exception):
-    """A body that cannot be decoded as its Content-Encoding says."""
-
-
-def decode(body: bytes, coding: str) -> bytes:
-    """BODY with its content coding undone; DecodeError if that is impossible here."""
-    coding = coding.strip().lower()
-    try:
-        if coding in ("", IDENTITY):
-            return body
-        if coding == "br":
-            import brotli
-
-            result: bytes = brotli.decompress(body)
-            return result
-        if coding in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
-        if coding == "zstd":
-            try:
-                zstandard: Any = importlib.import_module("zstandard")
-            except ImportError:
-                raise DecodeError(
-                    "cannot decode zstd here: install the zstandard package (pip install zstandard)"
-                ) from None
-            return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(body))
-    except DecodeError:
-        raise
-    except Exception as exc:  # each decoder has its own error type; all mean "corrupt"
-        raise DecodeError(f"not valid {coding}: {exc}") from exc
-    raise DecodeError(f"no decoder for Content-Encoding {coding!r}")
 
 
 def base_of(url: str) -> str:
@@ -227,10 +193,11 @@ def check_reply(entry: DistFile, reply: Reply, coding: str) -> Iterator[Result]:
     cache = reply.header("Cache-Control")
     ok, expected = cache_ok(entry, cache)
     yield result("Cache-Control", ok, expected, cache)
-    if entry.variants:
+    if entry.vary:
         vary = reply.header("Vary")
         tokens = header_tokens(vary)
-        yield result("Vary", bool({"accept-encoding", "*"} & tokens), "Accept-Encoding", vary)
+        ok = "*" in tokens or header_tokens(entry.vary) <= tokens
+        yield result("Vary", ok, entry.vary, vary)
     sniff = reply.header("X-Content-Type-Options")
     yield result("X-Content-Type-Options", (sniff or "").lower() == NOSNIFF, NOSNIFF, sniff)
 
@@ -238,7 +205,7 @@ def check_reply(entry: DistFile, reply: Reply, coding: str) -> Iterator[Result]:
 def check_file(fetcher: Fetcher, base: str, entry: DistFile) -> Iterator[Result]:
     """Fetch ENTRY once as identity and once per encoding the dist has, checking each."""
     url = urljoin(base, quote(entry.path))
-    for coding in [IDENTITY, *(v.coding for v in entry.negotiable())]:
+    for coding in [IDENTITY, *(v.coding for v in entry.plain_variants)]:
         yield from check_reply(entry, fetcher.get(url, {"Accept-Encoding": coding}), coding)
     for variant in entry.variants:
         if variant not in entry.negotiable():
@@ -268,8 +235,11 @@ def check_site(url: str, *, timeout: float = 10.0) -> CheckReport:
             raise CheckError(f"{manifest_url}: {exc}") from exc
         results.append(Result(MANIFEST, "manifest", "ok", "found", manifest_url))
         base = base_of(manifest_url)
+        from wasmship.check_deltas import check_dictionary_transport
+
         for entry in files.values():
             results.extend(check_file(fetcher, base, entry))
+            results.extend(check_dictionary_transport(fetcher, base, entry, files))
     finally:
         fetcher.close()
     return CheckReport(url=url, manifest_url=manifest_url, results=tuple(results))

@@ -145,6 +145,14 @@ def cli() -> None:
     help="Parallel compile and compression jobs [default: CPU count].",
 )
 @click.option(
+    "--keep",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    metavar="N",
+    help="Keep the hashed files of the last N builds for open tabs and as delta bases (0: none).",
+)
+@click.option(
     "--target",
     "only",
     multiple=True,

@@ -53,6 +53,7 @@ class BuildConfig:
     targets: tuple[TargetSpec, ...] = ()  # empty: one target "main" built from `package`
     only: tuple[str, ...] = ()  # --target: build just these
     budgets: tuple[Budget, ...] = ()
+    keep: int = 2  # generations of hashed files carried over from the dist being replaced
 
     def target_specs(self) -> tuple[TargetSpec, ...]:
         """The targets this build makes, in order; --target narrows them."""

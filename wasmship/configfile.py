@@ -123,6 +123,7 @@ def build_config(
         force=options["force"],
         lock_timeout=options["lock_timeout"],
         jobs=options["jobs"] or os.cpu_count() or 1,
+        keep=options["keep"],
         targets=file.targets if file else (),
         only=tuple(options.get("only", ())),
         budgets=tuple(budgets.values()),

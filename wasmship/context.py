@@ -59,6 +59,8 @@ class Encoding:
     path: str
     size: int
     sha256: str
+    coding: str = ""  # the Content-Encoding when it is not the manifest key (dcz)
+    dictionary: str = ""  # SHA-256 of the earlier file a dcz delta is made from
 
 
 @dataclass
@@ -73,6 +75,15 @@ class Artifact:
     sha256: str = ""
     integrity: str = ""
     encodings: dict[str, Encoding] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Carried:
+    """A hashed file of an earlier build, kept in the dist for open tabs and as a dictionary."""
+
+    generation: int  # 1: the build this one replaces, 2: the one before, ...
+    target: str
+    artifact: Artifact
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,9 @@ class BuildContext:
     static_files: list[str] = field(default_factory=list)  # logical names from --static
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     deploy_helpers: dict[str, DeployHelper] = field(default_factory=dict)
+    previous: list[Carried] = field(default_factory=list)  # kept from earlier builds
     notes: dict[str, str] = field(default_factory=dict)  # step name -> one-line summary
+    warnings: list[str] = field(default_factory=list)  # shown by the reporter after each step
     manifest: dict[str, object] = field(default_factory=dict)
 
     def require_toolchain(self) -> Toolchain:

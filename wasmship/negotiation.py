@@ -1,6 +1,7 @@
 """How a dist's files go over HTTP: representations, caching, types and Accept-Encoding.
 
-Written once, used by `serve` (which applies these rules) and `check` (which expects them).
+Written once, used by `serve` (which applies these rules), `check` (which expects them) and the
+server configs `build --server-config` writes (which spell them for nginx, Caddy, ...).
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from wasmship.errors import ManifestError
-
-MANIFEST = "manifest.json"
-PAGE = "index.html"
 
 ONE_YEAR = 31_536_000
 IMMUTABLE_CACHE = f"public, max-age={ONE_YEAR}, immutable"
@@ -49,17 +47,20 @@ class Coding:
     """A content coding a dist may carry precompressed, by its HTTP token."""
 
     token: str
+    suffix: str  # the precompressed sibling's suffix: main.3f9c2a1b.wasm.br
     aliases: tuple[str, ...] = ()
     # Variants of this coding depend on a dictionary the client must already hold (RFC 9842).
     needs_dictionary: bool = False
 
 
 # In order of preference when the client accepts several equally: smallest output first.
-# A new coding is one line here (e.g. Coding("dcz", needs_dictionary=True)).
+# A dcz delta (RFC 9842) is only a candidate when the client holds its dictionary; its file
+# is `<path>.<dictionary hash prefix>.dcz`.
 CODINGS: tuple[Coding, ...] = (
-    Coding("br"),
-    Coding("zstd"),
-    Coding("gzip", aliases=("x-gzip",)),
+    Coding("dcz", ".dcz", needs_dictionary=True),
+    Coding("br", ".br"),
+    Coding("zstd", ".zst"),
+    Coding("gzip", ".gz", aliases=("x-gzip",)),
 )
 _BY_TOKEN = {coding.token: coding for coding in CODINGS}
 _ALIASES = {alias: coding.token for coding in CODINGS for alias in coding.aliases}
@@ -108,6 +109,46 @@ class DistFile:
     def negotiable(self) -> tuple[Variant, ...]:
         """The variants a server knows how to label: their coding is one of CODINGS."""
         return tuple(v for v in self.variants if v.coding in _BY_TOKEN)
+
+    @property
+    def deltas(self) -> tuple[Variant, ...]:
+        """The variants that need a dictionary the client already holds (dcz)."""
+        return tuple(v for v in self.negotiable() if _BY_TOKEN[v.coding].needs_dictionary)
+
+    @property
+    def plain_variants(self) -> tuple[Variant, ...]:
+        """The variants any client accepting their coding can decode (br, zstd, gzip)."""
+        return tuple(v for v in self.negotiable() if v not in self.deltas)
+
+    @property
+    def vary(self) -> str | None:
+        """The Vary a response for this file needs: what the choice of variant depends on."""
+        if not self.negotiable():
+            return None
+        return "Accept-Encoding, Available-Dictionary" if self.deltas else "Accept-Encoding"
+
+    def dictionary_match(self, mount: str = "/") -> str | None:
+        """The Use-As-Dictionary match pattern for a hashed module or shim, else None.
+
+        `main.3f9c2a1b.wasm` mounted at `/app/` gives `/app/main.*.wasm`: every later build's
+        module matches, so the browser offers this one as the dictionary for the next.
+        """
+        if not self.immutable or self.path == self.logical or not _is_dictionary_file(self.logical):
+            return None
+        folder, _, _ = self.path.rpartition("/")
+        stem, _, ext = self.logical.rsplit("/", 1)[-1].rpartition(".")
+        prefix = mount.rstrip("/") + "/" + (folder + "/" if folder else "")
+        return f"{prefix}{stem}.*.{ext}"
+
+
+def _is_dictionary_file(logical: str) -> bool:
+    """Files a browser should keep as a dictionary: modules and the shim."""
+    return logical.endswith(".wasm") or logical == "wasm_exec.js"
+
+
+def use_as_dictionary(pattern: str) -> str:
+    """The Use-As-Dictionary response header value for a URL pattern."""
+    return f'match="{pattern}"'
 
 
 def cache_control(immutable: bool) -> str:
@@ -159,8 +200,28 @@ def _variant(key: str, raw: Any, where: str) -> Variant:
     )
 
 
+def _dist_file(logical: str, raw: Any, where: str) -> DistFile:
+    if not isinstance(raw, Mapping):
+        raise ManifestError(f"{where}: expected an object")
+    encodings = raw.get("encodings", {})
+    if not isinstance(encodings, Mapping):
+        raise ManifestError(f"{where}.encodings: expected an object")
+    return DistFile(
+        logical=logical,
+        path=_text(raw.get("path"), f"{where}.path"),
+        size=_size(raw.get("size"), f"{where}.size"),
+        sha256=_text(raw.get("sha256"), f"{where}.sha256"),
+        content_type=_text(raw.get("content_type"), f"{where}.content_type"),
+        immutable=raw.get("immutable") is True,
+        variants=tuple(
+            _variant(str(key), value, f"{where}.encodings.{key}")
+            for key, value in sorted(encodings.items())
+        ),
+    )
+
+
 def dist_files(manifest: Any) -> dict[str, DistFile]:
-    """Every file of every target in MANIFEST, keyed by its path in the dist."""
+    """Every file of every target in MANIFEST, and every kept earlier file, keyed by path."""
     if not isinstance(manifest, Mapping) or not isinstance(manifest.get("targets"), list):
         raise ManifestError("not a wasmship manifest: no `targets` list")
     result: dict[str, DistFile] = {}
@@ -169,25 +230,15 @@ def dist_files(manifest: Any) -> dict[str, DistFile]:
         if not isinstance(files, Mapping):
             raise ManifestError(f"targets[{t}].files: expected an object")
         for logical, raw in files.items():
-            where = f"targets[{t}].files.{logical}"
-            if not isinstance(raw, Mapping):
-                raise ManifestError(f"{where}: expected an object")
-            encodings = raw.get("encodings", {})
-            if not isinstance(encodings, Mapping):
-                raise ManifestError(f"{where}.encodings: expected an object")
-            entry = DistFile(
-                logical=str(logical),
-                path=_text(raw.get("path"), f"{where}.path"),
-                size=_size(raw.get("size"), f"{where}.size"),
-                sha256=_text(raw.get("sha256"), f"{where}.sha256"),
-                content_type=_text(raw.get("content_type"), f"{where}.content_type"),
-                immutable=raw.get("immutable") is True,
-                variants=tuple(
-                    _variant(str(key), value, f"{where}.encodings.{key}")
-                    for key, value in sorted(encodings.items())
-                ),
-            )
+            entry = _dist_file(str(logical), raw, f"targets[{t}].files.{logical}")
             result[entry.path] = entry
+    previous = manifest.get("previous", [])
+    if not isinstance(previous, list):
+        raise ManifestError("previous: expected a list")
+    for p, raw in enumerate(previous):
+        logical = raw.get("logical") if isinstance(raw, Mapping) else None
+        entry = _dist_file(str(logical), raw, f"previous[{p}]")
+        result.setdefault(entry.path, entry)  # a current file wins over a kept one
     return result
 
 
@@ -237,6 +288,9 @@ def choose_variant(
     available_dictionary: str | None = None,
 ) -> Variant | None:
     """The variant to send (None for identity): highest q, then the order of CODINGS.
+
+    AVAILABLE_DICTIONARY is the hex SHA-256 the client's Available-Dictionary header names
+    (see dcz.parse_available_dictionary); a delta is a candidate only for its own dictionary.
 
     Identity is the fallback unless the client refused it (`identity;q=0`, or `*;q=0`
     without naming identity); it wins only when the client ranks it higher explicitly.

@@ -15,7 +15,9 @@ from wasmship.context import BuildContext, Target, Toolchain
 from wasmship.errors import UsageError
 from wasmship.steps.compile import compile_module, resolve_targets, run_dir_for
 from wasmship.steps.compress import compress
+from wasmship.steps.deltas import write_deltas
 from wasmship.steps.fingerprint import fingerprint
+from wasmship.steps.generations import keep_generations
 from wasmship.steps.loader import write_loader
 from wasmship.steps.manifest import write_manifest
 from wasmship.steps.publish import check_target, staging
@@ -33,6 +35,8 @@ STEPS: tuple[Step, ...] = (
     write_loader,
     copy_static,
     compress,
+    keep_generations,  # after compress: the new build's names are known, old ones are skipped
+    write_deltas,  # after keep_generations: the kept files are the dictionaries
     write_server_config,  # after compress: deploy helpers are never precompressed
     write_manifest,
 )
@@ -116,6 +120,9 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
             with report.step(name):
                 step(ctx)
             report.done(name, ctx.notes.get(name, ""))
+            for message in ctx.warnings:
+                report.warn(message)
+            ctx.warnings.clear()
     timings = getattr(report, "timings", {})
     return BuildResult(
         dist=config.out_path,

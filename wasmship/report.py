@@ -33,7 +33,7 @@ class ConsoleReporter:
         self.out.print(f"[green]✓[/] {name:<13} {seconds:7.2f}s  [dim]{note}[/]")
 
     def warn(self, message: str) -> None:
-        self.err.print(f"[yellow]wasmship: {message}[/]")
+        self.err.print(f"[yellow]wasmship: {message}[/]", soft_wrap=True)  # one line, greppable
 
     def summary(self, manifest: dict[str, Any], dist: str) -> None:
         """The table of files: raw size, then br and gzip sizes with their ratios."""

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from wasmship import __version__
+from wasmship.dcz import parse_available_dictionary
 from wasmship.errors import ManifestError, UsageError
 from wasmship.http_request import ByteRange, Unsatisfiable, parse_range, request_path
 from wasmship.negotiation import (
-    MANIFEST,
     NOSNIFF,
     REVALIDATE_CACHE,
     DistFile,
@@ -30,9 +30,10 @@ from wasmship.negotiation import (
     etag_for,
     none_match,
     parse_accept_encoding,
+    use_as_dictionary,
 )
 from wasmship.steps.fingerprint import content_type
-from wasmship.steps.manifest import read_manifest
+from wasmship.steps.manifest import MANIFEST, read_manifest
 
 Log = Callable[[str], None]
 
@@ -183,14 +184,16 @@ class DistHandler(BaseHTTPRequestHandler):
         headers: list[tuple[str, str]] = []
         variant = None
         if entry is not None:
-            negotiable = entry.negotiable()
-            if negotiable:
-                headers.append(("Vary", "Accept-Encoding"))
+            if entry.vary:
+                headers.append(("Vary", entry.vary))
+            pattern = entry.dictionary_match()
+            if pattern is not None:
+                headers.append(("Use-As-Dictionary", use_as_dictionary(pattern)))
             try:
                 variant = choose_variant(
                     parse_accept_encoding(self.headers.get("Accept-Encoding")),
-                    negotiable,
-                    self.headers.get("Available-Dictionary"),
+                    entry.negotiable(),
+                    parse_available_dictionary(self.headers.get("Available-Dictionary")),
                 )
             except NotAcceptable:
                 return self.send_plain(406, "no acceptable content coding", headers)

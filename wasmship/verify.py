@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from wasmship import page
+from wasmship import dcz, page
+from wasmship.decoders import DecodeError, DecoderMissing, UnknownCoding, decode
 from wasmship.errors import UsageError
 from wasmship.steps.fingerprint import integrity, sha256_hex
+from wasmship.steps.manifest import MANIFEST
 
-MANIFEST = "manifest.json"
 WASM_HEADER = b"\0asm\x01\0\0\0"  # magic and binary format version 1
 MAX_MESSAGE = 240
 
 Severity = Literal["error", "warning"]
-Decoder = Callable[[bytes, int], bytes]  # (compressed, expected size) -> original
 
 
 @dataclass(frozen=True)
@@ -75,36 +74,6 @@ class Verification:
         }
 
 
-def _decode_br(blob: bytes, size: int) -> bytes:
-    import brotli
-
-    result: bytes = brotli.decompress(blob)
-    return result
-
-
-def _decode_gzip(blob: bytes, size: int) -> bytes:
-    return gzip.decompress(blob)
-
-
-def _zstd_decoder() -> Decoder | None:
-    try:
-        import zstandard
-    except ImportError:
-        return None
-
-    def decode(blob: bytes, size: int) -> bytes:
-        # Frames written in streaming mode carry no size; the manifest's bounds the output.
-        result: bytes = zstandard.ZstdDecompressor().decompress(blob, max_output_size=size + 1)
-        return result
-
-    return decode
-
-
-def decoders() -> dict[str, Decoder | None]:
-    """The Content-Encodings verify can decode; None for a known one it cannot check here."""
-    return {"br": _decode_br, "gzip": _decode_gzip, "zstd": _zstd_decoder()}
-
-
 def manifest_schema() -> dict[str, Any]:
     """The JSON Schema for manifest.json shipped in the package."""
     text = files("wasmship").joinpath("data", "manifest.schema.json").read_text(encoding="utf-8")
@@ -134,6 +103,7 @@ class _Checker:
     known: set[str] = field(default_factory=lambda: {MANIFEST})
     immutable: set[str] = field(default_factory=set)
     contents: dict[str, bytes] = field(default_factory=dict)
+    verified: dict[str, bytes] = field(default_factory=dict)  # sha256 -> bytes that match it
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(Problem("error", path, message))
@@ -168,6 +138,8 @@ class _Checker:
             wrong.append(f"size is {len(data)} bytes, the manifest says {size}")
         if isinstance(sha256, str) and sha256_hex(data) != sha256:
             wrong.append("sha256 differs from the manifest (changed after the build?)")
+        elif isinstance(sha256, str):
+            self.verified[sha256] = data
         elif isinstance(sri, str) and integrity(data) != sri:
             wrong.append("integrity (sha384) differs from the manifest")
         if wrong:
@@ -180,20 +152,21 @@ class _Checker:
         if blob is None:
             return
         vpath = str(variant["path"])
-        codecs = decoders()
-        if name not in codecs:
-            self.warn(vpath, f"unknown encoding {name!r}: size and sha256 checked, not decoded")
-            return
-        decode = codecs[name]
-        if decode is None:
-            self.warn(vpath, f"cannot check the {name} variant: install the zstandard package")
-            return
+        if variant.get("coding") == "dcz":
+            return self.delta(rel, vpath, blob, variant, entry)
         expected_size = entry.get("size")
         limit = expected_size if isinstance(expected_size, int) else len(blob) * 64
         try:
-            decoded = decode(blob, limit)
-        except Exception as exc:  # each codec has its own error type; all mean "corrupt"
-            self.error(vpath, f"does not decode as {name} ({type(exc).__name__}: {exc})")
+            decoded = decode(blob, name, max_size=limit)
+        except UnknownCoding:
+            self.warn(vpath, f"unknown encoding {name!r}: size and sha256 checked, not decoded")
+            return
+        except DecoderMissing:
+            self.warn(vpath, f"cannot check the {name} variant: install the zstandard package")
+            return
+        except DecodeError as exc:
+            cause = exc.__cause__ or exc
+            self.error(vpath, f"does not decode as {name} ({type(cause).__name__}: {cause})")
             return
         expected = entry.get("sha256")
         reference = self.contents.get(rel)
@@ -201,6 +174,33 @@ class _Checker:
             self.error(vpath, f"decodes to different bytes than {rel} (sha256 differs)")
         elif not isinstance(expected, str) and reference is not None and decoded != reference:
             self.error(vpath, f"decodes to different bytes than {rel}")
+
+    def delta(
+        self, rel: str, vpath: str, blob: bytes, variant: dict[str, Any], entry: dict[str, Any]
+    ) -> None:
+        """A dcz delta: the right header, its dictionary kept in the dist, exactly REL decoded."""
+        wanted = variant.get("dictionary")
+        try:
+            named = dcz.dictionary_hash(blob)
+        except dcz.DczError as exc:
+            return self.error(vpath, str(exc))
+        if named != wanted:
+            return self.error(vpath, f"its header names dictionary {named}, the manifest {wanted}")
+        available = variant.get("available_dictionary")
+        if available != dcz.available_dictionary(named):
+            self.error(vpath, f"available_dictionary {available!r} is not the dictionary's hash")
+        dictionary = self.verified.get(named)
+        if dictionary is None:
+            return self.error(
+                vpath, f"its dictionary (sha256 {named[:16]}…) is not a file of the dist"
+            )
+        size = entry.get("size")
+        try:
+            decoded = dcz.decompress(blob, dictionary, size if isinstance(size, int) else 1 << 30)
+        except dcz.DczError as exc:
+            return self.error(vpath, f"does not decode as dcz ({exc})")
+        if sha256_hex(decoded) != entry.get("sha256"):
+            self.error(vpath, f"decodes to different bytes than {rel} (sha256 differs)")
 
     def entry(self, entry: object) -> None:
         """Check one file of a target and all its variants."""
@@ -301,6 +301,9 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
     manifest = loaded if isinstance(loaded, dict) else {}
     pages: list[str] = []
     loader_page = False
+    previous = manifest.get("previous")
+    for entry in previous if isinstance(previous, list) else []:
+        check.entry(entry)  # first: the kept files are the dictionaries of the deltas
     targets = manifest.get("targets")
     for target in targets if isinstance(targets, list) else []:
         entries = target.get("files") if isinstance(target, dict) else None

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from wasmship import __version__
-from wasmship.context import Artifact, BuildContext, Target
+from wasmship.context import Artifact, BuildContext, Encoding, Target
+from wasmship.dcz import available_dictionary
 from wasmship.errors import UsageError
 
 MANIFEST = "manifest.json"
@@ -23,11 +24,23 @@ def artifact_entry(artifact: Artifact) -> dict[str, Any]:
         "integrity": artifact.integrity,
         "content_type": artifact.content_type,
         "immutable": artifact.immutable,
-        "encodings": {
-            name: {"path": enc.path, "size": enc.size, "sha256": enc.sha256}
-            for name, enc in artifact.encodings.items()
-        },
+        "encodings": {name: encoding_entry(enc) for name, enc in artifact.encodings.items()},
     }
+
+
+def encoding_entry(encoding: Encoding) -> dict[str, Any]:
+    """One variant's entry; a delta also names its coding and its dictionary (two forms)."""
+    entry: dict[str, Any] = {
+        "path": encoding.path,
+        "size": encoding.size,
+        "sha256": encoding.sha256,
+    }
+    if encoding.coding:
+        entry["coding"] = encoding.coding
+    if encoding.dictionary:
+        entry["dictionary"] = encoding.dictionary
+        entry["available_dictionary"] = available_dictionary(encoding.dictionary)
+    return entry
 
 
 def target_entry(ctx: BuildContext, target: Target) -> dict[str, Any]:
@@ -60,6 +73,17 @@ def build_manifest(ctx: BuildContext) -> dict[str, Any]:
         "go": {"version": ctx.require_toolchain().goversion},
         "targets": [target_entry(ctx, target) for target in ctx.targets],
     }
+    if ctx.previous:
+        # Optional (schema 1 extended): hashed files of earlier builds, kept for open tabs.
+        manifest["previous"] = [
+            {
+                **artifact_entry(kept.artifact),
+                "generation": kept.generation,
+                "target": kept.target,
+                "logical": kept.artifact.logical,
+            }
+            for kept in ctx.previous
+        ]
     if ctx.deploy_helpers:
         # Optional (schema 1 extended): server configs beside the files, not served as content.
         manifest["deploy_helpers"] = {

@@ -147,8 +147,9 @@ def staging(
     with dist_lock(dist, lock_timeout, on_wait):
         recover(dist)
         folder = dist.parent / (_scratch_prefix(dist, "staging") + str(os.getpid()))
-        folder.mkdir()
         try:
+            # Inside the try: an interrupt right after mkdir must still remove the folder.
+            folder.mkdir()
             yield folder
             swap_in(folder, dist)
         finally:

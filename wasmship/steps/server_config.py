@@ -12,18 +12,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from wasmship import __version__
-from wasmship.context import Artifact, BuildContext, DeployHelper
+from wasmship.context import PAGE, SHIM, Artifact, BuildContext, DeployHelper
+from wasmship.dcz import available_dictionary
 from wasmship.errors import UsageError
-from wasmship.steps.fingerprint import sha256_hex
+from wasmship.negotiation import CODINGS, NOSNIFF, REVALIDATE_CACHE, cache_control, media_type
+from wasmship.steps.fingerprint import content_type, sha256_hex
+from wasmship.steps.manifest import MANIFEST
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-NO_CACHE = "no-cache"
-NOSNIFF = "nosniff"
-MANIFEST = "manifest.json"
-INDEX = "index.html"
-MANIFEST_TYPE = "application/json"
-ENCODING_ORDER = ("br", "zstd", "gzip")  # the server's preference when the client accepts several
-SUFFIXES = {"br": ".br", "zstd": ".zst", "gzip": ".gz"}
+# The rules are serve's: the same codings in the same order of preference, the same suffixes.
+ENCODING_ORDER = tuple(coding.token for coding in CODINGS)
+SUFFIXES = {coding.token: coding.suffix for coding in CODINGS}
 # nginx adds a charset to these by default; listing one again is a warning.
 NGINX_CHARSET_TYPES = frozenset(
     ("text/html", "text/xml", "text/plain", "text/vnd.wap.wml", "application/javascript")
@@ -40,11 +38,14 @@ class ServingRule:
     content_type: str  # as the manifest has it, e.g. "text/javascript; charset=utf-8"
     cache_control: str
     encodings: tuple[str, ...]  # the precompressed variants this file has, in ENCODING_ORDER
+    kept: tuple[str, ...] = ()  # earlier builds' files of the same name kept in the dist (--keep)
+    dictionary_match: str = ""  # Use-As-Dictionary pattern relative to the file: main.*.wasm
+    deltas: tuple[tuple[str, str], ...] = ()  # (Available-Dictionary value, delta file suffix)
 
     @property
     def mime_type(self) -> str:
         """The media type without parameters: application/wasm, text/javascript, ..."""
-        return self.content_type.split(";", 1)[0].strip()
+        return media_type(self.content_type)
 
     @property
     def charset(self) -> str | None:
@@ -83,24 +84,58 @@ def name_pattern(artifact: Artifact) -> str:
     return f"(?:^|/){name}$"
 
 
-def serving_rules(artifacts: Iterable[Artifact]) -> list[ServingRule]:
-    """The rules for every file of the dist plus manifest.json, sorted by path."""
+def relative_dictionary_match(artifact: Artifact) -> str:
+    """`main.wasm` hashed -> `main.*.wasm`: a Use-As-Dictionary pattern for modules and the shim.
+
+    Relative: the browser resolves it against the request's URL (RFC 9842), so it holds
+    wherever the dist is mounted.
+    """
+    hashed = artifact.immutable and artifact.path != artifact.logical
+    if not hashed or not (artifact.logical.endswith(".wasm") or artifact.logical == SHIM):
+        return ""
+    stem, _, ext = artifact.logical.rpartition(".")
+    return f"{stem}.*.{ext}"
+
+
+def serving_rules(
+    artifacts: Iterable[Artifact], kept: Iterable[Artifact] = ()
+) -> list[ServingRule]:
+    """The rules for every file of the dist plus manifest.json, sorted by path.
+
+    A kept file of an earlier build matches its current namesake's pattern (any hash), so it
+    joins that rule; one whose name the new build no longer has gets a rule of its own.
+    """
+    current = list(artifacts)
+    by_pattern: dict[str, list[str]] = {}
+    for old in kept:
+        by_pattern.setdefault(name_pattern(old), []).append(old.path)
+        if name_pattern(old) not in {name_pattern(a) for a in current}:
+            current.append(old)
     rules = [
         ServingRule(
             path=a.path,
             pattern=name_pattern(a),
             content_type=a.content_type,
-            cache_control=IMMUTABLE if a.immutable else NO_CACHE,
+            cache_control=cache_control(a.immutable),
             encodings=tuple(e for e in ENCODING_ORDER if e in a.encodings),
+            kept=tuple(p for p in sorted(by_pattern.get(name_pattern(a), [])) if p != a.path),
+            dictionary_match=relative_dictionary_match(a),
+            deltas=tuple(
+                sorted(
+                    (available_dictionary(e.dictionary), e.path.removeprefix(a.path))
+                    for e in a.encodings.values()
+                    if e.coding == "dcz"
+                )
+            ),
         )
-        for a in artifacts
+        for a in current
     ]
     rules.append(
         ServingRule(
             path=MANIFEST,
             pattern=f"(?:^|/){regex_escape(MANIFEST)}$",
-            content_type=MANIFEST_TYPE,
-            cache_control=NO_CACHE,
+            content_type=content_type(MANIFEST),
+            cache_control=REVALIDATE_CACHE,
             encodings=(),
         )
     )
@@ -136,7 +171,9 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
         "",
     ]
     for rule in rules:
-        out.append(f"# {rule.path}")
+        out.append(
+            f"# {rule.path}" + (f" (also kept: {', '.join(rule.kept)})" if rule.kept else "")
+        )
         out.append(f'location ~ "{rule.pattern}" {{')
         # An empty types map scoped to this location makes default_type the Content-Type,
         # whatever mime.types the main config has (or lacks).
@@ -150,10 +187,17 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
             out.append("    gzip_static on;")
         if "br" in rule.encodings:
             out.append("    brotli_static on;")
+        if rule.deltas:
+            out += nginx_dcz(rule)
         # add_header in a location drops the server level's, so each location repeats nosniff.
         out.append(f'    add_header Cache-Control "{rule.cache_control}";')
-        if rule.encodings:
+        if rule.deltas:
+            out.append('    add_header Vary "Accept-Encoding, Available-Dictionary";')
+        elif rule.encodings:
             out.append('    add_header Vary "Accept-Encoding";')
+        if rule.dictionary_match:
+            # The browser keeps this file as the dictionary for the next version's delta.
+            out.append(f"    add_header Use-As-Dictionary 'match=\"{rule.dictionary_match}\"';")
         out.append(f'    add_header X-Content-Type-Options "{NOSNIFF}" always;')
         out.append("}")
         out.append("")
@@ -164,10 +208,41 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
     return "\n".join(out) + "\n"
 
 
+def nginx_dcz(rule: ServingRule) -> list[str]:
+    """The dcz negotiation for one location: the delta for the dictionary the client holds.
+
+    `map` would be the natural tool, but it is only allowed in the http block and this file is
+    included in a server block; so a chain of `if ... set` (safe inside a location) picks the
+    delta's suffix. A delta that does not exist for the URL asked (an old kept module) falls
+    back to br/gzip/identity. The chain names this build's dictionaries: reload nginx after a
+    deploy to serve the new deltas (until then, clients simply get br).
+    """
+    out = ["    # dcz (RFC 9842): a delta against the earlier version the browser holds"]
+    out.append('    set $wasmship_dcz "";')
+    for available, suffix in rule.deltas:
+        out.append(f'    if ($http_available_dictionary = "{available}") {{')
+        out.append(f'        set $wasmship_dcz "{suffix}";')
+        out.append("    }")
+    out.append('    if ($http_accept_encoding !~* "(^|[ ,])dcz($|[ ,;])") {')
+    out.append('        set $wasmship_dcz "";')
+    out.append("    }")
+    out.append("    if (!-f $request_filename$wasmship_dcz) {")
+    out.append('        set $wasmship_dcz "";')
+    out.append("    }")
+    out.append('    set $wasmship_coding "";')
+    out.append('    if ($wasmship_dcz != "") {')
+    out.append("        set $wasmship_coding dcz;")
+    out.append("    }")
+    out.append("    rewrite ^(.*)$ $1$wasmship_dcz break;")
+    out.append("    add_header Content-Encoding $wasmship_coding;  # not sent when empty")
+    return out
+
+
 def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
     """Caddyfile directives for a site block: file_server with precompressed, and headers."""
     out = _header("Caddyfile", "#")
     out += [
+        "# dcz deltas (docs/updates.md) are not negotiated here: returning visitors get br.",
         "# Not a whole Caddyfile: import it inside the site block whose root is this dist:",
         "#     example.org {",
         "#         root * /srv/app/dist",
@@ -181,7 +256,7 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
     for index, rule in enumerate(rules):
         matcher = f"@wasmship{index}"
         pattern = rule.pattern
-        if rule.path == INDEX:
+        if rule.path == PAGE:
             # file_server answers a folder URL with its index.html without matching again.
             pattern = f"(?:^|/)(?:{_bare(pattern)})?$"
         out.append(f"# {rule.path}")
@@ -209,6 +284,7 @@ def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> s
     """A _headers file for Netlify and Cloudflare Pages (exact paths: it ships with the files)."""
     out = _header("_headers", "#")
     out += [
+        "# dcz deltas (docs/updates.md) are not negotiated here: returning visitors get br.",
         "# For Netlify and Cloudflare Pages: put it at the root of the published folder.",
         "# These hosts compress responses on their own and do not serve the .br/.gz siblings,",
         "# so there are no Content-Encoding rules here: to them the siblings are plain files.",
@@ -217,8 +293,9 @@ def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> s
         f"  X-Content-Type-Options: {NOSNIFF}",
     ]
     for rule in rules:
-        urls = [f"/{rule.path}"]
-        if rule.path == INDEX:
+        # Exact paths only here, so the kept files of earlier builds need their own lines.
+        urls = [f"/{path}" for path in (rule.path, *rule.kept)]
+        if rule.path == PAGE:
             urls.insert(0, "/")
         for url in urls:
             out.append("")
@@ -234,6 +311,7 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
     """An .htaccess: rewrite to the precompressed sibling the client accepts, types and headers."""
     out = _header(".htaccess", "#")
     out += [
+        "# dcz deltas (docs/updates.md) are not negotiated here: returning visitors get br.",
         "# Needs mod_rewrite, mod_headers and mod_mime, and `AllowOverride FileInfo Indirect`",
         "# (or All) for this folder.",
         "",
@@ -243,10 +321,10 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
     for rule in rules:
         ext = rule.path.rsplit(".", 1)[-1]
         types.setdefault(ext, rule.content_type)
-    for ext, content_type in sorted(types.items()):
-        out.append(f'  AddType "{content_type}" .{ext}')
+    for ext, mime in sorted(types.items()):
+        out.append(f'  AddType "{mime}" .{ext}')
     # Apache's own mime.types would give the siblings the type of a .gz/.br archive.
-    out.append("  RemoveType .br .gz .zst")
+    out.append(f"  RemoveType {' '.join(sorted(SUFFIXES.values()))}")
     out.append("</IfModule>")
     out.append("")
     compressed = [r for r in rules if r.encodings]
@@ -271,10 +349,8 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
             for encoding in rule.encodings:
                 suffix = SUFFIXES[encoding]
                 pattern = rule.pattern.removesuffix("$") + regex_escape(suffix) + "$"
-                content_type = rule.content_type.replace(" ", "")
-                out.append(
-                    f'  RewriteRule "{pattern}" "-" [T={content_type},E=no-gzip:1,E=no-brotli:1]'
-                )
+                mime = rule.content_type.replace(" ", "")
+                out.append(f'  RewriteRule "{pattern}" "-" [T={mime},E=no-gzip:1,E=no-brotli:1]')
         out.append("</IfModule>")
         out.append("")
     out.append("<IfModule mod_headers.c>")
@@ -330,7 +406,7 @@ def parse_server_configs(values: Iterable[str], where: str = "--server-config") 
 def write_server_config(ctx: BuildContext) -> None:
     """Write each server config asked for and record it as a deploy helper (never compressed)."""
     wanted = parse_server_configs(ctx.config.server_configs, "server_configs")
-    rules = serving_rules(ctx.artifacts.values())
+    rules = serving_rules(ctx.artifacts.values(), (c.artifact for c in ctx.previous))
     for config in SERVER_CONFIGS:
         if config.name not in wanted:
             continue

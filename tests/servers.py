@@ -1,0 +1,161 @@
+"""Real nginx and real Caddy serving a dist with the server configs wasmship wrote.
+
+Loaded as a pytest plugin by tests/conftest.py: `configured` is the one dist built with every
+server config, shared by the config tests and the end-to-end browser tests; `real_server`
+starts nginx (with Debian's brotli static module) or Caddy over it on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Go, base_env, build_fixture, missing, need
+
+NGINX_BROTLI = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+REAL_SERVERS = ("nginx", "caddy")
+
+
+@pytest.fixture(scope="session")
+def configured(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    """One build of the hello fixture with every server config (two flags, to test both forms)."""
+    return (
+        build_fixture(
+            tmp_path_factory.mktemp("configured"),
+            go,
+            "hello",
+            *("--server-config", "nginx,caddy", "--server-config", "netlify,apache"),
+        )
+        / "dist"
+    )
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running nginx or Caddy on 127.0.0.1."""
+
+    name: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_listening(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"server never listened on {port}:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def nginx_config(dist: Path, prefix: Path, port: int) -> Path:
+    """A minimal main config: the brotli module, temp paths in PREFIX, our snippet included."""
+    temp = "\n".join(
+        f"  {kind}_temp_path {prefix / kind};" for kind in ("proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        f"load_module {NGINX_BROTLI};\n"
+        "daemon off;\n"
+        "master_process off;\n"  # one process, as the test's user: it can read the tmp dist
+        f"pid {prefix / 'nginx.pid'};\n"
+        f"error_log {prefix / 'error.log'};\n"
+        "events { worker_connections 64; }\n"
+        "http {\n"
+        "  access_log off;\n"
+        f"  client_body_temp_path {prefix / 'body'};\n"
+        f"{temp}\n"
+        "  server {\n"
+        f"    listen 127.0.0.1:{port};\n"
+        f"    root {dist};\n"
+        f"    include {dist / 'nginx.conf'};\n"
+        "  }\n"
+        "}\n"
+    )
+    return conf
+
+
+def nginx_command(nginx: str, conf: Path, prefix: Path, *args: str) -> list[str]:
+    """nginx with CONF, its prefix and early error log in PREFIX (never the system's)."""
+    return [nginx, *args, "-c", str(conf), "-p", f"{prefix}/", "-e", str(prefix / "error.log")]
+
+
+def need_nginx() -> str:
+    nginx = need("nginx")
+    if not NGINX_BROTLI.is_file():
+        missing(f"{NGINX_BROTLI} is missing (libnginx-mod-http-brotli-static)")
+    return nginx
+
+
+def caddy_config(dist: Path, home: Path, port: int) -> Path:
+    """A site on loopback that imports the generated Caddyfile; no admin endpoint."""
+    conf = home / "Caddyfile"
+    conf.write_text(
+        "{\n\tadmin off\n}\n\n"
+        f"http://127.0.0.1:{port} {{\n"
+        f"\troot * {dist}\n"
+        f"\timport {dist / 'Caddyfile'}\n"
+        "}\n"
+    )
+    return conf
+
+
+def caddy_env(home: Path) -> dict[str, str]:
+    return base_env(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / "data"),
+        XDG_CONFIG_HOME=str(home / "config"),
+    )
+
+
+@contextmanager
+def real_server(name: str, dist: Path, home: Path) -> Iterator[Server]:
+    """Run nginx or Caddy (NAME) over DIST with the config wasmship wrote; stop it afterwards."""
+    port = free_port()
+    log = home / "server.log"
+    if name == "nginx":
+        cmd = nginx_command(need_nginx(), nginx_config(dist, home, port), home)
+        env = base_env()
+    elif name == "caddy":
+        cmd = [need("caddy"), "run", "--config", str(caddy_config(dist, home, port))]
+        cmd += ["--adapter", "caddyfile"]
+        env = caddy_env(home)
+    else:
+        raise AssertionError(f"no real server called {name!r}")
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        wait_until_listening(proc, port, log)
+        yield Server(name, port)
+    finally:
+        stop(proc)
