@@ -88,6 +88,29 @@ def versions(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Versions:
 # -- the build -------------------------------------------------------------------------------
 
 
+def test_deltas_come_from_the_cache_the_second_time(
+    versions: Versions, go: Go, tmp_path: Path
+) -> None:
+    """v1 -> v2 again in another folder: the delta is taken from the cache, byte-identical."""
+    root = tmp_path / "hello"
+    shutil.copytree(FIXTURES / "hello", root)
+    env = base_env(WASMSHIP_GO=go.binary, COLUMNS="200")
+    shutil.copytree(versions.v1, root / "dist")
+    source = root / "main.go"
+    source.write_text(source.read_text().replace(OLD_LINE, NEW_LINE))
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "build", "--server-config", "nginx"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "1 of 1 kept, 1 from cache" in proc.stdout, proc.stdout
+    path = versions.delta()["path"]
+    assert (root / "dist" / path).read_bytes() == (versions.v2 / path).read_bytes()
+
+
 def test_v2_has_a_delta_from_v1_smaller_than_br(versions: Versions) -> None:
     old = versions.module(versions.v1)
     new = versions.module(versions.v2)

@@ -117,10 +117,35 @@ def encoders(
     return tuple(chosen)
 
 
+# Measured on the benchmark programs (docs/performance.md): level 19 gives dcz deltas of 5-8 %
+# of br in a fraction of brotli q11's time; 12 is several times faster and up to a quarter
+# larger, which suits the fast profile.
+DELTA_LEVELS = {Profile.RELEASE: 19, Profile.FAST: 12}
+
+
+def delta_settings(profile: Profile, size: int, dictionary_sha256: str) -> Settings:
+    """The settings of a dcz delta of a SIZE-byte file against one dictionary."""
+    from wasmship import dcz
+
+    return Settings(
+        codec="dcz",
+        library=_library("zstd"),
+        level=DELTA_LEVELS[profile],
+        window=dcz.window_log(size),
+        dictionary=dictionary_sha256,
+    )
+
+
 def compress(data: bytes, settings: Settings, dictionary: bytes | None = None) -> bytes:
     """Compress DATA with exactly SETTINGS; deterministic for equal input and settings."""
+    if settings.codec == "dcz":
+        from wasmship import dcz
+
+        if dictionary is None:
+            raise ValueError("a dcz delta needs its dictionary's bytes")
+        return dcz.compress(data, dictionary, settings.level)
     if settings.dictionary or dictionary is not None:
-        raise NotImplementedError("dictionary compression (dcz) is not supported yet")
+        raise ValueError(f"{settings.codec} takes no dictionary")
     module = _module(settings.codec)
     if settings.codec == "brotli":
         mode = module.MODE_TEXT if settings.mode == "text" else module.MODE_GENERIC

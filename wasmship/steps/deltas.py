@@ -7,17 +7,16 @@ a client must accept (RFC 9842) gets no delta and is served br.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from wasmship import dcz
+from wasmship import codecs, dcz
+from wasmship.cache import CompressionCache, cache_key
+from wasmship.codecs import delta_settings
 from wasmship.context import SHIM, Artifact, BuildContext, Encoding
+from wasmship.steps.compress import open_cache
 from wasmship.steps.fingerprint import sha256_hex
 
-# Measured on the benchmark programs (docs/performance.md): level 19 gives deltas of 5-8 %
-# of br in a fraction of brotli q11's time; 12 is faster but up to a quarter larger.
-DELTA_LEVEL = 19
 ENCODING_PREFIX = "dcz-"  # manifest key: dcz-<dictionary sha256>, a schema 1 encoding name
 
 
@@ -57,28 +56,43 @@ def delta_jobs(ctx: BuildContext) -> tuple[list[DeltaJob], list[str]]:
 
 
 def make_deltas(
-    ctx: BuildContext, jobs: list[DeltaJob], make: Callable[[bytes, bytes], bytes]
-) -> list[tuple[DeltaJob, bytes]]:
-    """Run MAKE(new bytes, dictionary bytes) for every job, in parallel (zstd frees the GIL)."""
+    ctx: BuildContext, jobs: list[DeltaJob], cache: CompressionCache | None
+) -> list[tuple[DeltaJob, bytes, bool]]:
+    """(job, delta, from cache) for every job, in parallel (zstd frees the GIL).
 
-    def run(job: DeltaJob) -> tuple[DeltaJob, bytes]:
+    Deltas go through the compression cache like every variant; the key holds the
+    dictionary's hash, so a delta is made once per (file, dictionary, settings).
+    """
+
+    def run(job: DeltaJob) -> tuple[DeltaJob, bytes, bool]:
+        settings = delta_settings(ctx.config.profile, job.artifact.size, job.dictionary.sha256)
+        key = cache_key(job.artifact.sha256, settings)
+        if cache is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                return job, hit, True
         data = (ctx.staging / job.artifact.path).read_bytes()
         dictionary = (ctx.staging / job.dictionary.path).read_bytes()
-        return job, make(data, dictionary)
+        body = codecs.compress(data, settings, dictionary)
+        if cache is not None:
+            cache.put(key, body)
+        return job, body, False
 
     ordered = sorted(jobs, key=lambda j: -j.artifact.size)  # the longest job starts first
     with ThreadPoolExecutor(max_workers=max(1, ctx.config.jobs)) as pool:
-        return list(pool.map(run, ordered))
+        made = list(pool.map(run, ordered))
+    if cache is not None and cache.stats.written:
+        cache.evict()
+    return made
 
 
 def write_deltas(ctx: BuildContext) -> None:
     """Write `<path>.<dictionary hash prefix>.dcz` for every delta smaller than br."""
     jobs, skipped = delta_jobs(ctx)
-    made = make_deltas(
-        ctx, jobs, lambda data, dictionary: dcz.compress(data, dictionary, DELTA_LEVEL)
-    )
+    made = make_deltas(ctx, jobs, open_cache(ctx.config))
     kept = 0
-    for job, body in sorted(
+    from_cache = sum(1 for _, _, cached in made if cached)
+    for job, body, _ in sorted(
         made, key=lambda item: (item[0].artifact.path, item[0].dictionary.path)
     ):
         artifact = job.artifact
@@ -100,4 +114,8 @@ def write_deltas(ctx: BuildContext) -> None:
             "no dcz delta (larger than the window a browser must accept; served br): "
             + ", ".join(skipped)
         )
-    ctx.notes["deltas"] = f"{kept} of {len(jobs)} kept" if jobs else "none (nothing earlier kept)"
+    ctx.notes["deltas"] = (
+        f"{kept} of {len(jobs)} kept, {from_cache} from cache"
+        if jobs
+        else "none (nothing earlier kept)"
+    )
