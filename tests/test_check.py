@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import base_env, manifest_of
-from tests.serving import Served, wasmship_serve
+from tests.conftest import Go, base_env, build_fixture, files_of, manifest_of
+from tests.serving import Served, request, wasmship_serve
 from wasmship.check import cache_ok
 from wasmship.decoders import DecodeError, decode
 from wasmship.negotiation import dist_files
@@ -325,3 +325,31 @@ def test_zstd_decodes_or_says_what_to_install() -> None:
     else:
         data = b"wasm" * 1000
         assert decode(zstandard.ZstdCompressor().compress(data), "zstd") == data
+
+
+def test_a_zstd_dist_is_served_checked_and_verified(go: Go, tmp_path: Path) -> None:
+    """--zstd end to end: serve negotiates it (after br), check decodes it, verify passes."""
+    import zstandard
+
+    dist = build_fixture(tmp_path, go, "hello", "--zstd", "--profile", "fast") / "dist"
+    module = files_of(dist)["main.wasm"]
+    assert set(module["encodings"]) == {"br", "gzip", "zstd"}
+    original = (dist / module["path"]).read_bytes()
+    with wasmship_serve(dist, "--quiet", stderr=tmp_path / "serve.log") as server:
+        only = request(server.port, "/" + module["path"], {"Accept-Encoding": "zstd"})
+        assert only.header("Content-Encoding") == "zstd"
+        assert zstandard.ZstdDecompressor().decompress(only.body) == original
+        both = request(server.port, "/" + module["path"], {"Accept-Encoding": "gzip, zstd"})
+        assert both.header("Content-Encoding") == "zstd"
+        everything = request(server.port, "/" + module["path"], {"Accept-Encoding": "zstd, br"})
+        assert everything.header("Content-Encoding") == "br"
+        checked = run_check("--json", server.url)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "zstd" in checked.stdout
+    verified = subprocess.run(
+        [sys.executable, "-m", "wasmship", "verify", "--strict", str(dist)],
+        env=base_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
