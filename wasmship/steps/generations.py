@@ -142,5 +142,10 @@ def keep_generations(ctx: BuildContext) -> None:
         taken.update(e.path for e in kept.artifact.encodings.values())
         ctx.previous.append(kept)
     ctx.previous.sort(key=lambda c: (c.generation, c.target, c.artifact.logical, c.artifact.path))
-    note = f"{len(ctx.previous)} files kept from {len({c.generation for c in ctx.previous})} builds"
+    files, builds = len(ctx.previous), len({c.generation for c in ctx.previous})
+    note = f"{_count(files, 'file')} kept from {_count(builds, 'earlier build')}"
     ctx.notes["generations"] = note + (f", {pruned} pruned" if pruned else "")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

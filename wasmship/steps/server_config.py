@@ -415,4 +415,4 @@ def write_server_config(ctx: BuildContext) -> None:
         ctx.deploy_helpers[config.name] = DeployHelper(
             name=config.name, path=config.path, size=len(data), sha256=sha256_hex(data)
         )
-    ctx.notes["server_config"] = ", ".join(h.path for h in ctx.deploy_helpers.values()) or "none"
+    ctx.notes["server_config"] = ", ".join(h.path for h in ctx.deploy_helpers.values())
