@@ -118,11 +118,16 @@ def need_nginx() -> str:
 
 
 def caddy_config(dist: Path, home: Path, port: int) -> Path:
-    """A site on loopback that imports the generated Caddyfile; no admin endpoint."""
+    """A site on loopback that imports the generated Caddyfile; no admin endpoint.
+
+    The site answers as 127.0.0.1 and as localhost (where Chromium uses dictionaries); the
+    host in a site address does not bind, so `bind` keeps Caddy off the other interfaces.
+    """
     conf = home / "Caddyfile"
     conf.write_text(
         "{\n\tadmin off\n}\n\n"
-        f"http://127.0.0.1:{port} {{\n"
+        f"http://127.0.0.1:{port}, http://localhost:{port} {{\n"
+        "\tbind 127.0.0.1\n"
         f"\troot * {dist}\n"
         f"\timport {dist / 'Caddyfile'}\n"
         "}\n"

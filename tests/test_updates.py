@@ -1,4 +1,4 @@
-"""Returning visitors get a dcz delta: Chromium end to end through wasmship serve and nginx."""
+"""Returning visitors get a dcz delta: Chromium end to end through wasmship serve, nginx, Caddy."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import FIXTURES, Go, base_env
+from tests.conftest import FIXTURES, Go, base_env, need
 from tests.servers import (
+    caddy_config,
+    caddy_env,
     free_port,
     need_nginx,
+    nginx_command,
     nginx_config,
     stop,
     wait_until_listening,
@@ -67,7 +70,15 @@ def versions(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Versions:
 
     def build() -> None:
         proc = subprocess.run(
-            [sys.executable, "-m", "wasmship", "build", "--quiet", "--server-config", "nginx"],
+            [
+                sys.executable,
+                "-m",
+                "wasmship",
+                "build",
+                "--quiet",
+                "--server-config",
+                "nginx,caddy",
+            ],
             cwd=root,
             env=base_env(WASMSHIP_GO=go.binary),
             capture_output=True,
@@ -153,28 +164,21 @@ class Running:
 
 
 @contextmanager
-def nginx_serving(dist: Path, home: Path) -> Iterator[Running]:
-    nginx = need_nginx()
-    port = free_port()
-    conf = nginx_config(dist, home, port)
-    log = home / "server.log"
+def restartable(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[Running]:
+    """Run a real server (CMD on PORT); its `reload` stops and starts it on the same port.
+
+    A deploy reloads nginx or Caddy: the new config names the new deltas. The tests run them
+    without a reload channel (single-process nginx, Caddy with `admin off`), so reloading here
+    is a restart.
+    """
     procs: list[subprocess.Popen[bytes]] = []
 
     def start() -> None:
         with log.open("ab") as out:
-            procs.append(
-                subprocess.Popen(
-                    [nginx, "-c", str(conf), "-p", f"{home}/", "-e", str(home / "error.log")],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    env=base_env(),
-                )
-            )
+            procs.append(subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env))
         wait_until_listening(procs[-1], port, log)
 
     def reload() -> None:
-        # A deploy reloads nginx: the new snippet names the new deltas. (Single-process nginx,
-        # as the tests run it, has no reload signal: stop and start it on the same port.)
         stop(procs[-1])
         start()
 
@@ -182,21 +186,30 @@ def nginx_serving(dist: Path, home: Path) -> Iterator[Running]:
         start()
         yield Running(port, reload)
     finally:
-        stop(procs[-1])
+        if procs:
+            stop(procs[-1])
 
 
 @contextmanager
 def serving(kind: str, dist: Path, home: Path) -> Iterator[Running]:
-    """Serve DIST with `wasmship serve` or with nginx and the generated snippet."""
+    """Serve DIST with `wasmship serve`, or with nginx or Caddy and the config generated."""
+    port = free_port()
+    log = home / "server.log"
     if kind == "nginx":
-        with nginx_serving(dist, home) as running:
+        cmd = nginx_command(need_nginx(), nginx_config(dist, home, port), home)
+        with restartable(cmd, base_env(), port, log) as running:
+            yield running
+    elif kind == "caddy":
+        conf = caddy_config(dist, home, port)
+        cmd = [need("caddy"), "run", "--config", str(conf), "--adapter", "caddyfile"]
+        with restartable(cmd, caddy_env(home), port, log) as running:
             yield running
     else:
         with wasmship_serve(dist, "--quiet", stderr=home / "serve.log") as served:
             yield Running(served.port, lambda: None)  # serve re-reads a new manifest itself
 
 
-SERVERS = ["wasmship", "nginx"]
+SERVERS = ["wasmship", "nginx", "caddy"]
 
 
 @pytest.mark.parametrize("kind", SERVERS)
@@ -214,6 +227,9 @@ def test_negotiation_over_http(kind: str, versions: Versions, tmp_path: Path) ->
         got = request(port, url, offered)
         assert got.status == 200 and got.header("Content-Encoding") == "dcz"
         assert got.body == (versions.v2 / delta["path"]).read_bytes()
+        # One coding, the delta's own length and validator (not the module's, not br's).
+        assert got.headers.get_all("Content-Encoding") == ["dcz"]
+        assert got.header("Content-Length") == str(delta["size"])
         assert got.header("Content-Type") == "application/wasm"
         assert {t.strip() for t in (got.header("Vary") or "").split(",")} >= {
             "Accept-Encoding",
@@ -224,6 +240,11 @@ def test_negotiation_over_http(kind: str, versions: Versions, tmp_path: Path) ->
         no_dcz = request(port, url, {**offered, "Accept-Encoding": "gzip, deflate, br"})
         assert no_dcz.header("Content-Encoding") == "br"
         assert no_dcz.body == (versions.v2 / module["encodings"]["br"]["path"]).read_bytes()
+        assert no_dcz.header("Content-Type") == "application/wasm"
+        assert got.header("ETag") and got.header("ETag") != no_dcz.header("ETag")
+        # dcz refused with q=0: br.
+        refused = {**offered, "Accept-Encoding": "br, dcz;q=0"}
+        assert request(port, url, refused).header("Content-Encoding") == "br"
         # A dictionary the server has no delta for: br.
         unknown = dcz.available_dictionary("ab" * 32)
         other = request(port, url, {**offered, "Available-Dictionary": unknown})
