@@ -228,3 +228,9 @@ def test_a_held_lock_waits_then_fails_clearly(
     assert_clean_failure(proc, 1, "another wasmship build (pid 4242)", "--lock-timeout")
     assert "waiting for another build" in proc.stderr
     assert snapshot(hello / "dist") == before
+
+
+def test_a_system_error_is_one_line_not_a_traceback(hello: Path, wasmship: Run) -> None:
+    # /proc takes no new files, even for root: the OS refuses the lock file.
+    proc = wasmship("build", "--out", "/proc/wasmship-dist", cwd=hello)
+    assert_clean_failure(proc, 1, "wasmship: error: No such file or directory", "/proc/")

@@ -225,6 +225,7 @@ def build(ctx: click.Context, /, **options: Any) -> None:
     from wasmship.budget import exceeded_message
     from wasmship.codecs import encoders
     from wasmship.configfile import build_config
+    from wasmship.errors import BudgetExceeded
     from wasmship.github import append_step_summary, summary_markdown
     from wasmship.pipeline import build as run_build
     from wasmship.report import ConsoleReporter
@@ -248,7 +249,7 @@ def build(ctx: click.Context, /, **options: Any) -> None:
     append_step_summary(os.environ, summary_markdown(result.manifest, budgets))
     over = [b for b in result.budgets if b.exceeded]
     if over:
-        raise WasmshipError(exceeded_message(over))
+        raise BudgetExceeded(exceeded_message(over))
 
 
 _with_envvars(build)
@@ -386,6 +387,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # A full disk, a read-only folder, a permission: the system's words, no traceback.
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}", 1)
     sys.exit(0)
 
 

@@ -132,7 +132,7 @@ def build_config(
         gzip=GzipEncoder(options["gzip_encoder"]),
         zstd=options["zstd"],
         cache=not options["no_cache"],
-        cache_dir=(cwd / options["cache_dir"]).expanduser().resolve()
+        cache_dir=(cwd / Path(options["cache_dir"]).expanduser()).resolve()
         if options.get("cache_dir")
         else None,
         cache_max_size=parse_size(options["cache_max_size"]),

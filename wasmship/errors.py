@@ -39,10 +39,8 @@ class PublishError(WasmshipError):
     """The dist could not be locked or swapped in."""
 
 
-class Interrupted(WasmshipError):
-    """The build was interrupted by a signal; the previous dist is untouched."""
-
-    exit_code = 130
+class BudgetExceeded(WasmshipError):
+    """A module is larger than its size budget; the dist was still written."""
 
 
 class ManifestError(WasmshipError):
