@@ -66,7 +66,7 @@ def test_manifest_validates_and_matches_the_files(go: Go, built_hello: Path) -> 
     assert raw.endswith("}\n")
     assert raw == json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     entries = files_of(manifest)
-    assert set(entries) == {"main.wasm", "wasm_exec.js", "loader.js", "index.html"}
+    assert set(entries) == {"main.wasm", "wasm_exec.js", "loader.js", "loader.css", "index.html"}
     listed = {"manifest.json"}
     for logical, entry in entries.items():
         data = (built_hello / str(entry["path"])).read_bytes()
@@ -87,7 +87,7 @@ def test_names_are_content_hashed(built_hello: Path) -> None:
     import hashlib
 
     entries = files_of(manifest_of(built_hello))
-    for logical in ("main.wasm", "wasm_exec.js", "loader.js"):
+    for logical in ("main.wasm", "wasm_exec.js", "loader.js", "loader.css"):
         path = str(entries[logical]["path"])
         stem, ext = logical.rsplit(".", 1)
         digest = hashlib.sha256((built_hello / path).read_bytes()).hexdigest()[:8]
@@ -161,7 +161,8 @@ def test_no_hash_keeps_plain_names(hello: Path, wasmship: Run) -> None:
     proc = wasmship("build", "-q", "--no-hash", cwd=hello)
     assert proc.returncode == 0, proc.stderr
     names = {p.name for p in (hello / "dist").iterdir()}
-    assert {"main.wasm", "wasm_exec.js", "loader.js", "index.html", "manifest.json"} <= names
+    plain = {"main.wasm", "wasm_exec.js", "loader.js", "loader.css", "index.html", "manifest.json"}
+    assert plain <= names
     entries = files_of(manifest_of(hello / "dist"))
     assert entries["main.wasm"]["immutable"] is False
 

@@ -95,7 +95,13 @@ def test_targets_share_one_shim_and_one_dist(multi: Path) -> None:
     targets = targets_of(multi / "dist")
     assert list(targets) == ["app", "worker", "plugin"]
     app, worker, plugin = targets["app"], targets["worker"], targets["plugin"]
-    assert set(app["files"]) == {"app.wasm", "wasm_exec.js", "loader.js", "index.html"}
+    assert set(app["files"]) == {
+        "app.wasm",
+        "wasm_exec.js",
+        "loader.js",
+        "loader.css",
+        "index.html",
+    }
     assert set(worker["files"]) == {"worker.wasm", "wasm_exec.js"}
     assert app["files"]["wasm_exec.js"] == worker["files"]["wasm_exec.js"]
     assert (plugin["goos"], set(plugin["files"])) == ("wasip1", {"plugin.wasm"})

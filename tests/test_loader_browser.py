@@ -47,7 +47,10 @@ def test_built_page_runs_the_go_program_and_hides_the_indicator(
     # Everything the page asked for was there (the browser's own favicon guess aside).
     assert {s.path: s.status for s in server.log if s.path != "/favicon.ico"} == {
         "/index.html": 200,
-        **{url_path(built_hello, name): 200 for name in ("wasm_exec.js", "loader.js", "main.wasm")},
+        **{
+            url_path(built_hello, name): 200
+            for name in ("wasm_exec.js", "loader.js", "loader.css", "main.wasm")
+        },
     }
     assert [e for e in console.of("error") if "Failed to load resource" not in e] == []
     # Streaming compilation was used: no MIME warning, and the module came as application/wasm.
@@ -101,6 +104,22 @@ def test_runs_under_a_strict_content_security_policy(
     assert all(s.headers["Content-Security-Policy"] == STRICT_CSP for s in server.log)
     assert recorded(page, "violations") == []
     assert not [m for m in console.messages if "Content Security Policy" in m[1]]
+
+
+def test_runs_under_default_src_self_with_no_violation_at_all(
+    built_hello: Path, serve: Serve, page: Page
+) -> None:
+    """No inline script and no inline style: the page needs nothing beyond 'self'."""
+    policy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
+    server = serve(built_hello, Knobs(headers={"Content-Security-Policy": policy}))
+    console = open_app(page, server.url)
+    assert_app_ran(page, console)
+    assert recorded(page, "violations") == []
+    assert not [m for m in console.messages if "Content Security Policy" in m[1]]
+    # The indicator's stylesheet applied: its centred text comes from loader.css.
+    assert page.eval_on_selector("#wasmship-status", "e => getComputedStyle(e).textAlign") == (
+        "center"
+    )
 
 
 def test_csp_without_wasm_unsafe_eval_is_reported_on_the_page(

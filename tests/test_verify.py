@@ -43,7 +43,7 @@ def write_manifest(dist: Path, manifest: Any) -> None:
 def test_a_clean_build_verifies(wasmship: Run, dist: Path) -> None:
     code, lines, stderr = verify(wasmship, dist)
     assert code == 0, (lines, stderr)
-    assert lines == [f"{dist}: 12 files match manifest.json"]
+    assert lines == [f"{dist}: 15 files match manifest.json"]
     assert stderr == ""
     code, lines, _ = verify(wasmship, dist, "--strict", "--quiet")
     assert (code, lines) == (0, [])
@@ -55,7 +55,7 @@ def test_json_output_of_a_clean_dist(wasmship: Run, dist: Path) -> None:
     document = json.loads(proc.stdout)
     assert document["ok"] is True
     assert document["problems"] == []
-    assert document["files_checked"] == 12
+    assert document["files_checked"] == 15
 
 
 def test_one_corrupt_byte_in_the_module(wasmship: Run, dist: Path) -> None:
@@ -159,7 +159,7 @@ def test_a_stray_file_warns_and_fails_only_when_strict(wasmship: Run, dist: Path
     assert lines_for(lines, "notes/todo.txt", "warning") == [
         "warning: notes/todo.txt: not in the manifest: it would be deployed without being verified"
     ]
-    assert lines[-1].endswith("12 files match manifest.json, 1 warning")
+    assert lines[-1].endswith("15 files match manifest.json, 1 warning")
     code, lines, stderr = verify(wasmship, dist, "--strict")
     assert code == 1
     assert len(lines_for(lines, "notes/todo.txt", "error")) == 1

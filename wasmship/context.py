@@ -11,6 +11,7 @@ from wasmship.config import BuildConfig
 
 SHIM = "wasm_exec.js"
 LOADER = "loader.js"
+LOADER_STYLE = "loader.css"
 PAGE = "index.html"
 
 
@@ -128,5 +129,5 @@ class BuildContext:
         if target.goos == "js":
             names.append(SHIM)
         if target is (self.page_target or self.targets[0]):
-            names += [LOADER, PAGE, *self.static_files]
+            names += [LOADER, LOADER_STYLE, PAGE, *self.static_files]
         return [name for name in names if name in self.artifacts]

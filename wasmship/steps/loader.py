@@ -6,7 +6,7 @@ import html
 from importlib.resources import files
 from pathlib import PurePosixPath
 
-from wasmship.context import LOADER, PAGE, SHIM, Artifact, BuildContext
+from wasmship.context import LOADER, LOADER_STYLE, PAGE, SHIM, Artifact, BuildContext
 from wasmship.errors import UsageError
 from wasmship.steps.fingerprint import add_artifact
 from wasmship.steps.static import static_page
@@ -39,6 +39,14 @@ def script_tag(artifact: Artifact, **data: str | int) -> str:
     return f"<script defer {' '.join(attrs)}></script>"
 
 
+def style_tag(artifact: Artifact) -> str:
+    """A stylesheet link with SRI."""
+    return (
+        f'<link rel="stylesheet" href="{html.escape(artifact.path)}" '
+        f'integrity="{artifact.integrity}" crossorigin="anonymous">'
+    )
+
+
 def fill_page(template: str, scripts: str, where: str) -> str:
     """Put the script tags and the status indicator into TEMPLATE at its markers."""
     if SCRIPTS_MARKER in template:
@@ -69,8 +77,15 @@ def write_loader(ctx: BuildContext) -> None:
     module = ctx.artifacts[target.module]
     shim = ctx.artifacts[SHIM]
     loader = add_artifact(ctx, LOADER, _data(LOADER).encode("utf-8"), hashed=ctx.config.hash_names)
+    style = add_artifact(
+        ctx, LOADER_STYLE, _data(LOADER_STYLE).encode("utf-8"), hashed=ctx.config.hash_names
+    )
     scripts = "\n".join(
-        (script_tag(shim), script_tag(loader, wasm=module.path, wasm_size=module.size))
+        (
+            style_tag(style),
+            script_tag(shim),
+            script_tag(loader, wasm=module.path, wasm_size=module.size),
+        )
     )
     template_path = ctx.config.html_template
     if template_path is not None:
