@@ -57,10 +57,16 @@ class Encoder:
     """One content encoding a build writes: its HTTP token, file suffix and codec choice."""
 
     encoding: str  # the Content-Encoding token, and the manifest's key: br, gzip, zstd
-    suffix: str
     codec: str
     level: int
     rank: int  # slowest first, so the longest job starts at once
+
+    @property
+    def suffix(self) -> str:
+        """The precompressed sibling's suffix, as servers look for it (one table: negotiation)."""
+        from wasmship.negotiation import CODINGS
+
+        return next(c.suffix for c in CODINGS if c.token == self.encoding)
 
     def settings_for(self, size: int, content_type: str) -> Settings:
         """The settings for one file: the window follows its size."""
@@ -105,13 +111,13 @@ def encoders(
 ) -> tuple[Encoder, ...]:
     """The encoders a build writes; the profile picks the levels, so it is part of every key."""
     fast = profile is Profile.FAST
-    chosen = [Encoder("br", ".br", "brotli", 5 if fast else 11, rank=0)]
+    chosen = [Encoder("br", "brotli", 5 if fast else 11, rank=0)]
     if gzip is GzipEncoder.ZOPFLI and not fast:
-        chosen.append(Encoder("gzip", ".gz", "zopfli", ZOPFLI_ITERATIONS, rank=1))
+        chosen.append(Encoder("gzip", "zopfli", ZOPFLI_ITERATIONS, rank=1))
     else:
-        chosen.append(Encoder("gzip", ".gz", "gzip", 6 if fast else 9, rank=3))
+        chosen.append(Encoder("gzip", "gzip", 6 if fast else 9, rank=3))
     if zstd:
-        chosen.append(Encoder("zstd", ".zst", "zstd", 3 if fast else 19, rank=2))
+        chosen.append(Encoder("zstd", "zstd", 3 if fast else 19, rank=2))
     for encoder in chosen:
         _module(encoder.codec)  # a missing optional library is a usage error, before any work
     return tuple(chosen)
