@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System tools the suite drives for real: Chromium (Playwright uses Debian's build), nginx with
-# the brotli static module, Caddy, and the brotli CLI and wrk for benchmarks.
-apt_packages=(chromium nginx libnginx-mod-http-brotli-static caddy brotli wrk)
+# the brotli static module, Caddy, Apache, and the brotli CLI and wrk for benchmarks.
+apt_packages=(chromium nginx libnginx-mod-http-brotli-static caddy apache2 brotli wrk)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
@@ -16,8 +16,9 @@ if ((${#missing[@]})); then
     echo "scripts/test.sh: installing ${missing[*]}" >&2
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-    # Debian starts nginx on port 80 at install; the tests start their own on loopback.
+    # Debian starts nginx and Apache on port 80 at install; the tests start their own on loopback.
     (service nginx stop || systemctl stop nginx || nginx -s stop) >/dev/null 2>&1 || true
+    (service apache2 stop || systemctl stop apache2) >/dev/null 2>&1 || true
   else
     echo "scripts/test.sh: missing ${missing[*]}; install them (as root: apt-get install)" >&2
   fi

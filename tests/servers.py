@@ -1,8 +1,9 @@
-"""Real nginx and real Caddy serving a dist with the server configs wasmship wrote.
+"""Real nginx, Caddy and Apache serving a dist with the server configs wasmship wrote.
 
 Loaded as a pytest plugin by tests/conftest.py: `configured` is the one dist built with every
 server config, shared by the config tests and the end-to-end browser tests; `real_server`
-starts nginx (with Debian's brotli static module) or Caddy over it on a free loopback port.
+starts nginx (with Debian's brotli static module), Caddy or Apache (reading the .htaccess)
+over it on a free loopback port.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import pytest
 from tests.conftest import Go, base_env, build_fixture, missing, need
 
 NGINX_BROTLI = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
-REAL_SERVERS = ("nginx", "caddy")
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+REAL_SERVERS = ("nginx", "caddy", "apache")
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +41,7 @@ def configured(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
 
 @dataclass(frozen=True)
 class Server:
-    """A running nginx or Caddy on 127.0.0.1."""
+    """A running nginx, Caddy or Apache on 127.0.0.1."""
 
     name: str
     port: int
@@ -143,9 +145,43 @@ def caddy_env(home: Path) -> dict[str, str]:
     )
 
 
+def apache_config(dist: Path, home: Path, port: int) -> Path:
+    """A self-contained httpd.conf (not Debian's /etc/apache2): DIST as the root, .htaccess on.
+
+    Only the modules the .htaccess needs, plus mod_dir for `/`; no mod_deflate, so what is
+    tested is the .htaccess's own negotiation. Run with -X: one process that does not switch
+    users (as root it logs an AH02155 alert about `User` and serves on), so it can read the
+    test's private tmp dist.
+    """
+    modules = ("mpm_event", "authz_core", "mime", "rewrite", "headers", "dir")
+    loads = "".join(f"LoadModule {m}_module {APACHE_MODULES / f'mod_{m}.so'}\n" for m in modules)
+    conf = home / "httpd.conf"
+    conf.write_text(
+        f"ServerRoot {home}\n"
+        f"{loads}"
+        "ServerName 127.0.0.1\n"
+        f"Listen 127.0.0.1:{port}\n"
+        f"PidFile {home / 'httpd.pid'}\n"
+        f"ErrorLog {home / 'error.log'}\n"
+        f"DefaultRuntimeDir {home}\n"
+        "TypesConfig /etc/mime.types\n"
+        f"DocumentRoot {dist}\n"
+        "<Directory />\n  AllowOverride None\n  Require all denied\n</Directory>\n"
+        # The least the .htaccess asks for (docs/server-configs.md), not All.
+        f"<Directory {dist}>\n  AllowOverride FileInfo AuthConfig\n"
+        "  Require all granted\n</Directory>\n"
+        "DirectoryIndex index.html\n"
+    )
+    return conf
+
+
+def apache_command(apache: str, conf: Path) -> list[str]:
+    return [apache, "-X", "-f", str(conf), "-DFOREGROUND"]
+
+
 @contextmanager
 def real_server(name: str, dist: Path, home: Path) -> Iterator[Server]:
-    """Run nginx or Caddy (NAME) over DIST with the config wasmship wrote; stop it afterwards."""
+    """Run nginx, Caddy or Apache (NAME) over DIST with the config wasmship wrote, then stop it."""
     port = free_port()
     log = home / "server.log"
     if name == "nginx":
@@ -155,6 +191,9 @@ def real_server(name: str, dist: Path, home: Path) -> Iterator[Server]:
         cmd = [need("caddy"), "run", "--config", str(caddy_config(dist, home, port))]
         cmd += ["--adapter", "caddyfile"]
         env = caddy_env(home)
+    elif name == "apache":
+        cmd = apache_command(need("apache2"), apache_config(dist, home, port))
+        env = base_env()
     else:
         raise AssertionError(f"no real server called {name!r}")
     with log.open("wb") as out:

@@ -1,4 +1,4 @@
-"""End to end: one dist, served by `wasmship serve`, real nginx and real Caddy, run in Chromium.
+"""End to end: one dist, served by `wasmship serve`, real nginx, Caddy and Apache, in Chromium.
 
 Each server serves the dist built with every server config (the shared `configured` build) using
 the config wasmship wrote for it; headless Chromium runs the app from it, and `wasmship check`
@@ -32,7 +32,7 @@ SITES = ("wasmship-serve", *REAL_SERVERS)
 def site(
     request: pytest.FixtureRequest, configured: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """The URL of the configured dist behind `wasmship serve`, nginx or Caddy."""
+    """The URL of the configured dist behind `wasmship serve`, nginx, Caddy or Apache."""
     name: str = request.param
     home = tmp_path_factory.mktemp(name)
     if name == "wasmship-serve":

@@ -18,8 +18,9 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
     out = comment_header(".htaccess", "#")
     out += [
         "# dcz deltas (docs/updates.md) are not negotiated here: returning visitors get br.",
-        "# Needs mod_rewrite, mod_headers and mod_mime, and `AllowOverride FileInfo Indirect`",
-        "# (or All) for this folder.",
+        "# Needs mod_rewrite, mod_headers and mod_mime, and `AllowOverride FileInfo AuthConfig`",
+        "# (or All) for this folder: FileInfo for the rewrites, types and headers, AuthConfig for",
+        "# `Require` (without it, every request here is a 500).",
         "",
         "<IfModule mod_mime.c>",
     ]
@@ -79,8 +80,9 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
         out.append("  </FilesMatch>")
     out.append("</IfModule>")
     out.append("")
-    out.append("# The deploy helpers are for the server, not for visitors.")
-    names = "|".join(regex_escape(p) for p in helper_paths if p != ".htaccess")
+    out.append("# The deploy helpers are for the server, not for visitors (this file too: not")
+    out.append("# every server denies .ht* on its own).")
+    names = "|".join(regex_escape(p) for p in helper_paths)
     out.append(f'<FilesMatch "^(?:{names})$">')
     out.append("  Require all denied")
     out.append("</FilesMatch>")
