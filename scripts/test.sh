@@ -15,7 +15,7 @@ if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "scripts/test.sh: installing ${missing[*]}" >&2
     apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
     # Debian starts nginx and Apache on port 80 at install; the tests start their own on loopback.
     (service nginx stop || systemctl stop nginx || nginx -s stop) >/dev/null 2>&1 || true
     (service apache2 stop || systemctl stop apache2) >/dev/null 2>&1 || true
