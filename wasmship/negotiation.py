@@ -67,6 +67,13 @@ _ALIASES = {alias: coding.token for coding in CODINGS for alias in coding.aliase
 _RANK = {coding.token: rank for rank, coding in enumerate(CODINGS)}
 
 
+def vary(has_variants: bool, has_deltas: bool) -> str | None:
+    """The Vary of a file's responses: what the server's choice of representation depends on."""
+    if not has_variants and not has_deltas:
+        return None
+    return "Accept-Encoding, Available-Dictionary" if has_deltas else "Accept-Encoding"
+
+
 @dataclass(frozen=True)
 class Variant:
     """A precompressed representation of a file, as the manifest lists it."""
@@ -123,9 +130,7 @@ class DistFile:
     @property
     def vary(self) -> str | None:
         """The Vary a response for this file needs: what the choice of variant depends on."""
-        if not self.negotiable():
-            return None
-        return "Accept-Encoding, Available-Dictionary" if self.deltas else "Accept-Encoding"
+        return vary(bool(self.negotiable()), bool(self.deltas))
 
     def dictionary_match(self, mount: str = "/") -> str | None:
         """The Use-As-Dictionary match pattern for a hashed module or shim, else None.

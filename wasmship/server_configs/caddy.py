@@ -46,11 +46,11 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
         if rule.deltas:
             # Set (not added) when the response is written: it replaces the Vary file_server
             # adds to a sibling, so there is one Vary on every response of the file.
-            out.append('    Vary "Accept-Encoding, Available-Dictionary"')
-        elif rule.encodings:
+            out.append(f'    Vary "{rule.vary}"')
+        elif rule.vary:
             # file_server adds Vary only when it sends a sibling; the identity response needs it
             # too. `?` sets it only when missing, so it is never doubled.
-            out.append('    ?Vary "Accept-Encoding"')
+            out.append(f'    ?Vary "{rule.vary}"')
         if rule.dictionary_match:
             # The browser keeps this file as the dictionary for the next version's delta.
             out.append(f'    Use-As-Dictionary `match="{rule.dictionary_match}"`')

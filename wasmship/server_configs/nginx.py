@@ -52,10 +52,8 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
             out += nginx_dcz(rule)
         # add_header in a location drops the server level's, so each location repeats nosniff.
         out.append(f'    add_header Cache-Control "{rule.cache_control}";')
-        if rule.deltas:
-            out.append('    add_header Vary "Accept-Encoding, Available-Dictionary";')
-        elif rule.encodings:
-            out.append('    add_header Vary "Accept-Encoding";')
+        if rule.vary:
+            out.append(f'    add_header Vary "{rule.vary}";')
         if rule.dictionary_match:
             # The browser keeps this file as the dictionary for the next version's delta.
             out.append(f"    add_header Use-As-Dictionary 'match=\"{rule.dictionary_match}\"';")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from wasmship import __version__
 from wasmship.context import SHIM, Artifact
 from wasmship.dcz import available_dictionary
-from wasmship.negotiation import CODINGS, REVALIDATE_CACHE, cache_control, media_type
+from wasmship.negotiation import CODINGS, REVALIDATE_CACHE, cache_control, media_type, vary
 from wasmship.steps.fingerprint import content_type
 from wasmship.steps.manifest import MANIFEST
 
@@ -44,6 +44,11 @@ class ServingRule:
     def mime_type(self) -> str:
         """The media type without parameters: application/wasm, text/javascript, ..."""
         return media_type(self.content_type)
+
+    @property
+    def vary(self) -> str | None:
+        """The Vary its responses need (the same rule `wasmship serve` applies)."""
+        return vary(bool(self.encodings), bool(self.deltas))
 
     @property
     def charset(self) -> str | None:
