@@ -179,23 +179,27 @@ def apache_command(apache: str, conf: Path) -> list[str]:
     return [apache, "-X", "-f", str(conf), "-DFOREGROUND"]
 
 
+def server_command(
+    name: str, dist: Path, home: Path, port: int
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that run nginx, Caddy or Apache (NAME) over DIST."""
+    if name == "nginx":
+        return nginx_command(need_nginx(), nginx_config(dist, home, port), home), base_env()
+    if name == "caddy":
+        conf = caddy_config(dist, home, port)
+        cmd = [need("caddy"), "run", "--config", str(conf), "--adapter", "caddyfile"]
+        return cmd, caddy_env(home)
+    if name == "apache":
+        return apache_command(need("apache2"), apache_config(dist, home, port)), base_env()
+    raise AssertionError(f"no real server called {name!r}")
+
+
 @contextmanager
 def real_server(name: str, dist: Path, home: Path) -> Iterator[Server]:
     """Run nginx, Caddy or Apache (NAME) over DIST with the config wasmship wrote, then stop it."""
     port = free_port()
     log = home / "server.log"
-    if name == "nginx":
-        cmd = nginx_command(need_nginx(), nginx_config(dist, home, port), home)
-        env = base_env()
-    elif name == "caddy":
-        cmd = [need("caddy"), "run", "--config", str(caddy_config(dist, home, port))]
-        cmd += ["--adapter", "caddyfile"]
-        env = caddy_env(home)
-    elif name == "apache":
-        cmd = apache_command(need("apache2"), apache_config(dist, home, port))
-        env = base_env()
-    else:
-        raise AssertionError(f"no real server called {name!r}")
+    cmd, env = server_command(name, dist, home, port)
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:

@@ -14,14 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import FIXTURES, Go, base_env, need
+from tests.conftest import FIXTURES, Go, base_env
 from tests.servers import (
-    caddy_config,
-    caddy_env,
     free_port,
-    need_nginx,
-    nginx_command,
-    nginx_config,
+    server_command,
     stop,
     wait_until_listening,
 )
@@ -195,14 +191,9 @@ def serving(kind: str, dist: Path, home: Path) -> Iterator[Running]:
     """Serve DIST with `wasmship serve`, or with nginx or Caddy and the config generated."""
     port = free_port()
     log = home / "server.log"
-    if kind == "nginx":
-        cmd = nginx_command(need_nginx(), nginx_config(dist, home, port), home)
-        with restartable(cmd, base_env(), port, log) as running:
-            yield running
-    elif kind == "caddy":
-        conf = caddy_config(dist, home, port)
-        cmd = [need("caddy"), "run", "--config", str(conf), "--adapter", "caddyfile"]
-        with restartable(cmd, caddy_env(home), port, log) as running:
+    if kind in ("nginx", "caddy"):
+        cmd, env = server_command(kind, dist, home, port)
+        with restartable(cmd, env, port, log) as running:
             yield running
     else:
         with wasmship_serve(dist, "--quiet", stderr=home / "serve.log") as served:

@@ -15,7 +15,6 @@ import click
 from wasmship.errors import WasmshipError
 
 _DEBUG_ENV = "WASMSHIP_DEBUG"
-MANIFEST_NAME = "manifest.json"
 
 
 class _BuildCommand(click.Command):
@@ -340,6 +339,7 @@ def verify(dist: Path, strict: bool, quiet: bool, as_json: bool) -> None:
     Exit 0 when clean (warnings allowed), 1 with problems, 2 on usage errors.
     """
     from wasmship.errors import VerifyFailed
+    from wasmship.steps.manifest import MANIFEST
     from wasmship.verify import verify_dist
 
     result = verify_dist(dist, strict=strict)
@@ -351,7 +351,7 @@ def verify(dist: Path, strict: bool, quiet: bool, as_json: bool) -> None:
         if result.ok and not quiet:
             count = len(result.warnings)
             warned = f", {count} warning{'s' if count != 1 else ''}" if count else ""
-            click.echo(f"{dist}: {len(result.checked)} files match {MANIFEST_NAME}{warned}")
+            click.echo(f"{dist}: {len(result.checked)} files match {MANIFEST}{warned}")
     if not result.ok:
         raise VerifyFailed(str(dist), len(result.errors))
 

@@ -7,7 +7,6 @@ came from first: a missing or corrupt one is dropped with a warning and never us
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -15,8 +14,8 @@ from typing import Any
 
 from wasmship.context import Artifact, BuildContext, Carried, Encoding
 from wasmship.steps.fingerprint import integrity, sha256_hex
+from wasmship.steps.manifest import manifest_or_none
 
-MANIFEST = "manifest.json"
 PLAIN_CODINGS = frozenset({"br", "gzip", "zstd"})  # deltas of old files are not carried
 
 
@@ -56,15 +55,6 @@ def candidates(manifest: Mapping[str, Any]) -> Iterator[Candidate]:
                 str(entry.get("logical", "")),
                 entry,
             )
-
-
-def read_old_manifest(dist: Path) -> Mapping[str, Any] | None:
-    """The manifest of the dist being replaced, or None when there is none to read."""
-    try:
-        manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, Mapping) else None
 
 
 def _verified(dist: Path, entry: Mapping[str, Any]) -> tuple[str, bytes] | str:
@@ -121,7 +111,7 @@ def keep_generations(ctx: BuildContext) -> None:
     """Carry up to `keep` generations of the old dist's hashed files; older ones are pruned."""
     keep = ctx.config.keep
     old_dist = ctx.config.out_path
-    old = read_old_manifest(old_dist) if keep > 0 else None
+    old = manifest_or_none(old_dist) if keep > 0 else None
     if old is None:
         ctx.notes["generations"] = "none kept" if keep > 0 else "off (--keep 0)"
         return

@@ -93,6 +93,15 @@ def build_manifest(ctx: BuildContext) -> dict[str, Any]:
     return manifest
 
 
+def manifest_or_none(dist: Path) -> dict[str, Any] | None:
+    """DIST's manifest as a JSON object, or None when there is none to read."""
+    try:
+        manifest = json.loads((dist / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
 def read_manifest(dist: Path) -> dict[str, Any]:
     """DIST's manifest, or a usage error saying why there is none."""
     path = dist / MANIFEST

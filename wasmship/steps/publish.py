@@ -5,7 +5,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
-import json
 import os
 import shutil
 import time
@@ -14,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from wasmship.errors import PublishError, UsageError
+from wasmship.steps.manifest import manifest_or_none
 
-MANIFEST = "manifest.json"
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -31,11 +30,8 @@ def _scratch_prefix(dist: Path, kind: str) -> str:
 
 def is_wasmship_dist(folder: Path) -> bool:
     """Whether FOLDER holds a manifest that wasmship wrote."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and (manifest.get("tool") or {}).get("name") == "wasmship"
+    manifest = manifest_or_none(folder)
+    return manifest is not None and (manifest.get("tool") or {}).get("name") == "wasmship"
 
 
 def check_target(dist: Path, sources: list[Path], *, force: bool) -> None:
