@@ -39,12 +39,13 @@ def toolchains(session: nox.Session, go: str) -> None:
 def lint(session: nox.Session) -> None:
     """ruff: lint and format check."""
     session.install("ruff")
-    session.run("ruff", "check", "wasmship", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "wasmship", "tests", "noxfile.py")
+    session.run("ruff", "check", "wasmship", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "wasmship", "tests", "benchmarks", "noxfile.py")
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the package."""
+    """mypy --strict over the package and the benchmarks."""
     session.install("-e", ".", "mypy")
     session.run("mypy")
+    session.run("mypy", "benchmarks")

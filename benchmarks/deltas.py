@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO))
 
 import brotli  # noqa: E402
 
-from wasmship import dcz  # noqa: E402
-from wasmship.steps.compress import brotli_window  # noqa: E402
+from wasmship.encodings import dcz  # noqa: E402
+from wasmship.encodings.encoders import brotli_window  # noqa: E402
 
 HELLO = """package main
 

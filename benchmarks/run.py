@@ -31,7 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from wasmship.codecs import (  # noqa: E402
+from wasmship.dist.manifest import read_manifest  # noqa: E402
+from wasmship.encodings.encoders import (  # noqa: E402
     GzipEncoder,
     Profile,
     Settings,
@@ -341,14 +342,13 @@ def set_build(folder: Path, value: str) -> None:
 
 
 def variant_sizes(dist: Path) -> dict[str, int]:
-    manifest = json.loads((dist / "manifest.json").read_text())
-    entry = manifest["targets"][0]["files"]["main.wasm"]
-    return {name: enc["size"] for name, enc in entry["encodings"].items()}
+    module = read_manifest(dist).targets[0].files["main.wasm"]
+    return {name: variant.size for name, variant in module.encodings.items()}
 
 
 CODEC_TIMER = """
 import json, sys, time
-from wasmship.codecs import Settings, compress
+from wasmship.encodings.encoders import Settings, compress
 data = open(sys.argv[1], "rb").read()
 settings = Settings(**json.loads(sys.argv[2]))
 start = time.perf_counter()

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from wasmship.cache import (
+from wasmship.build.cache import (
     MAGIC,
     CompressionCache,
     cache_key,
     default_cache_dir,
 )
-from wasmship.codecs import GzipEncoder, Profile, Settings, encoders
+from wasmship.encodings.encoders import GzipEncoder, Profile, Settings, encoders
 
 INPUT = "ab" * 32
 BROTLI = Settings(codec="brotli", library="brotli 1.2.1", level=11, window=22, mode="generic")

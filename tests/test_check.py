@@ -18,8 +18,14 @@ import pytest
 from tests.conftest import Go, base_env, build_fixture, files_of, manifest_of
 from tests.serving import Served, request, wasmship_serve
 from wasmship.check import cache_ok
-from wasmship.decoders import DecodeError, decode
-from wasmship.negotiation import dist_files
+from wasmship.delivery.negotiation import cache_control
+from wasmship.dist.manifest import FileEntry, parse_manifest
+from wasmship.encodings.decoders import DecodeError, decode
+
+
+def dist_files(document: Any) -> dict[str, FileEntry]:
+    """Every file of the dist a manifest document describes, by path."""
+    return parse_manifest(document).files_by_path()
 
 
 def run_check(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -117,10 +123,11 @@ def wrong_server_handler(dist: Path, faults: Faults, prefix: str) -> type[BaseHT
             if "no vary" not in faults:
                 headers.append(("Vary", "Accept-Encoding"))
             if entry.immutable:
-                cache = "public, max-age=3600" if "short cache" in faults else entry.cache_control
+                short = "short cache" in faults
+                cache = "public, max-age=3600" if short else cache_control(entry.immutable)
             else:
                 year = "index cached a year" in faults
-                cache = "public, max-age=31536000" if year else entry.cache_control
+                cache = "public, max-age=31536000" if year else cache_control(entry.immutable)
             headers.append(("Cache-Control", cache))
             body = (dist / (variant.path if variant else entry.path)).read_bytes()
             if variant:

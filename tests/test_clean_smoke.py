@@ -47,7 +47,7 @@ def test_clean_removes_the_dist_and_stale_staging(built_hello: Path, wasmship: R
     (root / "keep.txt").write_text("mine")
     proc = wasmship("clean", cwd=root)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in root.iterdir()) == [".dist.wasmship.lock", "keep.txt"]
+    assert sorted(p.name for p in root.iterdir()) == ["keep.txt"]
     assert "removed" in proc.stdout
     again = wasmship("clean", cwd=root)
     assert again.returncode == 0 and "nothing to clean" in again.stdout

@@ -16,8 +16,8 @@ import pytest
 import zstandard
 
 from tests.conftest import FIXTURES, Go, base_env, manifest_of, need, snapshot
-from wasmship.cache import CompressionCache
-from wasmship.codecs import (
+from wasmship.build.cache import CompressionCache
+from wasmship.encodings.encoders import (
     BROTLI_MAX_WINDOW,
     GzipEncoder,
     Profile,

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import Go, Run, base_env, build_fixture, manifest_of
 from tests.test_build import run_in_node
 from tests.test_errors import assert_clean_failure
-from wasmship.wasi import run_wasi
+from wasmship.smoke.wasi import run_wasi
 
 MULTI_CONFIG = """\
 [[target]]

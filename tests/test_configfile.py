@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from wasmship.budget import Budget, BudgetResult, check_budgets, parse_budget_flag
-from wasmship.cli import build
-from wasmship.configfile import ConfigError, find_config, load_config
+from wasmship.build.budgets import Budget, BudgetResult, check_budgets, parse_budget_flag
+from wasmship.cli.build import build
+from wasmship.cli.configfile import ConfigError, find_config, load_config
+from wasmship.dist.manifest import FileEntry, Manifest, TargetEntry, Variant
 from wasmship.errors import UsageError
-from wasmship.size import parse_size
+from wasmship.sizes import parse_size
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -135,19 +136,24 @@ def test_bad_sizes(text: str) -> None:
 
 
 def test_budget_checks() -> None:
-    manifest = {
-        "targets": [
-            {
-                "name": "main",
-                "files": {
-                    "main.wasm": {
-                        "size": 3000,
-                        "encodings": {"br": {"size": 900}, "gzip": {"size": 1200}},
-                    }
-                },
-            }
-        ]
-    }
+    def variant(coding: str, size: int) -> Variant:
+        return Variant(coding, coding, f"main.wasm.{coding}", size, "0" * 64)
+
+    module = FileEntry(
+        logical="main.wasm",
+        path="main.wasm",
+        size=3000,
+        sha256="0" * 64,
+        integrity="",
+        content_type="application/wasm",
+        immutable=False,
+        encodings={"br": variant("br", 900), "gzip": variant("gzip", 1200)},
+    )
+    manifest = Manifest(
+        tool_version="0",
+        go_version="go1.26.8",
+        targets=(TargetEntry("main", "js", "example.org/m", {"main.wasm": module}),),
+    )
     results = check_budgets(
         manifest,
         [

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from wasmship.cli import build
-from wasmship.configfile import TARGET_KEYS, file_options
+from wasmship.cli.build import build
+from wasmship.cli.configfile import TARGET_KEYS, file_options
 
 DOCS = Path(__file__).parent.parent / "docs"
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Go, Run, base_env, manifest_of, snapshot
+from wasmship.dist.publish import lock_path
 
 FAKE_OLD_GO = """#!/bin/sh
 # A stand-in for Go 1.20: answers `go env -json` like the real one would.
@@ -37,6 +38,11 @@ def built(hello: Path, wasmship: Run) -> tuple[Path, dict[str, bytes]]:
 
 def scratch_folders(parent: Path) -> list[Path]:
     return sorted(p for p in parent.iterdir() if ".wasmship-" in p.name)
+
+
+def litter(parent: Path) -> list[str]:
+    """What wasmship left beside the dist: anything of its name but the config file."""
+    return sorted(p.name for p in parent.iterdir() if "wasmship" in p.name.replace(".toml", ""))
 
 
 def test_no_go_on_path(hello: Path, wasmship: Run, tmp_path: Path) -> None:
@@ -194,6 +200,7 @@ def test_killed_build_keeps_the_previous_dist_and_the_next_build_cleans_up(
     again = wasmship("build", "-q", cwd=hello)
     assert again.returncode == 0, again.stderr
     assert scratch_folders(hello) == []
+    assert litter(hello) == []
     assert snapshot(hello / "dist") != before
 
 
@@ -210,13 +217,14 @@ def test_two_builds_at_once_take_turns(built: tuple[Path, dict[str, bytes]], go:
         data = (hello / "dist" / entry["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
     assert scratch_folders(hello) == []
+    assert litter(hello) == []  # no lock file in the user's tree
 
 
 def test_a_held_lock_waits_then_fails_clearly(
     built: tuple[Path, dict[str, bytes]], wasmship: Run
 ) -> None:
     hello, before = built
-    fd = os.open(hello / ".dist.wasmship.lock", os.O_RDWR | os.O_CREAT)
+    fd = os.open(lock_path(hello / "dist"), os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)

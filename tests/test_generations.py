@@ -15,7 +15,8 @@ import jsonschema
 import pytest
 
 from tests.conftest import FIXTURES, Go, base_env
-from wasmship.verify import manifest_schema, verify_dist
+from wasmship.dist.manifest import manifest_schema
+from wasmship.verify import verify_dist
 
 pytestmark = pytest.mark.toolchain
 

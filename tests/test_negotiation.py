@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from wasmship.errors import ManifestError
-from wasmship.http_request import ByteRange, Unsatisfiable, parse_range, request_path
-from wasmship.negotiation import (
-    CODINGS,
+from wasmship.delivery.negotiation import (
     NotAcceptable,
-    Variant,
     choose_variant,
     content_type_matches,
-    dist_files,
     none_match,
     parse_accept_encoding,
 )
+from wasmship.delivery.request import ByteRange, Unsatisfiable, parse_range, request_path
+from wasmship.dist.manifest import FileEntry, Variant, parse_manifest
+from wasmship.dist.names import CODINGS
+from wasmship.errors import ManifestError
 from wasmship.serve import is_loopback
+
+
+def dist_files(document: Any) -> dict[str, FileEntry]:
+    """Every file of the dist a manifest document describes, by path."""
+    return parse_manifest(document).files_by_path()
+
+
+def manifest(files: dict[str, Any]) -> dict[str, Any]:
+    """A whole manifest document around one target's FILES (each file's own keys as given)."""
+    return {
+        "schema": 1,
+        "tool": {"name": "wasmship", "version": "0"},
+        "go": {"version": "go1.26.8"},
+        "targets": [{"name": "main", "goos": "js", "package": "example.org/m", "files": files}],
+    }
 
 
 def variants(*codings: str) -> tuple[Variant, ...]:
@@ -143,35 +159,32 @@ def test_loopback_names() -> None:
 def test_a_malformed_manifest_says_where() -> None:
     with pytest.raises(ManifestError, match="targets"):
         dist_files({"schema": 1})
-    bad = {"targets": [{"files": {"main.wasm": {"path": "m.wasm", "size": -1}}}]}
+    bad = manifest({"main.wasm": {"path": "m.wasm", "size": -1}})
     with pytest.raises(ManifestError, match=r"targets\[0\]\.files\.main\.wasm\.size"):
         dist_files(bad)
 
 
 def test_a_variant_may_name_its_coding_and_dictionary() -> None:
-    manifest = {
-        "targets": [
-            {
-                "files": {
-                    "main.wasm": {
-                        "path": "m.wasm",
+    document = manifest(
+        {
+            "main.wasm": {
+                "path": "m.wasm",
+                "size": 1,
+                "sha256": "a" * 64,
+                "integrity": "sha384-" + "A" * 64,
+                "content_type": "application/wasm",
+                "immutable": True,
+                "encodings": {
+                    "dcz-1234": {
+                        "coding": "dcz",
+                        "dictionary": "d" * 64,
+                        "path": "m.wasm.1234.dcz",
                         "size": 1,
-                        "sha256": "a" * 64,
-                        "content_type": "application/wasm",
-                        "immutable": True,
-                        "encodings": {
-                            "dcz-1234": {
-                                "coding": "dcz",
-                                "dictionary": "d" * 64,
-                                "path": "m.wasm.1234.dcz",
-                                "size": 1,
-                                "sha256": "b" * 64,
-                            }
-                        },
+                        "sha256": "b" * 64,
                     }
-                }
+                },
             }
-        ]
-    }
-    (variant,) = dist_files(manifest)["m.wasm"].variants
+        }
+    )
+    (variant,) = dist_files(document)["m.wasm"].variants
     assert (variant.key, variant.coding, variant.dictionary) == ("dcz-1234", "dcz", "d" * 64)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
-from wasmship.codecs import brotli_window
+from wasmship.build.steps.loader import STATUS_HTML, fill_page
+from wasmship.build.toolchain import parse_goversion
+from wasmship.dist.digests import integrity
+from wasmship.dist.names import hashed_name
+from wasmship.encodings.encoders import brotli_window
 from wasmship.errors import ToolchainError, UsageError
-from wasmship.steps.fingerprint import hashed_name, integrity
-from wasmship.steps.loader import STATUS_HTML, fill_page
-from wasmship.steps.toolchain import parse_goversion
 
 
 @pytest.mark.parametrize(

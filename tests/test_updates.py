@@ -22,8 +22,8 @@ from tests.servers import (
     wait_until_listening,
 )
 from tests.serving import request, wasmship_serve
-from wasmship import dcz
 from wasmship.check import check_site
+from wasmship.encodings import dcz
 from wasmship.verify import verify_dist
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Run, base_env, files_of, manifest_of
-from wasmship.page import integrity_matches, local_path, references
-from wasmship.steps.fingerprint import integrity
+from wasmship.dist.digests import integrity, integrity_matches
+from wasmship.dist.page import local_path, references
 
 
 @pytest.fixture

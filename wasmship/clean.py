@@ -6,8 +6,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wasmship.dist.manifest import is_wasmship_dist
+from wasmship.dist.publish import DEFAULT_LOCK_TIMEOUT, dist_lock, recover
 from wasmship.errors import UsageError
-from wasmship.steps.publish import dist_lock, is_wasmship_dist, recover
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class CleanResult:
     removed: list[Path] = field(default_factory=list)
 
 
-def clean(dist: Path, *, lock_timeout: float = 600.0) -> CleanResult:
+def clean(dist: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> CleanResult:
     """Remove DIST if its manifest says wasmship wrote it; never anything else."""
     dist = dist.resolve()
     if dist.exists() and not dist.is_dir():

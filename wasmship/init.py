@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.configfile import CONFIG_NAME
+from wasmship.build.config import CONFIG_NAME
+from wasmship.build.toolchain import go_environ
 from wasmship.errors import UsageError, WasmshipError
-from wasmship.steps.compile import go_environ
 
 MAKEFILE_TARGET = """\
 # Makefile

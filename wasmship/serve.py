@@ -17,23 +17,24 @@ from pathlib import Path
 from typing import BinaryIO
 
 from wasmship import __version__
-from wasmship.dcz import parse_available_dictionary
-from wasmship.errors import ManifestError, UsageError
-from wasmship.http_request import ByteRange, Unsatisfiable, parse_range, request_path
-from wasmship.negotiation import (
+from wasmship.delivery.negotiation import (
     NOSNIFF,
     REVALIDATE_CACHE,
-    DistFile,
     NotAcceptable,
+    cache_control,
     choose_variant,
-    dist_files,
-    etag_for,
+    dictionary_match,
+    negotiable,
     none_match,
     parse_accept_encoding,
+    response_vary,
     use_as_dictionary,
 )
-from wasmship.steps.fingerprint import content_type
-from wasmship.steps.manifest import MANIFEST, read_manifest
+from wasmship.delivery.request import ByteRange, Unsatisfiable, parse_range, request_path
+from wasmship.dist.digests import etag_for, parse_available_dictionary
+from wasmship.dist.manifest import FileEntry, read_manifest
+from wasmship.dist.names import MANIFEST, content_type
+from wasmship.errors import ManifestError, UsageError
 
 Log = Callable[[str], None]
 
@@ -48,14 +49,11 @@ class ServeConfig:
     quiet: bool = False
 
 
-def read_dist(dist: Path) -> dict[str, DistFile]:
+def read_dist(dist: Path) -> dict[str, FileEntry]:
     """The files DIST's manifest lists, keyed by path; a clear error if there is no dist there."""
     if not dist.is_dir():
         raise UsageError(f"{dist}: no such folder; run `wasmship build` first or name a dist")
-    try:
-        return dist_files(read_manifest(dist))
-    except ManifestError as exc:
-        raise ManifestError(f"{dist / MANIFEST}: {exc}") from exc
+    return read_manifest(dist).files_by_path()
 
 
 class DistIndex:
@@ -75,7 +73,7 @@ class DistIndex:
             return None
         return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
 
-    def files(self) -> Mapping[str, DistFile]:
+    def files(self) -> Mapping[str, FileEntry]:
         """The manifest's files; the last good ones while a new manifest is unreadable."""
         stamp = self._manifest_stamp()
         if stamp is not None and stamp != self._stamp:
@@ -184,15 +182,16 @@ class DistHandler(BaseHTTPRequestHandler):
         headers: list[tuple[str, str]] = []
         variant = None
         if entry is not None:
-            if entry.vary:
-                headers.append(("Vary", entry.vary))
-            pattern = entry.dictionary_match()
+            vary = response_vary(entry)
+            if vary:
+                headers.append(("Vary", vary))
+            pattern = dictionary_match(entry)
             if pattern is not None:
                 headers.append(("Use-As-Dictionary", use_as_dictionary(pattern)))
             try:
                 variant = choose_variant(
                     parse_accept_encoding(self.headers.get("Accept-Encoding")),
-                    entry.negotiable(),
+                    negotiable(entry),
                     parse_available_dictionary(self.headers.get("Available-Dictionary")),
                 )
             except NotAcceptable:
@@ -210,7 +209,7 @@ class DistHandler(BaseHTTPRequestHandler):
                 etag = index.etag_of(file, info)
             headers += [
                 ("ETag", etag),
-                ("Cache-Control", entry.cache_control if entry else REVALIDATE_CACHE),
+                ("Cache-Control", cache_control(entry.immutable) if entry else REVALIDATE_CACHE),
                 ("X-Content-Type-Options", NOSNIFF),
             ]
             if none_match(self.headers.get("If-None-Match"), etag):

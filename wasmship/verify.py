@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib.resources import files
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Literal
 
-from wasmship import dcz, page
-from wasmship.decoders import DecodeError, DecoderMissing, UnknownCoding, decode
-from wasmship.errors import UsageError
-from wasmship.steps.fingerprint import integrity, sha256_hex
-from wasmship.steps.manifest import MANIFEST
+from wasmship.dist import page
+from wasmship.dist.digests import integrity_matches, sha256_hex
+from wasmship.dist.manifest import (
+    FileEntry,
+    Manifest,
+    Variant,
+    load_document,
+    parse_manifest,
+    schema_problems,
+)
+from wasmship.dist.names import LOADER, MANIFEST, relative_path
+from wasmship.encodings import dcz
+from wasmship.encodings.decoders import DecodeError, DecoderMissing, UnknownCoding, decode
+from wasmship.errors import ManifestError, UsageError
 
 WASM_HEADER = b"\0asm\x01\0\0\0"  # magic and binary format version 1
-MAX_MESSAGE = 240
 
 Severity = Literal["error", "warning"]
 
@@ -74,26 +79,6 @@ class Verification:
         }
 
 
-def manifest_schema() -> dict[str, Any]:
-    """The JSON Schema for manifest.json shipped in the package."""
-    text = files("wasmship").joinpath("data", "manifest.schema.json").read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-def schema_problems(manifest: object) -> Iterator[str]:
-    """Every way MANIFEST breaks the schema, as `at $.path: what`."""
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(manifest_schema())
-    errors = sorted(validator.iter_errors(manifest), key=lambda e: [str(p) for p in e.path])
-    for error in errors:
-        message = error.message
-        if len(message) > MAX_MESSAGE:
-            message = message[: MAX_MESSAGE - 1] + "…"
-        yield f"does not match the manifest schema at {error.json_path}: {message}"
-
-
 @dataclass
 class _Checker:
     dist: Path
@@ -113,16 +98,14 @@ class _Checker:
 
     def inside(self, rel: str) -> Path | None:
         """DIST/REL, or None (and an error) when REL would leave the dist."""
-        pure = PurePosixPath(rel)
-        if pure.is_absolute() or ".." in pure.parts or "\\" in rel or not rel:
+        safe = relative_path(rel)
+        if safe is None:
             self.error(rel or "(empty path)", "the manifest names a path outside the dist")
             return None
-        return self.dist.joinpath(*pure.parts)
+        return self.dist.joinpath(*safe.split("/"))
 
-    def file(self, rel: object, size: object, sha256: object, sri: object = None) -> bytes | None:
-        """Check one listed file's presence, size and hashes; its bytes if it is there."""
-        if not isinstance(rel, str):
-            return None  # the schema check has named it
+    def file(self, rel: str, size: int, sha256: str) -> bytes | None:
+        """Check one listed file's presence, size and hash; its bytes if it is there."""
         self.known.add(rel)
         path = self.inside(rel)
         if path is None:
@@ -134,94 +117,79 @@ class _Checker:
         self.checked.append(rel)
         self.contents[rel] = data
         wrong = []
-        if isinstance(size, int) and len(data) != size:
+        if len(data) != size:
             wrong.append(f"size is {len(data)} bytes, the manifest says {size}")
-        if isinstance(sha256, str) and sha256_hex(data) != sha256:
+        if sha256_hex(data) != sha256:
             wrong.append("sha256 differs from the manifest (changed after the build?)")
-        elif isinstance(sha256, str):
+        else:
             self.verified[sha256] = data
-        elif isinstance(sri, str) and integrity(data) != sri:
-            wrong.append("integrity (sha384) differs from the manifest")
         if wrong:
             self.error(rel, "; ".join(wrong))
         return data
 
-    def encoding(self, rel: str, name: str, variant: dict[str, Any], entry: dict[str, Any]) -> None:
+    def encoding(self, variant: Variant, entry: FileEntry) -> None:
         """Check a precompressed variant and that it decodes to exactly its original."""
-        blob = self.file(variant.get("path"), variant.get("size"), variant.get("sha256"))
+        blob = self.file(variant.path, variant.size, variant.sha256)
         if blob is None:
             return
-        vpath = str(variant["path"])
-        if variant.get("coding") == "dcz":
-            return self.delta(rel, vpath, blob, variant, entry)
-        expected_size = entry.get("size")
-        limit = expected_size if isinstance(expected_size, int) else len(blob) * 64
+        if variant.is_delta:
+            return self.delta(variant, blob, entry)
+        name = variant.key
         try:
-            decoded = decode(blob, name, max_size=limit)
+            decoded = decode(blob, name, max_size=entry.size)
         except UnknownCoding:
-            self.warn(vpath, f"unknown encoding {name!r}: size and sha256 checked, not decoded")
+            self.warn(
+                variant.path, f"unknown encoding {name!r}: size and sha256 checked, not decoded"
+            )
             return
         except DecoderMissing:
-            self.warn(vpath, f"cannot check the {name} variant: install the zstandard package")
+            self.warn(
+                variant.path, f"cannot check the {name} variant: install the zstandard package"
+            )
             return
         except DecodeError as exc:
             cause = exc.__cause__ or exc
-            self.error(vpath, f"does not decode as {name} ({type(cause).__name__}: {cause})")
+            self.error(variant.path, f"does not decode as {name} ({type(cause).__name__}: {cause})")
             return
-        expected = entry.get("sha256")
-        reference = self.contents.get(rel)
-        if isinstance(expected, str) and sha256_hex(decoded) != expected:
-            self.error(vpath, f"decodes to different bytes than {rel} (sha256 differs)")
-        elif not isinstance(expected, str) and reference is not None and decoded != reference:
-            self.error(vpath, f"decodes to different bytes than {rel}")
+        if sha256_hex(decoded) != entry.sha256:
+            self.error(
+                variant.path, f"decodes to different bytes than {entry.path} (sha256 differs)"
+            )
 
-    def delta(
-        self, rel: str, vpath: str, blob: bytes, variant: dict[str, Any], entry: dict[str, Any]
-    ) -> None:
-        """A dcz delta: the right header, its dictionary kept in the dist, exactly REL decoded."""
-        wanted = variant.get("dictionary")
+    def delta(self, variant: Variant, blob: bytes, entry: FileEntry) -> None:
+        """A dcz delta: the right header, its dictionary kept in the dist, exactly ENTRY decoded."""
+        vpath, wanted = variant.path, variant.dictionary
         try:
             named = dcz.dictionary_hash(blob)
         except dcz.DczError as exc:
             return self.error(vpath, str(exc))
         if named != wanted:
             return self.error(vpath, f"its header names dictionary {named}, the manifest {wanted}")
-        available = variant.get("available_dictionary")
-        if available != dcz.available_dictionary(named):
-            self.error(vpath, f"available_dictionary {available!r} is not the dictionary's hash")
         dictionary = self.verified.get(named)
         if dictionary is None:
             return self.error(
                 vpath, f"its dictionary (sha256 {named[:16]}…) is not a file of the dist"
             )
-        size = entry.get("size")
         try:
-            decoded = dcz.decompress(blob, dictionary, size if isinstance(size, int) else 1 << 30)
+            decoded = dcz.decompress(blob, dictionary, entry.size)
         except dcz.DczError as exc:
             return self.error(vpath, f"does not decode as dcz ({exc})")
-        if sha256_hex(decoded) != entry.get("sha256"):
-            self.error(vpath, f"decodes to different bytes than {rel} (sha256 differs)")
+        if sha256_hex(decoded) != entry.sha256:
+            self.error(vpath, f"decodes to different bytes than {entry.path} (sha256 differs)")
 
-    def entry(self, entry: object) -> None:
+    def entry(self, entry: FileEntry) -> None:
         """Check one file of a target and all its variants."""
-        if not isinstance(entry, dict):
-            return
-        rel = entry.get("path")
-        if isinstance(rel, str) and entry.get("immutable") is True:
-            self.immutable.add(rel)
-        data = self.file(rel, entry.get("size"), entry.get("sha256"), entry.get("integrity"))
-        is_wasm = isinstance(rel, str) and rel.endswith(".wasm")
-        if data is not None and is_wasm and data[: len(WASM_HEADER)] != WASM_HEADER:
+        if entry.immutable:
+            self.immutable.add(entry.path)
+        data = self.file(entry.path, entry.size, entry.sha256)
+        if data is not None and entry.path.endswith(".wasm") and not data.startswith(WASM_HEADER):
             self.error(
-                str(rel),
+                entry.path,
                 f"not a WebAssembly module: starts with {data[:8]!r}, "
                 f"expected {WASM_HEADER!r} (magic and version 1)",
             )
-        encodings = entry.get("encodings")
-        if isinstance(rel, str) and isinstance(encodings, dict):
-            for name, variant in sorted(encodings.items()):
-                if isinstance(variant, dict):
-                    self.encoding(rel, name, variant, entry)
+        for variant in entry.variants:
+            self.encoding(variant, entry)
 
     def page_references(self, rel: str, *, loader_page: bool) -> None:
         """Every script and data-wasm in the page names a file that exists, with a right SRI.
@@ -247,7 +215,7 @@ class _Checker:
                 self.error(rel, f"{ref.describe()}: {target} does not exist")
                 continue
             blob = self.contents.get(target) or path.read_bytes()
-            if ref.integrity is not None and not page.integrity_matches(ref.integrity, blob):
+            if ref.integrity is not None and not integrity_matches(ref.integrity, blob):
                 self.error(rel, f"{ref.describe()}: integrity does not match {target}")
             elif ref.integrity is None and ref.attribute == "src" and target in self.immutable:
                 self.warn(rel, f"{ref.describe()}: no integrity attribute")
@@ -273,50 +241,50 @@ class _Checker:
                 self.warn(rel, message)
 
 
-def _load(dist: Path) -> object:
+def _manifest(dist: Path, check: _Checker) -> Manifest | None:
+    """DIST's typed manifest, with every schema problem reported; None when it cannot be read."""
     if not dist.is_dir():
         raise UsageError(f"{dist}: no such folder; pass the dist folder `wasmship build` wrote")
-    manifest = dist / MANIFEST
-    if not manifest.is_file():
+    if not (dist / MANIFEST).is_file():
         raise UsageError(
             f"{dist}: no {MANIFEST}; this is not a wasmship dist (build one with `wasmship build`)"
         )
     try:
-        loaded: object = json.loads(manifest.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        return exc
-    return loaded
+        document = load_document(dist)
+    except UsageError as exc:
+        if not isinstance(exc.__cause__, ValueError):
+            raise
+        check.error(MANIFEST, f"not valid JSON ({exc.__cause__})")
+        return None
+    problems = list(schema_problems(document))
+    for message in problems:
+        check.error(MANIFEST, message)
+    try:
+        return parse_manifest(document)
+    except ManifestError as exc:
+        if not problems:  # else the schema has said it, with its path
+            check.error(MANIFEST, str(exc))
+        return None
 
 
 def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
     """Check DIST against its manifest.json; every problem is collected, none stops the rest."""
     dist = Path(dist)
-    loaded = _load(dist)
     check = _Checker(dist=dist, strict=strict)
-    if isinstance(loaded, Exception):
-        check.error(MANIFEST, f"not valid JSON ({loaded})")
+    manifest = _manifest(dist, check)
+    if manifest is None:
         return _result(check)
-    for message in schema_problems(loaded):
-        check.error(MANIFEST, message)
-    manifest = loaded if isinstance(loaded, dict) else {}
+    for kept in manifest.kept:
+        check.entry(kept.file)  # first: the kept files are the dictionaries of the deltas
     pages: list[str] = []
-    loader_page = False
-    previous = manifest.get("previous")
-    for entry in previous if isinstance(previous, list) else []:
-        check.entry(entry)  # first: the kept files are the dictionaries of the deltas
-    targets = manifest.get("targets")
-    for target in targets if isinstance(targets, list) else []:
-        entries = target.get("files") if isinstance(target, dict) else None
-        loader_page = loader_page or (isinstance(entries, dict) and "loader.js" in entries)
-        for _, entry in sorted(entries.items()) if isinstance(entries, dict) else []:
+    loader_page = any(LOADER in target.files for target in manifest.targets)
+    for target in manifest.targets:
+        for _, entry in sorted(target.files.items()):
             check.entry(entry)
-            rel = entry.get("path") if isinstance(entry, dict) else None
-            if isinstance(rel, str) and rel.endswith(".html"):
-                pages.append(rel)
-    helpers = manifest.get("deploy_helpers")
-    for _, helper in sorted(helpers.items()) if isinstance(helpers, dict) else []:
-        if isinstance(helper, dict):
-            check.file(helper.get("path"), helper.get("size"), helper.get("sha256"))
+            if entry.path.endswith(".html"):
+                pages.append(entry.path)
+    for _, helper in sorted(manifest.deploy_helpers.items()):
+        check.file(helper.path, helper.size, helper.sha256)
     for rel in pages:
         check.page_references(rel, loader_page=loader_page)
     check.strays()

@@ -1,0 +1,138 @@
+"""The build as a list of named steps over one BuildContext; the CLI is a thin shell over it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from wasmship.build.budgets import BudgetResult, check_budgets
+from wasmship.build.config import BuildConfig
+from wasmship.build.context import BuildContext, Target
+from wasmship.build.steps.compile import compile_module, resolve_targets, run_dir_for
+from wasmship.build.steps.compress import compress
+from wasmship.build.steps.deltas import write_deltas
+from wasmship.build.steps.fingerprint import fingerprint
+from wasmship.build.steps.keep import keep_files
+from wasmship.build.steps.loader import write_loader
+from wasmship.build.steps.manifest import write_manifest
+from wasmship.build.steps.server_config import write_server_config
+from wasmship.build.steps.shim import copy_shim
+from wasmship.build.steps.static import copy_static
+from wasmship.build.toolchain import Toolchain, locate_go, read_toolchain
+from wasmship.dist.manifest import Manifest
+from wasmship.dist.publish import check_target, staging
+from wasmship.errors import UsageError
+
+Step = Callable[[BuildContext], None]
+
+STEPS: tuple[Step, ...] = (
+    compile_module,
+    copy_shim,
+    fingerprint,
+    write_loader,
+    copy_static,
+    compress,
+    keep_files,  # after compress: the new build's names are known, old ones are skipped
+    write_deltas,  # after keep_files: the kept files are the dictionaries
+    write_server_config,  # after compress: deploy helpers are never precompressed
+    write_manifest,
+)
+
+
+class Reporter(Protocol):
+    """Where the pipeline tells what it is doing; the CLI renders it, a library caller may not."""
+
+    def step(self, name: str) -> AbstractContextManager[None]: ...  # times one step
+
+    def done(self, name: str, note: str) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+
+@dataclass
+class BuildResult:
+    """What a finished build produced."""
+
+    dist: Path
+    manifest: Manifest
+    timings: dict[str, float] = field(default_factory=dict)
+    budgets: list[BudgetResult] = field(default_factory=list)
+
+
+class SilentReporter:
+    """A Reporter that only records timings; the console reporter builds on it."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time one step (the one step timer: every reporter inherits it)."""
+        start = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - start
+
+    def done(self, name: str, note: str) -> None:
+        """A step finished with NOTE (its one-line summary)."""
+
+    def warn(self, message: str) -> None:
+        """Something the user should know, that does not stop the build."""
+
+
+def step_name(step: Step) -> str:
+    """A step is named after its module: compile, shim, fingerprint, ..."""
+    return step.__module__.rsplit(".", 1)[-1]
+
+
+def preflight(config: BuildConfig) -> tuple[Toolchain, tuple[Target, ...]]:
+    """Everything that can be refused before anything is written."""
+    specs = config.target_specs()
+    names = {spec.name for spec in config.targets} or {spec.name for spec in specs}
+    for budget in config.budgets:
+        if budget.target not in names:
+            raise UsageError(
+                f"budget {budget.label}: there is no target {budget.target!r} "
+                f"(targets: {', '.join(sorted(names))})"
+            )
+    go = locate_go(config.go, config.environ)
+    run_dir, _ = run_dir_for(config.workdir, specs[0].package)
+    toolchain = read_toolchain(go, run_dir, config.environ)
+    targets = resolve_targets(config, toolchain)
+    sources = [config.workdir]
+    for target in targets:
+        sources += [target.package.directory, target.package.run_dir]
+    check_target(config.out_path, sources, force=config.force)
+    return toolchain, targets
+
+
+def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
+    """Build the package into its dist folder; the old dist stays until the new one is whole."""
+    report: Reporter = reporter if reporter is not None else SilentReporter()
+    with report.step("toolchain"):
+        toolchain, targets = preflight(config)
+    report.done("toolchain", toolchain.goversion)
+    with staging(config.out_path, lock_timeout=config.lock_timeout, on_wait=report.warn) as folder:
+        ctx = BuildContext(config=config, staging=folder, toolchain=toolchain, targets=targets)
+        for step in STEPS:
+            name = step_name(step)
+            with report.step(name):
+                step(ctx)
+            report.done(name, ctx.notes.get(name, ""))
+            for message in ctx.warnings:
+                report.warn(message)
+            ctx.warnings.clear()
+    timings = getattr(report, "timings", {})
+    assert ctx.manifest is not None, "the manifest step has not run"
+    return BuildResult(
+        dist=config.out_path,
+        manifest=ctx.manifest,
+        timings=dict(timings),
+        # Budgets of targets that --target left out wait for the build that makes them.
+        budgets=check_budgets(
+            ctx.manifest, [b for b in config.budgets if b.target in {t.name for t in targets}]
+        ),
+    )

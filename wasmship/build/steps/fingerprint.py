@@ -1,0 +1,38 @@
+"""Step: content-hash the modules and the shim into their names (unless --no-hash)."""
+
+from __future__ import annotations
+
+from wasmship.build.context import BuildContext
+from wasmship.dist.digests import integrity, sha256_hex
+from wasmship.dist.manifest import FileEntry
+from wasmship.dist.names import SHIM, content_type, hashed_name
+
+
+def add_file(ctx: BuildContext, logical: str, data: bytes, *, hashed: bool) -> FileEntry:
+    """Write DATA into staging under its (hashed) name and record it: names are made only here."""
+    name = hashed_name(logical, data) if hashed else logical
+    (ctx.staging / name).write_bytes(data)
+    entry = FileEntry(
+        logical=logical,
+        path=name,
+        size=len(data),
+        sha256=sha256_hex(data),
+        integrity=integrity(data),
+        content_type=content_type(logical),
+        immutable=hashed,
+    )
+    ctx.files[logical] = entry
+    return entry
+
+
+def fingerprint(ctx: BuildContext) -> None:
+    """Rename the modules and the shim to content-hashed names (unless --no-hash)."""
+    names = [target.module for target in ctx.targets]
+    if ctx.page_target is not None:
+        names.append(SHIM)
+    for logical in names:
+        plain = ctx.staging / logical
+        data = plain.read_bytes()
+        plain.unlink()
+        add_file(ctx, logical, data, hashed=ctx.config.hash_names)
+    ctx.notes["fingerprint"] = ", ".join(ctx.files[t.module].path for t in ctx.targets)

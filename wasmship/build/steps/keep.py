@@ -1,0 +1,97 @@
+"""Step: keep the hashed files of the dist being replaced in the new one (`--keep N` builds).
+
+A tab opened before a deploy still asks for the old hashed names, and the old modules are the
+dictionaries the deltas are made from. Every kept file is checked against the manifest it
+came from first: a missing or corrupt one is dropped with a warning and never used again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from wasmship.build.context import BuildContext
+from wasmship.dist.digests import integrity, sha256_hex
+from wasmship.dist.manifest import FileEntry, KeptFile, Manifest, manifest_or_none
+from wasmship.dist.names import PLAIN_CODINGS, relative_path
+
+
+def candidates(manifest: Manifest) -> Iterator[KeptFile]:
+    """The old dist's hashed files as generation 1, its own kept files one generation older."""
+    for target in manifest.targets:
+        for entry in target.files.values():
+            if entry.immutable:
+                yield KeptFile(generation=1, target=target.name, file=entry)
+    for kept in manifest.kept:
+        yield replace(kept, generation=kept.generation + 1)
+
+
+def _verified(dist: Path, path: str, size: int, sha256: str) -> bytes | str:
+    """The file's bytes when it is there and matches its entry; else why not."""
+    safe = relative_path(path)
+    if safe is None:
+        return f"the manifest names an unsafe path {path!r}"
+    try:
+        data = (dist / safe).read_bytes()
+    except OSError:
+        return f"{path} is missing"
+    if len(data) != size or sha256_hex(data) != sha256:
+        return f"{path} does not match the manifest it came from (size or sha256 differs)"
+    return data
+
+
+def carry(ctx: BuildContext, old_dist: Path, candidate: KeptFile) -> KeptFile | None:
+    """Copy one checked file and its checked variants into staging; None if it was dropped."""
+    entry = candidate.file
+    checked = _verified(old_dist, entry.path, entry.size, entry.sha256)
+    if isinstance(checked, str):
+        ctx.warnings.append(f"not keeping an old file: {checked}; dropped, not used for deltas")
+        return None
+    target = ctx.staging / entry.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(checked)
+    kept = replace(entry, integrity=integrity(checked), encodings={})
+    for variant in entry.variants:
+        if variant.key not in PLAIN_CODINGS:
+            continue  # deltas of old files are not kept
+        found = _verified(old_dist, variant.path, variant.size, variant.sha256)
+        if isinstance(found, str):
+            ctx.warnings.append(f"not keeping an old variant: {found}; dropped")
+            continue
+        (ctx.staging / variant.path).write_bytes(found)
+        kept = kept.with_variant(variant)
+    return replace(candidate, file=kept)
+
+
+def keep_files(ctx: BuildContext) -> None:
+    """Keep up to `keep` generations of the old dist's hashed files; older ones are pruned."""
+    keep = ctx.config.keep
+    old_dist = ctx.config.out_path
+    old = manifest_or_none(old_dist) if keep > 0 else None
+    if old is None:
+        ctx.notes["keep"] = "none kept" if keep > 0 else "off (--keep 0)"
+        return
+    taken = {f.path for f in ctx.files.values()}
+    taken |= {v.path for f in ctx.files.values() for v in f.encodings.values()}
+    pruned = 0
+    for candidate in sorted(candidates(old), key=lambda c: c.generation):
+        if candidate.file.path in taken:
+            continue  # unchanged since then (or already kept): the new build's own file
+        if candidate.generation > keep:
+            pruned += 1
+            continue
+        kept = carry(ctx, old_dist, candidate)
+        if kept is None:
+            continue
+        taken.add(kept.file.path)
+        taken.update(v.path for v in kept.file.encodings.values())
+        ctx.kept.append(kept)
+    ctx.kept.sort(key=lambda k: (k.generation, k.target, k.file.logical, k.file.path))
+    files, builds = len(ctx.kept), len({k.generation for k in ctx.kept})
+    note = f"{_count(files, 'file')} kept from {_count(builds, 'earlier build')}"
+    ctx.notes["keep"] = note + (f", {pruned} pruned" if pruned else "")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

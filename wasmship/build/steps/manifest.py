@@ -1,0 +1,46 @@
+"""Step: write manifest.json last, once every other file is in place."""
+
+from __future__ import annotations
+
+from wasmship import __version__
+from wasmship.build.context import BuildContext, Target
+from wasmship.dist.manifest import BuildFlags, Manifest, TargetEntry
+from wasmship.dist.names import MANIFEST
+
+
+def target_entry(ctx: BuildContext, target: Target) -> TargetEntry:
+    """One target: what was built, how, and its files."""
+    config = ctx.config
+    return TargetEntry(
+        name=target.name,
+        goos=target.goos,
+        package=target.package.import_path,
+        flags=BuildFlags(
+            trimpath=True,
+            debug_symbols=config.debug_symbols,
+            tags=(*config.tags, *target.tags),
+            ldflags=" ".join(p for p in (config.ldflags, target.ldflags) if p),
+            go_flags=config.go_flags,
+            hashed_names=config.hash_names,
+            env=tuple(name for name, _ in target.env),  # names only: values may be secrets
+        ),
+        files={name: ctx.files[name] for name in ctx.files_of(target)},
+    )
+
+
+def build_manifest(ctx: BuildContext) -> Manifest:
+    """The manifest of what the steps made."""
+    return Manifest(
+        tool_version=__version__,
+        go_version=ctx.toolchain.goversion,
+        targets=tuple(target_entry(ctx, target) for target in ctx.targets),
+        kept=tuple(ctx.kept),
+        deploy_helpers=dict(ctx.deploy_helpers),
+    )
+
+
+def write_manifest(ctx: BuildContext) -> None:
+    """Write manifest.json last, once every other file is in place."""
+    ctx.manifest = build_manifest(ctx)
+    ctx.manifest.save(ctx.staging)
+    ctx.notes["manifest"] = MANIFEST

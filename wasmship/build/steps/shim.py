@@ -1,0 +1,17 @@
+"""Step: copy wasm_exec.js from the GOROOT of the Go that compiled the module."""
+
+from __future__ import annotations
+
+import shutil
+
+from wasmship.build.context import BuildContext
+from wasmship.dist.names import SHIM
+
+
+def copy_shim(ctx: BuildContext) -> None:
+    """Copy the shim next to the modules, byte for byte; wasip1 modules need none."""
+    if ctx.page_target is None:
+        return
+    source = ctx.toolchain.shim()
+    shutil.copyfile(source, ctx.staging / SHIM)
+    ctx.notes["shim"] = f"{source.parent.parent.name}/{source.parent.name}/{SHIM}"

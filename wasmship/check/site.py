@@ -1,0 +1,184 @@
+"""Fetch every file of a deployed dist and check each response against the manifest's rules."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from urllib.parse import quote, urljoin, urlsplit
+
+from wasmship.check.dictionaries import check_dictionary_transport
+from wasmship.check.results import NONE, CheckReport, Outcome, Result
+from wasmship.delivery.client import Fetcher, Reply
+from wasmship.delivery.negotiation import (
+    IMMUTABLE_CACHE,
+    JAVASCRIPT_TYPES,
+    NOSNIFF,
+    ONE_YEAR,
+    SHORT_MAX_AGE,
+    cache_directives,
+    content_type_matches,
+    header_tokens,
+    media_type,
+    negotiable,
+    response_vary,
+)
+from wasmship.dist.manifest import FileEntry, Manifest, loads_manifest
+from wasmship.dist.names import MANIFEST
+from wasmship.dist.page import script_sources
+from wasmship.encodings.decoders import IDENTITY, DecodeError, decode
+from wasmship.errors import CheckError, ManifestError
+from wasmship.serve import is_loopback
+
+
+def base_of(url: str) -> str:
+    """The folder URL a dist is at: `…/app` and `…/app/index.html` both give `…/app/`."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    if not path.endswith("/"):
+        last = path.rsplit("/", 1)[-1]
+        path = path.rsplit("/", 1)[0] + "/" if "." in last else path + "/"
+    return parts._replace(path=path, query="", fragment="").geturl()
+
+
+def find_manifest(fetcher: Fetcher, url: str) -> tuple[str, Manifest]:
+    """The manifest's URL and document: at URL's folder, else beside the page's scripts."""
+    first = urljoin(base_of(url), MANIFEST)
+    tried = [first]
+    reply = fetcher.follow(first, {"Accept-Encoding": IDENTITY})
+    if reply.status == 200:
+        return reply.url, _parse_manifest(reply)
+    page = fetcher.follow(url, {"Accept-Encoding": IDENTITY})
+    if page.status == 200 and media_type(page.header("Content-Type") or "") == "text/html":
+        for src in script_sources(page.body.decode("utf-8", "replace")):
+            candidate = urljoin(base_of(urljoin(page.url, src)), MANIFEST)
+            if candidate in tried:
+                continue
+            tried.append(candidate)
+            reply = fetcher.follow(candidate, {"Accept-Encoding": IDENTITY})
+            if reply.status == 200:
+                return reply.url, _parse_manifest(reply)
+    raise CheckError(
+        f"no manifest.json at {' or '.join(tried)} (last status {reply.status}); "
+        "deploy manifest.json with the dist, or give the URL of the dist's folder"
+    )
+
+
+def _parse_manifest(reply: Reply) -> Manifest:
+    try:
+        return loads_manifest(reply.body)
+    except ManifestError as exc:
+        raise CheckError(f"{reply.url}: {exc}") from exc
+
+
+def _max_age(directives: dict[str, str]) -> int | None:
+    try:
+        return int(directives["max-age"])
+    except (KeyError, ValueError):
+        return None
+
+
+def cache_ok(entry: FileEntry, header: str | None) -> tuple[bool, str]:
+    """Whether Cache-Control HEADER suits ENTRY, and what was expected."""
+    directives = cache_directives(header)
+    max_age = _max_age(directives)
+    if entry.immutable:
+        ok = (
+            "immutable" in directives
+            and max_age is not None
+            and max_age >= ONE_YEAR
+            and not {"no-cache", "no-store"} & directives.keys()
+        )
+        return ok, IMMUTABLE_CACHE
+    expected = f"no-cache (or max-age<={SHORT_MAX_AGE}, or must-revalidate)"
+    if "immutable" in directives:
+        return False, expected
+    if {"no-cache", "no-store"} & directives.keys():
+        return True, expected
+    if max_age is not None:
+        return max_age <= SHORT_MAX_AGE, expected
+    return "must-revalidate" in directives, expected
+
+
+def expected_type(entry: FileEntry) -> str:
+    """The Content-Type to ask for, in words when several are right."""
+    want = media_type(entry.content_type)
+    return f"a JavaScript type ({want})" if want in JAVASCRIPT_TYPES else want
+
+
+def check_reply(entry: FileEntry, reply: Reply, coding: str) -> Iterator[Result]:
+    """Every rule for one response to a request that accepted only CODING."""
+    request = f"Accept-Encoding: {coding}"
+
+    def result(check: str, ok: bool, expected: str, actual: str | None) -> Result:
+        outcome: Outcome = "ok" if ok else "fail"
+        return Result(entry.path, check, outcome, expected, actual or NONE, request)
+
+    yield result("status", reply.status == 200, "200", str(reply.status))
+    if reply.status != 200:
+        return
+    got_type = reply.header("Content-Type")
+    yield result(
+        "Content-Type",
+        content_type_matches(entry.content_type, got_type or ""),
+        expected_type(entry),
+        got_type,
+    )
+    got_coding = (reply.header("Content-Encoding") or "").strip().lower()
+    want_coding = NONE if coding == IDENTITY else coding
+    coding_ok = got_coding in ("", IDENTITY) if coding == IDENTITY else got_coding == coding
+    yield result("Content-Encoding", coding_ok, want_coding, got_coding)
+    try:
+        digest = hashlib.sha256(decode(reply.body, got_coding)).hexdigest()
+        yield result("body", digest == entry.sha256, f"sha256 {entry.sha256}", f"sha256 {digest}")
+    except DecodeError as exc:
+        yield result("body", False, f"sha256 {entry.sha256}", str(exc))
+    cache = reply.header("Cache-Control")
+    ok, expected = cache_ok(entry, cache)
+    yield result("Cache-Control", ok, expected, cache)
+    expected_vary = response_vary(entry)
+    if expected_vary:
+        vary = reply.header("Vary")
+        tokens = header_tokens(vary)
+        ok = "*" in tokens or header_tokens(expected_vary) <= tokens
+        yield result("Vary", ok, expected_vary, vary)
+    sniff = reply.header("X-Content-Type-Options")
+    yield result("X-Content-Type-Options", (sniff or "").lower() == NOSNIFF, NOSNIFF, sniff)
+
+
+def check_file(fetcher: Fetcher, base: str, entry: FileEntry) -> Iterator[Result]:
+    """Fetch ENTRY once as identity and once per encoding the dist has, checking each."""
+    url = urljoin(base, quote(entry.path))
+    for coding in [IDENTITY, *(v.coding for v in entry.plain_variants)]:
+        yield from check_reply(entry, fetcher.get(url, {"Accept-Encoding": coding}), coding)
+    known = negotiable(entry)
+    for variant in entry.variants:
+        if variant not in known:
+            yield Result(
+                entry.path, "Content-Encoding", "warn", "a coding wasmship knows", variant.coding
+            )
+
+
+def check_site(url: str, *, timeout: float = 10.0) -> CheckReport:
+    """Check every file of every target of the dist deployed at URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CheckError(f"{url}: not an http:// or https:// URL")
+    results: list[Result] = []
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
+        results.append(
+            Result(
+                url, "scheme", "warn", "https://", "http://", "browsers need HTTPS off localhost"
+            )
+        )
+    fetcher = Fetcher(timeout)
+    try:
+        manifest_url, manifest = find_manifest(fetcher, url)
+        files = manifest.files_by_path()
+        results.append(Result(MANIFEST, "manifest", "ok", "found", manifest_url))
+        base = base_of(manifest_url)
+        for entry in files.values():
+            results.extend(check_file(fetcher, base, entry))
+            results.extend(check_dictionary_transport(fetcher, base, entry, files))
+    finally:
+        fetcher.close()
+    return CheckReport(url=url, manifest_url=manifest_url, results=tuple(results))

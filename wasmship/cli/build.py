@@ -1,0 +1,210 @@
+"""`wasmship build`: options from flags, WASMSHIP_* and wasmship.toml; then the pipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from wasmship.cli.options import (
+    debug_option,
+    go_option,
+    json_option,
+    lock_timeout_option,
+    quiet_option,
+)
+
+
+class _BuildCommand(click.Command):
+    """Reads wasmship.toml into click's default_map, and keeps what follows `--` for go build.
+
+    click's own precedence then gives defaults < file < environment (WASMSHIP_*) < flags.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            cut = args.index("--")
+            ctx.meta["go_flags"] = tuple(args[cut + 1 :])
+            args = args[:cut]
+        if not any(a in ("-h", "--help") for a in args):
+            from wasmship.cli.configfile import config_defaults, find_config, load_config
+
+            explicit = _prescan(args, "--config") or os.environ.get("WASMSHIP_CONFIG")
+            path = Path(explicit).resolve() if explicit else find_config(Path.cwd())
+            if path is not None:
+                file = load_config(path, self)
+                ctx.meta["config_file"] = file
+                ctx.default_map = {**(ctx.default_map or {}), **config_defaults(file, self)}
+        return super().parse_args(ctx, args)
+
+
+def _prescan(args: list[str], flag: str) -> str | None:
+    """The value of FLAG in ARGS before click parses them (the file decides the defaults)."""
+    for index, arg in enumerate(args):
+        if arg == flag and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(flag + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _with_envvars(command: click.Command) -> click.Command:
+    """Every build option can also come from WASMSHIP_<FLAG> (e.g. WASMSHIP_LOCK_TIMEOUT)."""
+    per_run = {"config", "as_json", "quiet", "debug"}
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.name in per_run or param.envvar:
+            continue
+        flag = max(param.opts, key=len).lstrip("-")
+        param.envvar = "WASMSHIP_" + flag.upper().replace("-", "_")
+    return command
+
+
+@click.command(cls=_BuildCommand)
+@click.argument("package", default=".", required=False)
+@click.option(
+    "-o",
+    "--out",
+    default="dist",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The dist folder to write (swapped in atomically).",
+)
+@go_option
+@click.option("--tags", multiple=True, metavar="TAGS", help="Build tags, comma-separated.")
+@click.option("--ldflags", default="", metavar="FLAGS", help="Appended to -ldflags.")
+@click.option("--debug-symbols", is_flag=True, help="Keep symbols and DWARF (no -s -w).")
+@click.option("--no-hash", is_flag=True, help="Keep plain file names (main.wasm).")
+@click.option(
+    "--html",
+    "html",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An HTML template for index.html.",
+)
+@click.option(
+    "--static",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Your own web folder: copied in, references to main.wasm etc. rewritten to hashed names.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace a non-empty folder that wasmship did not write."
+)
+@lock_timeout_option
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Parallel compile and compression jobs [default: CPU count].",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    metavar="N",
+    help="Keep the hashed files of the last N builds for open tabs and as delta bases (0: none).",
+)
+@click.option(
+    "--target",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="Build only this [[target]] of wasmship.toml; may repeat.",
+)
+@click.option(
+    "--budget",
+    "budget",
+    multiple=True,
+    metavar="TARGET:ENC=SIZE",
+    help="Fail when a module exceeds a size, e.g. main:br=2MiB; may repeat.",
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The wasmship.toml to read [default: found upward from here].",
+)
+@click.option(
+    "--server-config",
+    "server_configs",
+    multiple=True,
+    metavar="NAMES",
+    help="Also write server configs: nginx, caddy, netlify, apache (comma-separated).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["release", "fast"]),
+    default="release",
+    show_default=True,
+    help="release: smallest files; fast: cheap settings for local iteration.",
+)
+@click.option(
+    "--gzip",
+    "gzip_encoder",
+    type=click.Choice(["zlib", "zopfli"]),
+    default="zlib",
+    show_default=True,
+    help="The gzip encoder; zopfli is smaller and slower (pip install 'wasmship[zopfli]').",
+)
+@click.option(
+    "--zstd", is_flag=True, help="Also write .zst variants (pip install 'wasmship[zstd]')."
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The compression cache [default: WASMSHIP_CACHE_DIR, else the user cache folder].",
+)
+@click.option(
+    "--no-cache", is_flag=True, help="Compress everything again; read and write no cache."
+)
+@click.option(
+    "--cache-max-size",
+    default="1GiB",
+    show_default=True,
+    metavar="SIZE",
+    help="Bound of the cache; least recently used entries go first.",
+)
+@quiet_option()
+@json_option
+@debug_option
+@click.pass_context
+def build(ctx: click.Context, /, **options: Any) -> None:
+    """Build PACKAGE (default .) into a deployable dist folder.
+
+    Flags after `--` go to `go build` unchanged. Settings may also come from wasmship.toml
+    and WASMSHIP_* environment variables; flags win.
+    """
+    from wasmship.build.budgets import exceeded_message
+    from wasmship.build.pipeline import build as run_build
+    from wasmship.cli.configfile import build_config
+    from wasmship.cli.github import append_step_summary, summary_markdown
+    from wasmship.cli.report import ConsoleReporter
+    from wasmship.encodings.encoders import encoders
+    from wasmship.errors import BudgetExceeded
+
+    config = build_config(ctx, options, ctx.meta.get("config_file"))
+    encoders(config.profile, config.gzip, config.zstd)  # a missing extra fails before go build
+    quiet, as_json = options["quiet"], options["as_json"]
+    reporter = ConsoleReporter(quiet=quiet or as_json)
+    result = run_build(config, reporter)
+    budgets = [b.as_json() for b in result.budgets]
+    if as_json:
+        document: dict[str, Any] = {
+            "dist": str(result.dist),
+            "manifest": result.manifest.to_json(),
+            "timings": {k: round(v, 4) for k, v in result.timings.items()},
+            "budgets": budgets,
+        }
+        click.echo(json.dumps(document, indent=2, sort_keys=True))
+    elif not quiet:
+        reporter.summary(result.manifest, str(result.dist))
+    append_step_summary(os.environ, summary_markdown(result.manifest, budgets))
+    over = [b for b in result.budgets if b.exceeded]
+    if over:
+        raise BudgetExceeded(exceeded_message(over))
+
+
+_with_envvars(build)

@@ -1,0 +1,51 @@
+"""Options that several commands share, each defined once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from wasmship.dist.publish import DEFAULT_LOCK_TIMEOUT
+
+DEBUG_ENV = "WASMSHIP_DEBUG"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        os.environ[DEBUG_ENV] = "1"
+    return value
+
+
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help="Show a traceback for failures.",
+)
+
+go_option = click.option(
+    "--go", "go", metavar="PATH", help="The go binary (else WASMSHIP_GO, else PATH)."
+)
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document on stdout."
+)
+
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_LOCK_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for another build on the same dist.",
+)
+
+
+def quiet_option(help: str = "Print nothing on success.") -> Callable[[F], F]:
+    """-q/--quiet, with what it silences in this command's words."""
+    return click.option("-q", "--quiet", is_flag=True, help=help)

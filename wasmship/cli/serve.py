@@ -1,0 +1,44 @@
+"""`wasmship serve`: the preview server, production headers, the URL first on stdout."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from wasmship.cli.options import debug_option, quiet_option
+
+
+@click.command()
+@click.argument("dist", type=click.Path(path_type=Path), default="dist", required=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="The port to listen on (0 picks a free one).",
+)
+@quiet_option("No access log on stderr.")
+@debug_option
+def serve(dist: Path, host: str, port: int, quiet: bool) -> None:
+    """Serve DIST (default ./dist) locally, with production headers.
+
+    Prints the URL as the first line on stdout; Ctrl-C stops it.
+    """
+    from wasmship.serve import ServeConfig, is_loopback
+    from wasmship.serve import serve as run_serve
+
+    def announce(url: str) -> None:
+        click.echo(url)
+        sys.stdout.flush()
+        click.echo(f"wasmship: serving {dist} at {url} (Ctrl-C to stop)", err=True)
+        if not is_loopback(host):
+            click.echo(f"wasmship: warning: {host} is reachable from other machines", err=True)
+
+    def log(line: str) -> None:
+        click.echo(line, err=True)
+
+    run_serve(ServeConfig(dist=dist, host=host, port=port, quiet=quiet), announce, log)
+    click.echo("wasmship: stopped", err=True)

@@ -1,0 +1,41 @@
+"""`wasmship verify DIST`: every byte against the manifest, before a deploy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from wasmship.cli.options import debug_option, json_option, quiet_option
+
+
+@click.command()
+@click.argument("dist", type=click.Path(path_type=Path))
+@click.option(
+    "--strict", is_flag=True, help="Files the manifest does not know are errors, not warnings."
+)
+@quiet_option("Print nothing when the dist is clean.")
+@json_option
+@debug_option
+def verify(dist: Path, strict: bool, quiet: bool, as_json: bool) -> None:
+    """Check DIST against its manifest.json before a deploy; report every problem.
+
+    Exit 0 when clean (warnings allowed), 1 with problems, 2 on usage errors.
+    """
+    from wasmship.dist.names import MANIFEST
+    from wasmship.errors import VerifyFailed
+    from wasmship.verify import verify_dist
+
+    result = verify_dist(dist, strict=strict)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True))
+    else:
+        for problem in result.problems:
+            click.echo(problem.line())
+        if result.ok and not quiet:
+            count = len(result.warnings)
+            warned = f", {count} warning{'s' if count != 1 else ''}" if count else ""
+            click.echo(f"{dist}: {len(result.checked)} files match {MANIFEST}{warned}")
+    if not result.ok:
+        raise VerifyFailed(str(dist), len(result.errors))

@@ -1,0 +1,227 @@
+"""The content encodings wasmship writes, their exact settings, and the libraries behind them.
+
+Every codec here releases the GIL while it compresses (measured by benchmarks/gil.py), so the
+compress step runs them on threads. The libraries are imported only when a build needs them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from types import ModuleType
+from typing import Any
+
+from wasmship.dist.names import CODING_BY_TOKEN
+from wasmship.encodings import dcz
+from wasmship.encodings.zstd import HTTP_MAX_WINDOW_LOG, window_log, zstandard
+from wasmship.errors import UsageError
+
+BROTLI_MAX_WINDOW = 24  # the largest window of the brotli format (RFC 7932)
+BROTLI_MIN_WINDOW = 10
+ZOPFLI_ITERATIONS = 15  # zopfli's own default
+
+
+class Profile(StrEnum):
+    """How hard to compress: `release` for what ships, `fast` for local iteration."""
+
+    RELEASE = "release"
+    FAST = "fast"
+
+
+class GzipEncoder(StrEnum):
+    """Which deflate encoder writes the gzip variant."""
+
+    ZLIB = "zlib"
+    ZOPFLI = "zopfli"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Exactly what produces a variant's bytes; equal settings on equal input give equal bytes."""
+
+    codec: str  # "brotli", "gzip" (zlib), "zopfli", "zstd"
+    library: str  # the library and version that writes the bytes
+    level: int  # quality, level or iterations, in the codec's own scale
+    window: int = 0  # log2 of the window, 0 when the codec has no such setting
+    mode: str = ""  # brotli's text/generic hint
+    dictionary: str = ""  # SHA-256 of a compression dictionary (dcz), "" for none
+
+    def key_text(self) -> str:
+        """A canonical text of the settings, for cache keys."""
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """One content encoding a build writes: its HTTP token, file suffix and codec choice."""
+
+    encoding: str  # the Content-Encoding token, and the manifest's key: br, gzip, zstd
+    codec: str
+    level: int
+    rank: int  # slowest first, so the longest job starts at once
+
+    @property
+    def suffix(self) -> str:
+        """The precompressed sibling's suffix, as servers look for it (one table: dist.names)."""
+        return CODING_BY_TOKEN[self.encoding].suffix
+
+    def settings_for(self, size: int, content_type: str) -> Settings:
+        """The settings for one file: the window follows its size."""
+        if self.codec == "brotli":
+            text = content_type.startswith("text/") or "javascript" in content_type
+            return Settings(
+                codec="brotli",
+                library=_library("brotli"),
+                level=self.level,
+                window=brotli_window(size),
+                mode="text" if text else "generic",
+            )
+        if self.codec == "zstd":
+            return Settings(
+                codec="zstd", library=_library("zstd"), level=self.level, window=zstd_window(size)
+            )
+        if self.codec == "gzip":
+            # zlib's default strategy loses to GNU gzip -9 on some text-heavy modules and
+            # Z_FILTERED wins there, so release tries both and keeps the smaller.
+            strategies = "default,filtered" if self.level >= 9 else "default"
+            return Settings(
+                codec="gzip", library=_library("gzip"), level=self.level, mode=strategies
+            )
+        return Settings(codec=self.codec, library=_library(self.codec), level=self.level)
+
+
+def brotli_window(size: int) -> int:
+    """The smallest window that covers the whole file, within the format's limits."""
+    # A window of w bits reaches back (1 << w) - 16 bytes; the file needs size - 1.
+    return max(BROTLI_MIN_WINDOW, min(BROTLI_MAX_WINDOW, (max(size, 1) + 14).bit_length()))
+
+
+def zstd_window(size: int) -> int:
+    """The smallest window covering the file, capped at what HTTP clients must decode."""
+    return window_log(size, HTTP_MAX_WINDOW_LOG)
+
+
+def encoders(
+    profile: Profile = Profile.RELEASE,
+    gzip: GzipEncoder = GzipEncoder.ZLIB,
+    zstd: bool = False,
+) -> tuple[Encoder, ...]:
+    """The encoders a build writes; the profile picks the levels, so it is part of every key."""
+    fast = profile is Profile.FAST
+    chosen = [Encoder("br", "brotli", 5 if fast else 11, rank=0)]
+    if gzip is GzipEncoder.ZOPFLI and not fast:
+        chosen.append(Encoder("gzip", "zopfli", ZOPFLI_ITERATIONS, rank=1))
+    else:
+        chosen.append(Encoder("gzip", "gzip", 6 if fast else 9, rank=3))
+    if zstd:
+        chosen.append(Encoder("zstd", "zstd", 3 if fast else 19, rank=2))
+    for encoder in chosen:
+        _module(encoder.codec)  # a missing optional library is a usage error, before any work
+    return tuple(chosen)
+
+
+# Measured on the benchmark programs (docs/performance.md): level 19 gives dcz deltas of 5-8 %
+# of br in a fraction of brotli q11's time; 12 is several times faster and up to a quarter
+# larger, which suits the fast profile.
+DELTA_LEVELS = {Profile.RELEASE: 19, Profile.FAST: 12}
+
+
+def delta_settings(profile: Profile, size: int, dictionary_sha256: str) -> Settings:
+    """The settings of a dcz delta of a SIZE-byte file against one dictionary."""
+    return Settings(
+        codec="dcz",
+        library=_library("zstd"),
+        level=DELTA_LEVELS[profile],
+        window=window_log(size),
+        dictionary=dictionary_sha256,
+    )
+
+
+def compress(data: bytes, settings: Settings, dictionary: bytes | None = None) -> bytes:
+    """Compress DATA with exactly SETTINGS; deterministic for equal input and settings."""
+    if settings.codec == "dcz":
+        if dictionary is None:
+            raise ValueError("a dcz delta needs its dictionary's bytes")
+        return dcz.compress(data, dictionary, settings.level)
+    if settings.dictionary or dictionary is not None:
+        raise ValueError(f"{settings.codec} takes no dictionary")
+    module = _module(settings.codec)
+    if settings.codec == "brotli":
+        mode = module.MODE_TEXT if settings.mode == "text" else module.MODE_GENERIC
+        result: bytes = module.compress(
+            data, mode=mode, quality=settings.level, lgwin=settings.window
+        )
+        return result
+    if settings.codec == "gzip":
+        return _gzip(data, settings.level, settings.mode.split(","))
+    if settings.codec == "zopfli":
+        # zopfli's gzip header has mtime 0 and no name, like ours.
+        return bytes(module.compress(data, numiterations=settings.level))
+    if settings.codec == "zstd":
+        params = module.ZstdCompressionParameters.from_level(
+            settings.level, source_size=len(data), window_log=settings.window
+        )
+        return bytes(module.ZstdCompressor(compression_params=params).compress(data))
+    raise ValueError(f"unknown codec {settings.codec!r}")
+
+
+_STRATEGIES = {"default": 0, "filtered": 1}  # zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED
+
+
+def _gzip(data: bytes, level: int, strategies: list[str]) -> bytes:
+    """The smallest gzip of the strategies (first wins a tie); header: mtime 0, no name."""
+    import zlib
+
+    best: bytes | None = None
+    for strategy in strategies:
+        # wbits 31: zlib writes the gzip wrapper itself, with mtime 0 and no file name.
+        packer = zlib.compressobj(level, zlib.DEFLATED, 31, 8, _STRATEGIES[strategy])
+        packed = packer.compress(data) + packer.flush()
+        if best is None or len(packed) < len(best):
+            best = packed
+    assert best is not None, "no gzip strategy"
+    return best
+
+
+_EXTRAS = {"zopfli": "zopfli", "zstd": "zstd"}
+_IMPORTS = {"brotli": "brotli", "gzip": "zlib", "zopfli": "zopfli.gzip", "zstd": "zstandard"}
+_OPTIONS = {"zopfli": "--gzip zopfli", "zstd": "--zstd"}
+
+
+def _module(codec: str) -> Any:
+    """The library behind CODEC, imported on first use."""
+    import importlib
+
+    try:
+        if codec == "zstd":
+            return zstandard()
+        module: ModuleType = importlib.import_module(_IMPORTS[codec])
+    except ImportError:
+        extra = _EXTRAS.get(codec)
+        if extra is None:
+            raise
+        raise UsageError(
+            f"{_OPTIONS[codec]} needs the {_IMPORTS[codec].split('.')[0]} package, "
+            f"which is not installed; install it with: pip install 'wasmship[{extra}]'"
+        ) from None
+    return module
+
+
+def _library(codec: str) -> str:
+    """The name and version of the library that writes CODEC's bytes, for cache keys."""
+    if codec == "brotli":
+        return f"brotli {_module('brotli').__version__}"
+    if codec == "gzip":
+        import zlib
+
+        return f"zlib {zlib.ZLIB_RUNTIME_VERSION}"
+    if codec == "zopfli":
+        import zopfli
+
+        return f"zopfli {zopfli.__version__}"
+    if codec == "zstd":
+        module = _module("zstd")
+        native = ".".join(str(part) for part in module.ZSTD_VERSION)
+        return f"zstandard {module.__version__} libzstd {native}"
+    raise ValueError(f"unknown codec {codec!r}")
