@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from wasmship.dist.manifest import read_manifest  # noqa: E402
+from wasmship.dist.reader import read_manifest  # noqa: E402
 from wasmship.encodings.encoders import (  # noqa: E402
     GzipEncoder,
     Profile,

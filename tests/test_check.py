@@ -19,7 +19,8 @@ from tests.conftest import Go, base_env, build_fixture, files_of, manifest_of
 from tests.serving import Served, request, wasmship_serve
 from wasmship.check import cache_ok
 from wasmship.delivery.negotiation import cache_control
-from wasmship.dist.manifest import FileEntry, parse_manifest
+from wasmship.dist.manifest import FileEntry
+from wasmship.dist.reader import parse_manifest
 from wasmship.encodings.decoders import DecodeError, decode
 
 

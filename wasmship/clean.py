@@ -6,8 +6,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wasmship.dist.manifest import is_wasmship_dist
 from wasmship.dist.publish import DEFAULT_LOCK_TIMEOUT, dist_lock, recover
+from wasmship.dist.reader import is_wasmship_dist
 from wasmship.errors import UsageError
 
 

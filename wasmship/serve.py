@@ -32,8 +32,9 @@ from wasmship.delivery.negotiation import (
 )
 from wasmship.delivery.request import ByteRange, Unsatisfiable, parse_range, request_path
 from wasmship.dist.digests import etag_for, parse_available_dictionary
-from wasmship.dist.manifest import FileEntry, read_manifest
+from wasmship.dist.manifest import FileEntry
 from wasmship.dist.names import MANIFEST, content_type
+from wasmship.dist.reader import read_manifest
 from wasmship.errors import ManifestError, UsageError
 
 Log = Callable[[str], None]

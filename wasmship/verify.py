@@ -8,15 +8,10 @@ from typing import Any, Literal
 
 from wasmship.dist import page
 from wasmship.dist.digests import integrity_matches, sha256_hex
-from wasmship.dist.manifest import (
-    FileEntry,
-    Manifest,
-    Variant,
-    load_document,
-    parse_manifest,
-    schema_problems,
-)
+from wasmship.dist.manifest import FileEntry, Manifest, Variant
 from wasmship.dist.names import LOADER, MANIFEST, relative_path
+from wasmship.dist.reader import load_document, parse_manifest
+from wasmship.dist.schema import schema_problems
 from wasmship.encodings import dcz
 from wasmship.encodings.decoders import DecodeError, DecoderMissing, UnknownCoding, decode
 from wasmship.errors import ManifestError, UsageError

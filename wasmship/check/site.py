@@ -22,9 +22,10 @@ from wasmship.delivery.negotiation import (
     negotiable,
     response_vary,
 )
-from wasmship.dist.manifest import FileEntry, Manifest, loads_manifest
+from wasmship.dist.manifest import FileEntry, Manifest
 from wasmship.dist.names import MANIFEST
 from wasmship.dist.page import script_sources
+from wasmship.dist.reader import loads_manifest
 from wasmship.encodings.decoders import IDENTITY, DecodeError, decode
 from wasmship.errors import CheckError, ManifestError
 from wasmship.serve import is_loopback

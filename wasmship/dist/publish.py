@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from wasmship.dist.manifest import is_wasmship_dist
+from wasmship.dist.reader import is_wasmship_dist
 from wasmship.errors import PublishError, UsageError
 
 DEFAULT_LOCK_TIMEOUT = 600.0  # seconds a build waits for another on the same dist

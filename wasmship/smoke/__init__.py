@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wasmship.build.toolchain import read_toolchain
-from wasmship.dist.manifest import read_manifest
 from wasmship.dist.names import MANIFEST, NODE_SHIM, SHIM
+from wasmship.dist.reader import read_manifest
 from wasmship.errors import ManifestError, ToolchainError
 from wasmship.smoke.wasi import run_wasi
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from wasmship.build.context import BuildContext
 from wasmship.dist.digests import integrity, sha256_hex
-from wasmship.dist.manifest import FileEntry, KeptFile, Manifest, manifest_or_none
+from wasmship.dist.manifest import FileEntry, KeptFile, Manifest
+from wasmship.dist.reader import manifest_or_none
 from wasmship.dist.names import PLAIN_CODINGS, relative_path
 
 
