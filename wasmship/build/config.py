@@ -56,7 +56,7 @@ class BuildConfig:
     targets: tuple[TargetSpec, ...] = ()  # empty: one target "main" built from `package`
     only: tuple[str, ...] = ()  # --target: build just these
     budgets: tuple[Budget, ...] = ()
-    keep: int = 2  # generations of hashed files carried over from the dist being replaced
+    keep: int = 2  # earlier builds whose hashed files are kept in the dist (--keep)
 
     def target_specs(self) -> tuple[TargetSpec, ...]:
         """The targets this build makes, in order; --target narrows them."""

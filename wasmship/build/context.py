@@ -43,7 +43,7 @@ class BuildContext:
     """What the steps share: the config, the staging folder and everything found so far.
 
     `files` holds the dist's files by logical name as frozen manifest entries; a step that adds
-    a variant replaces the entry. `kept` holds the earlier builds' files carried over (--keep).
+    a variant replaces the entry. `kept` holds the earlier builds' files kept in the dist (--keep).
     """
 
     config: BuildConfig
