@@ -15,8 +15,10 @@ from typing import NoReturn
 import click
 
 from wasmship.cli import build, check, clean, init, serve, smoke, verify
-from wasmship.cli.options import DEBUG_ENV, debug_option
+from wasmship.cli.options import DEBUG_ENV, debug_option, echo_json, json_document_printed
 from wasmship.errors import WasmshipError
+
+DESTRUCTIVE = frozenset({"--force"})  # flags that replace or remove what is there
 
 
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -54,15 +56,33 @@ for command in (
     cli.add_command(command)
 
 
+def _wants_json(argv: list[str]) -> bool:
+    """Whether the command line asks for --json (before a `--` that passes flags to go)."""
+    mine = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in mine
+
+
 def _fail(message: str, code: int) -> NoReturn:
     if os.environ.get(DEBUG_ENV):
         traceback.print_exc()
+    if _wants_json(sys.argv[1:]) and not json_document_printed():
+        # --json promises one document on stdout, failures included.
+        echo_json({"ok": False, "error": message, "exit_code": code})
     click.echo(f"wasmship: error: {message}", err=True)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from wasmship.cli.github import annotate_error
 
         annotate_error(os.environ, message)
     sys.exit(code)
+
+
+def _click_failure(exc: click.ClickException) -> NoReturn:
+    """A usage error click found: its own message (with the usage line), one JSON document
+    on stdout with --json."""
+    if _wants_json(sys.argv[1:]) and not json_document_printed():
+        echo_json({"ok": False, "error": exc.format_message(), "exit_code": exc.exit_code})
+    exc.show()
+    sys.exit(exc.exit_code)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -80,9 +100,14 @@ def main() -> None:
         _fail("interrupted; the previous dist is untouched", 130)
     except KeyboardInterrupt:
         _fail("interrupted; the previous dist is untouched", 130)
+    except click.exceptions.NoSuchOption as exc:
+        # Never suggest a destructive flag for a mistyped one.
+        safe = [p for p in exc.possibilities or () if p not in DESTRUCTIVE]
+        _click_failure(
+            click.exceptions.NoSuchOption(exc.option_name, possibilities=safe, ctx=exc.ctx)
+        )
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _click_failure(exc)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except OSError as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import click
 
 from wasmship.cli.options import (
     debug_option,
+    echo_json,
     go_option,
     json_option,
     lock_timeout_option,
@@ -198,7 +198,7 @@ def build(ctx: click.Context, /, **options: Any) -> None:
             "timings": {k: round(v, 4) for k, v in result.timings.items()},
             "budgets": budgets,
         }
-        click.echo(json.dumps(document, indent=2, sort_keys=True))
+        echo_json(document)
     elif not quiet:
         reporter.summary(result.manifest, str(result.dist))
     append_step_summary(os.environ, summary_markdown(result.manifest, budgets))

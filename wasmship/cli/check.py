@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from wasmship.cli.options import debug_option, json_option
+from wasmship.cli.options import debug_option, echo_json, json_option
 
 
 @click.command()
@@ -26,21 +24,15 @@ def check(url: str, timeout: float, as_json: bool) -> None:
     Exit 1 if anything is wrong, naming the file, the header, what was expected and what came
     back.
     """
-    from rich.console import Console
-
     from wasmship.check.report import show
     from wasmship.check.site import check_site
+    from wasmship.cli.console import make_console
     from wasmship.errors import CheckError
 
-    try:
-        report = check_site(url, timeout=timeout)
-    except CheckError as exc:
-        if as_json:
-            click.echo(json.dumps({"url": url, "ok": False, "error": str(exc)}, indent=2))
-        raise
+    report = check_site(url, timeout=timeout)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2, sort_keys=True))
+        echo_json(report.to_json())
     else:
-        show(report, Console(highlight=False))
+        show(report, make_console())
     if report.failures:
         raise CheckError(f"{len(report.failures)} checks failed at {url}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -49,3 +50,20 @@ lock_timeout_option = click.option(
 def quiet_option(help: str = "Print nothing on success.") -> Callable[[F], F]:
     """-q/--quiet, with what it silences in this command's words."""
     return click.option("-q", "--quiet", is_flag=True, help=help)
+
+
+class _JsonDocument:
+    """Whether this run's one JSON document has gone to stdout (a failure then adds none)."""
+
+    printed = False
+
+
+def echo_json(document: object) -> None:
+    """Print the run's one JSON document on stdout."""
+    click.echo(json.dumps(document, indent=2, sort_keys=True))
+    _JsonDocument.printed = True
+
+
+def json_document_printed() -> bool:
+    """Whether echo_json has run."""
+    return _JsonDocument.printed

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from rich.console import Console
 from rich.table import Table
 
 from wasmship.build.pipeline import SilentReporter
+from wasmship.cli.console import make_console
 from wasmship.dist.manifest import FileEntry, Manifest, Variant
 from wasmship.sizes import human_size
 
@@ -15,8 +15,8 @@ class ConsoleReporter(SilentReporter):
 
     def __init__(self, *, quiet: bool = False) -> None:
         super().__init__()
-        self.out = Console(highlight=False, quiet=quiet)
-        self.err = Console(stderr=True, highlight=False)
+        self.out = make_console(quiet=quiet)
+        self.err = make_console(stderr=True)
 
     def done(self, name: str, note: str) -> None:
         if not note:

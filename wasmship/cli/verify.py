@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from wasmship.cli.options import debug_option, json_option, quiet_option
+from wasmship.cli.options import debug_option, echo_json, json_option, quiet_option
 
 
 @click.command()
@@ -29,7 +28,7 @@ def verify(dist: Path, strict: bool, quiet: bool, as_json: bool) -> None:
 
     result = verify_dist(dist, strict=strict)
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True))
+        echo_json(result.as_dict())
     else:
         for problem in result.problems:
             click.echo(problem.line())
