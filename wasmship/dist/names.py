@@ -1,0 +1,98 @@
+"""The names of a dist's files: logical names, content-hashed names, variant suffixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from wasmship.dist.digests import sha256_hex
+
+MANIFEST = "manifest.json"
+SHIM = "wasm_exec.js"
+NODE_SHIM = "wasm_exec_node.js"
+LOADER = "loader.js"
+LOADER_STYLE = "loader.css"
+PAGE = "index.html"
+
+HASH_LENGTH = 8  # hex digits of the SHA-256 in a hashed name
+DELTA_PREFIX_LENGTH = 8  # hex digits of the dictionary's SHA-256 in a delta's name
+DELTA_KEY_PREFIX = "dcz-"  # a delta's key in `encodings`: dcz-<dictionary sha256>
+
+CONTENT_TYPES = {
+    ".wasm": "application/wasm",
+    ".js": "text/javascript; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".css": "text/css; charset=utf-8",
+}
+
+
+@dataclass(frozen=True)
+class Coding:
+    """A content coding a dist may carry precompressed, by its HTTP token."""
+
+    token: str
+    suffix: str  # the precompressed sibling's suffix: main.3f9c2a1b.wasm.br
+    aliases: tuple[str, ...] = ()
+    # Variants of this coding depend on a dictionary the client must already hold (RFC 9842).
+    needs_dictionary: bool = False
+
+
+# In order of preference when a client accepts several equally: smallest output first.
+# A dcz delta (RFC 9842) is `<path>.<dictionary hash prefix>.dcz`.
+CODINGS: tuple[Coding, ...] = (
+    Coding("dcz", ".dcz", needs_dictionary=True),
+    Coding("br", ".br"),
+    Coding("zstd", ".zst"),
+    Coding("gzip", ".gz", aliases=("x-gzip",)),
+)
+CODING_BY_TOKEN = {coding.token: coding for coding in CODINGS}
+PLAIN_CODINGS = frozenset(c.token for c in CODINGS if not c.needs_dictionary)
+
+
+def hashed_name(logical: str, data: bytes) -> str:
+    """`main.wasm` -> `main.3f9c2a1b.wasm`: a prefix of the SHA-256 before the extension."""
+    stem, dot, ext = logical.rpartition(".")
+    digest = sha256_hex(data)[:HASH_LENGTH]
+    return f"{stem}.{digest}.{ext}" if dot else f"{logical}.{digest}"
+
+
+def variant_path(path: str, coding: str) -> str:
+    """`main.3f9c2a1b.wasm` + br -> `main.3f9c2a1b.wasm.br`."""
+    return path + CODING_BY_TOKEN[coding].suffix
+
+
+def delta_path(path: str, dictionary_sha256: str) -> str:
+    """`main.3f9c2a1b.wasm` + dictionary -> `main.3f9c2a1b.wasm.7c01e9aa.dcz`."""
+    return f"{path}.{dictionary_sha256[:DELTA_PREFIX_LENGTH]}{CODING_BY_TOKEN['dcz'].suffix}"
+
+
+def content_type(name: str) -> str:
+    """The Content-Type a server must send for NAME."""
+    return CONTENT_TYPES.get(PurePosixPath(name).suffix, "application/octet-stream")
+
+
+def is_dictionary_file(logical: str) -> bool:
+    """Files a browser should keep as a dictionary for the next build's: modules and the shim."""
+    return logical.endswith(".wasm") or logical == SHIM
+
+
+def dictionary_pattern(logical: str) -> str:
+    """`main.wasm` -> `main.*.wasm`: the Use-As-Dictionary name pattern of any later build's."""
+    stem, _, ext = logical.rsplit("/", 1)[-1].rpartition(".")
+    return f"{stem}.*.{ext}"
+
+
+def relative_path(path: object) -> str | None:
+    """PATH if it is a plain relative POSIX path that stays inside a dist, else None.
+
+    The one rule for paths a manifest or a request names: no absolute path, no drive, no
+    backslash, no empty, `.` or `..` segment.
+    """
+    if not isinstance(path, str) or not path or "\\" in path or "\0" in path:
+        return None
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        return None
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        return None
+    return path
