@@ -20,7 +20,6 @@ MINIMUM_GO = Version("1.21")
 LIB_WASM_SINCE = Version("1.24")
 
 
-
 @dataclass(frozen=True)
 class Toolchain:
     """The Go that builds the module, and the GOROOT its shim must come from."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from wasmship.errors import UsageError
 from wasmship.build.server_configs.apache import render_apache
 from wasmship.build.server_configs.caddy import render_caddy
 from wasmship.build.server_configs.netlify import render_netlify
 from wasmship.build.server_configs.nginx import render_nginx
 from wasmship.build.server_configs.rules import ServerConfig
+from wasmship.errors import UsageError
 
 SERVER_CONFIGS: tuple[ServerConfig, ...] = (
     ServerConfig("nginx", "nginx.conf", render_nginx),

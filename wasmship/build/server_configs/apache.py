@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from wasmship.delivery.negotiation import NOSNIFF
 from wasmship.build.server_configs.rules import (
     ENCODING_ORDER,
     SUFFIXES,
@@ -11,6 +10,7 @@ from wasmship.build.server_configs.rules import (
     comment_header,
     regex_escape,
 )
+from wasmship.delivery.negotiation import NOSNIFF
 
 
 def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:

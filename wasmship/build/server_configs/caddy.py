@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from wasmship.dist.names import PAGE
-from wasmship.delivery.negotiation import NOSNIFF
 from wasmship.build.server_configs.rules import (
     DCZ_ACCEPTED,
     DCZ_REFUSED,
@@ -12,6 +10,8 @@ from wasmship.build.server_configs.rules import (
     bare_pattern,
     comment_header,
 )
+from wasmship.delivery.negotiation import NOSNIFF
+from wasmship.dist.names import PAGE
 
 
 def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:

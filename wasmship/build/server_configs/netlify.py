@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from wasmship.dist.names import PAGE
-from wasmship.delivery.negotiation import NOSNIFF
 from wasmship.build.server_configs.rules import (
     ServingRule,
     comment_header,
 )
+from wasmship.delivery.negotiation import NOSNIFF
+from wasmship.dist.names import PAGE
 
 
 def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from wasmship.delivery.negotiation import NOSNIFF
 from wasmship.build.server_configs.rules import (
     DCZ_ACCEPTED,
     DCZ_REFUSED,
@@ -10,6 +9,7 @@ from wasmship.build.server_configs.rules import (
     comment_header,
     helpers_pattern,
 )
+from wasmship.delivery.negotiation import NOSNIFF
 
 # nginx adds a charset to these by default; listing one again is a warning.
 NGINX_CHARSET_TYPES = frozenset(

@@ -91,7 +91,9 @@ def compress(ctx: BuildContext) -> None:
         (ctx.staging / path).write_bytes(packed)
         coding = variant.encoder.encoding
         ctx.files[entry.logical] = entry.with_variant(
-            Variant(key=coding, path=path, size=len(packed), sha256=sha256_hex(packed), coding=coding)
+            Variant(
+                key=coding, path=path, size=len(packed), sha256=sha256_hex(packed), coding=coding
+            )
         )
     ctx.notes["compress"] = describe(variants, ctx.files.values(), cache)
 

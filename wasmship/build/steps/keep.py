@@ -13,9 +13,9 @@ from pathlib import Path
 
 from wasmship.build.context import BuildContext
 from wasmship.dist.digests import integrity, sha256_hex
-from wasmship.dist.manifest import FileEntry, KeptFile, Manifest
-from wasmship.dist.reader import manifest_or_none
+from wasmship.dist.manifest import KeptFile, Manifest
 from wasmship.dist.names import PLAIN_CODINGS, relative_path
+from wasmship.dist.reader import manifest_or_none
 
 
 def candidates(manifest: Manifest) -> Iterator[KeptFile]:
