@@ -22,6 +22,7 @@ from click.core import ParameterSource
 from wasmship.build.budgets import parse_budget, parse_budget_flag
 from wasmship.build.config import CONFIG_NAME, BuildConfig, TargetSpec
 from wasmship.build.server_configs import parse_server_configs
+from wasmship.dist.names import TARGET_NAME_RULE, is_target_name
 from wasmship.encodings.encoders import GzipEncoder, Profile
 from wasmship.errors import UsageError
 from wasmship.sizes import parse_size
@@ -30,7 +31,6 @@ from wasmship.sizes import parse_size
 NOT_IN_FILE = frozenset({"config", "as_json", "help", "only", "budget", "debug"})
 TARGET_KEYS = ("name", "package", "goos", "tags", "ldflags", "env")
 GOOS_VALUES = ("js", "wasip1")
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class ConfigError(UsageError):
@@ -96,6 +96,13 @@ def build_config(
         return source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
     package: str = options["package"]
+    if file is not None and file.targets and given_here("package"):
+        names = ", ".join(t.name for t in file.targets)
+        raise UsageError(
+            f"PACKAGE {package!r} cannot be given: {file.path} builds its [[target]] tables "
+            f"({names}); build one of them with --target NAME, or use --config to pick "
+            "another wasmship.toml"
+        )
     path_like = package.startswith(".") or Path(package).is_absolute()
     if file is not None and given_here("package") and path_like and workdir != cwd:
         package = str((cwd / package).resolve())
@@ -162,12 +169,15 @@ class _Lines:
     def of(self, key: str, section: str | None = None, nth: int = 0) -> int:
         current: str | None = None
         seen = -1
-        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        # `key = …`, or a dotted `key.sub = …`
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*[=.]")
         header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?")
         for number, line in enumerate(self.lines, start=1):
             match = header.match(line)
             if match:
                 current = match.group(1)
+                if section is None and key and current.split(".")[0].strip("\"' ") == key:
+                    return number  # a table of that name: [key] or [key.sub]
                 if current == section and section is not None and key == "":
                     seen += 1
                     if seen == nth:
@@ -244,6 +254,11 @@ def load_config(path: Path, command: click.Command) -> FileConfig:
         assert param.name is not None
         options[param.name] = _convert(param, key, value, fail_at(key))
     targets = _targets(data.get("target", []), fail_at)
+    if targets and "package" in options:
+        fail_at("package")(
+            "package and [[target]] tables do not go together: each [[target]] names its own "
+            "package; move it into a [[target]] table"
+        )
     budgets = _budgets(data.get("budget", {}), fail_at)
     return FileConfig(path=path, options=options, targets=targets, budgets=budgets)
 
@@ -263,8 +278,10 @@ def _targets(raw: Any, fail_at: Any) -> tuple[TargetSpec, ...]:
                     f"unknown key {key!r} in [[target]]{_did_you_mean(key, TARGET_KEYS)}"
                 )
         name = table.get("name")
-        if not isinstance(name, str) or not _NAME.match(name):
-            fail("[[target]] needs a name of letters, digits, '.', '_' or '-'")
+        if not isinstance(name, str):
+            fail(f"[[target]] needs a name: {TARGET_NAME_RULE}")
+        if not is_target_name(name):
+            fail(f"[[target]] name {name!r} is not allowed: use {TARGET_NAME_RULE}")
         if name in seen:
             fail(f"target name {name!r} is used twice; names must be unique")
         seen.add(name)

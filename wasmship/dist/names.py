@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -17,6 +18,11 @@ PAGE = "index.html"
 HASH_LENGTH = 8  # hex digits of the SHA-256 in a hashed name
 DELTA_PREFIX_LENGTH = 8  # hex digits of the dictionary's SHA-256 in a delta's name
 DELTA_KEY_PREFIX = "dcz-"  # a delta's key in `encodings`: dcz-<dictionary sha256>
+
+# A target's name is its module's file name: letters, digits, `-`, `_` and `.`, never first a
+# dot (`.hidden.wasm` is a dotfile servers refuse; `.` and `..` are folders).
+TARGET_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
+TARGET_NAME_RULE = "letters, digits, '-', '_' and '.', not starting with a dot"
 
 CONTENT_TYPES = {
     ".wasm": "application/wasm",
@@ -48,6 +54,11 @@ CODINGS: tuple[Coding, ...] = (
 )
 CODING_BY_TOKEN = {coding.token: coding for coding in CODINGS}
 PLAIN_CODINGS = frozenset(c.token for c in CODINGS if not c.needs_dictionary)
+
+
+def is_target_name(name: str) -> bool:
+    """Whether NAME may name a target (and so its module, NAME.wasm)."""
+    return TARGET_NAME.match(name) is not None
 
 
 def hashed_name(logical: str, data: bytes) -> str:

@@ -19,7 +19,7 @@ from wasmship.dist.manifest import (
     TargetEntry,
     Variant,
 )
-from wasmship.dist.names import MANIFEST
+from wasmship.dist.names import MANIFEST, TARGET_NAME_RULE, is_target_name
 from wasmship.errors import ManifestError, UsageError
 
 
@@ -106,8 +106,11 @@ def _parse_flags(raw: object, where: str) -> BuildFlags:
 def _parse_target(raw: object, where: str) -> TargetEntry:
     found = _object(raw, where)
     files = _object(found.get("files"), f"{where}.files")
+    name = _text(found.get("name"), f"{where}.name")
+    if not is_target_name(name):
+        raise ManifestError(f"{where}.name: {name!r} is not a target name ({TARGET_NAME_RULE})")
     return TargetEntry(
-        name=_text(found.get("name"), f"{where}.name"),
+        name=name,
         goos=_text(found.get("goos"), f"{where}.goos"),
         goarch=_text(found.get("goarch", "wasm"), f"{where}.goarch"),
         package=_text(found.get("package"), f"{where}.package"),
