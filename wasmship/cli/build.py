@@ -96,6 +96,7 @@ def _with_envvars(command: click.Command) -> click.Command:
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
+    metavar="N",
     default=None,
     help="Parallel compile and compression jobs [default: CPU count].",
 )
@@ -148,9 +149,7 @@ def _with_envvars(command: click.Command) -> click.Command:
     show_default=True,
     help="The gzip encoder; zopfli is smaller and slower (pip install 'wasmship[zopfli]').",
 )
-@click.option(
-    "--zstd", is_flag=True, help="Also write .zst variants (pip install 'wasmship[zstd]')."
-)
+@click.option("--zstd", is_flag=True, help="Also write .zst variants (zstd, RFC 8878).")
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),

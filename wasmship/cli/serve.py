@@ -16,6 +16,7 @@ from wasmship.cli.options import debug_option, quiet_option
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
+    metavar="PORT",
     default=8000,
     show_default=True,
     help="The port to listen on (0 picks a free one).",

@@ -1,0 +1,182 @@
+"""Bad inputs a user can type: each is one clear message and exit code, and nothing is lost.
+
+One row per input. A row names the command line, the files it needs in the project (written
+before, removed after), the exit code and a fragment of the message. Every row also checks
+that no traceback was printed, that the project and its built dist are byte-identical
+afterwards (nothing lost, nothing left behind), and, for --json, that stdout is one JSON
+document saying what failed. Add a case with a line.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Go, base_env, build_fixture, snapshot
+
+TARGETS = '[[target]]\nname = "app"\npackage = "."\n'
+
+
+@dataclass(frozen=True)
+class Case:
+    args: tuple[str, ...]
+    code: int
+    message: str
+    files: dict[str, str] = field(default_factory=dict)
+    absent: str = "\0"  # a fragment the message must not have
+
+    def __str__(self) -> str:
+        return " ".join(self.args)
+
+
+CASES = [
+    # build: flags
+    Case(("build", "--frobnicate"), 2, "No such option '--frobnicate'", absent="--force"),
+    Case(("build", "--forse"), 2, "No such option '--forse'", absent="--force"),
+    Case(("build", "--lock-timeout", "nan"), 2, "'nan' is not a number of seconds"),
+    Case(("build", "--lock-timeout", "-1"), 2, "--lock-timeout"),
+    Case(("build", "--jobs", "0"), 2, "--jobs"),
+    Case(("build", "--keep", "-1"), 2, "--keep"),
+    Case(("build", "--profile", "turbo"), 2, "'turbo' is not one of"),
+    Case(("build", "--gzip", "brotli"), 2, "--gzip"),
+    Case(("build", "--server-config", "iis"), 2, "unknown server config 'iis'"),
+    Case(("build", "--budget", "main"), 2, "TARGET:ENCODING=SIZE"),
+    Case(("build", "--budget", "main:xz=1MB"), 2, "write TARGET.ENCODING"),
+    Case(("build", "--budget", "main:br=lots"), 2, "cannot read 'lots' as a size"),
+    Case(("build", "--budget", "app:br=1MB"), 2, "there is no target 'app'"),
+    Case(("build", "--cache-max-size", "huge"), 2, "cannot read 'huge' as a size"),
+    Case(("build", "--html", "nope.html"), 2, "does not exist"),
+    Case(("build", "--static", "nope"), 2, "does not exist"),
+    Case(("build", "--config", "nope.toml"), 2, "nope.toml: cannot read it: No such file"),
+    Case(("build", "--go", "/nonexistent/go"), 2, "Go not found at '/nonexistent/go'"),
+    Case(("build", "--target", "app"), 2, "--target app: no such target"),
+    Case(("build", "--json", "--frobnicate"), 2, "No such option '--frobnicate'"),
+    # build: packages
+    Case(("build", "./nonexistent"), 2, "cannot build package './nonexistent'"),
+    Case(("build", "./lib"), 2, "not a main package", {"lib/lib.go": "package lib\n"}),
+    Case(("build", "--json", "./nonexistent"), 2, "cannot build package './nonexistent'"),
+    # build: the dist folder
+    Case(("build", "--out", "/"), 2, "it is the filesystem root"),
+    Case(("build", "--out", "."), 2, "it holds the sources"),
+    Case(("build", "--out", "main.go"), 2, "exists and is not a folder"),
+    Case(("build", "--out", "mine"), 2, "refusing to replace", {"mine/notes.txt": "mine\n"}),
+    # wasmship.toml
+    Case(
+        ("build",),
+        2,
+        "wasmship.toml:1: unknown key 'lock-timout'",
+        {"wasmship.toml": "lock-timout = 3\n"},
+    ),
+    Case(
+        ("build",),
+        2,
+        "wasmship.toml:2: unknown key 'compresion'",
+        {"wasmship.toml": "\n[compresion]\nlevel = 1\n"},
+    ),
+    Case(("build",), 2, "invalid TOML", {"wasmship.toml": "out = \n"}),
+    Case(("build",), 2, "jobs must be a number", {"wasmship.toml": 'jobs = "two"\n'}),
+    Case(("build",), 2, "hash must be true or false", {"wasmship.toml": 'hash = "no"\n'}),
+    Case(("build",), 2, "not a number of seconds", {"wasmship.toml": "lock-timeout = nan\n"}),
+    Case(
+        ("build",),
+        2,
+        "name '.hidden' is not allowed",
+        {"wasmship.toml": '[[target]]\nname = ".hidden"\n'},
+    ),
+    Case(("build",), 2, "name '..' is not allowed", {"wasmship.toml": '[[target]]\nname = ".."\n'}),
+    Case(("build",), 2, "'app' is used twice", {"wasmship.toml": TARGETS + TARGETS}),
+    Case(
+        ("build",),
+        2,
+        "goos must be one of js, wasip1",
+        {"wasmship.toml": TARGETS + 'goos = "windows"\n'},
+    ),
+    Case(
+        ("build",),
+        2,
+        "unknown key 'pakage' in [[target]] (did you mean 'package'?)",
+        {"wasmship.toml": '[[target]]\nname = "a"\npakage = "."\n'},
+    ),
+    Case(
+        ("build",),
+        2,
+        "package and [[target]] tables do not go together",
+        {"wasmship.toml": 'package = "."\n' + TARGETS},
+    ),
+    Case(
+        ("build", "./nonexistent"),
+        2,
+        "PACKAGE './nonexistent' cannot be given",
+        {"wasmship.toml": TARGETS},
+    ),
+    Case(
+        ("build", "--target", "nope"),
+        2,
+        "--target nope: no such target (targets: app)",
+        {"wasmship.toml": TARGETS},
+    ),
+    Case(
+        ("build",),
+        2,
+        "cannot read 'big' as a size",
+        {"wasmship.toml": '[budget]\nmain.br = "big"\n'},
+    ),
+    # verify, serve, clean, smoke, init
+    Case(("verify", "nope"), 2, "nope: no such folder"),
+    Case(("verify", "empty"), 2, "no manifest.json", {"empty/.keep": ""}),
+    Case(("verify", "--json", "nope"), 2, "nope: no such folder"),
+    Case(("serve", "nope"), 2, "nope: no such folder"),
+    Case(("serve", "--port", "99999"), 2, "99999"),
+    Case(("clean", "mine"), 2, "refusing to remove", {"mine/notes.txt": "mine\n"}),
+    Case(("clean", "--lock-timeout", "nan"), 2, "'nan' is not a number of seconds"),
+    Case(("smoke", "nope"), 2, "has no manifest.json"),
+    Case(("init",), 1, "already exists", {"wasmship.toml": "# mine\n"}),
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, go: Go) -> tuple[Path, dict[str, bytes]]:
+    project = build_fixture(tmp_path_factory.mktemp("bad-inputs"), go, "hello")
+    return project, snapshot(project)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_bad_input_is_refused_and_nothing_is_lost(
+    case: Case, built: tuple[Path, dict[str, bytes]], go: Go
+) -> None:
+    project, before = built
+    for name, text in case.files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "wasmship", *case.args],
+            cwd=project,
+            env=base_env(WASMSHIP_GO=go.binary),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        for name in case.files:
+            top = project / Path(name).parts[0]
+            shutil.rmtree(top) if top.is_dir() else top.unlink()
+    assert (proc.returncode, case.message in proc.stderr) == (case.code, True), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert case.absent not in proc.stderr
+    assert snapshot(project) == before
+    if "--json" in case.args:
+        document = json.loads(proc.stdout)
+        assert document["ok"] is False
+        assert document["exit_code"] == case.code
+        assert case.message in document["error"]
+
+
+def test_the_table_is_long_enough_to_mean_something() -> None:
+    assert len(CASES) >= 40
