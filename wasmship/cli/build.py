@@ -200,6 +200,7 @@ def build(ctx: click.Context, /, **options: Any) -> None:
         echo_json(document)
     elif not quiet:
         reporter.summary(result.manifest, str(result.dist))
+        reporter.budgets(result.budgets)
     append_step_summary(os.environ, summary_markdown(result.manifest, budgets))
     over = [b for b in result.budgets if b.exceeded]
     if over:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from wasmship.build.budgets import BudgetResult
 from wasmship.build.pipeline import SilentReporter
 from wasmship.cli.console import make_console
 from wasmship.dist.manifest import FileEntry, Manifest, Variant
@@ -54,6 +55,21 @@ class ConsoleReporter(SilentReporter):
             table.add_row(*row)
         self.out.print(table)
         self.out.print(f"[bold]dist ready:[/] {dist}")
+
+    def budgets(self, results: list[BudgetResult]) -> None:
+        """A line per budget, passing or not (exceeded ones fail the build after this)."""
+        for result in results:
+            self.out.print(budget_line(result), soft_wrap=True)
+
+
+def budget_line(result: BudgetResult) -> str:
+    """`budget main.br: 550.6 KiB of 2.0 MiB (27 %), ok`."""
+    label, limit = result.budget.label, human_size(result.budget.limit)
+    if result.size is None:
+        return f"budget {label}: no such variant in this build (limit {limit})"
+    share = f"{result.size / result.budget.limit:.0%}" if result.budget.limit else "-"
+    verdict = "[red]over[/]" if result.exceeded else "[green]ok[/]"
+    return f"budget {label}: {human_size(result.size)} of {limit} ({share}), {verdict}"
 
 
 def _variant(entry: FileEntry, encoding: str) -> Variant | None:
