@@ -34,3 +34,22 @@ def test_readme_names_exactly_the_test_command_ci_runs() -> None:
     readme = (DOCS.parent / "README.md").read_text()
     ci = (DOCS.parent / ".ci" / "run").read_text()
     assert "bash scripts/test.sh" in readme and "bash scripts/test.sh" in ci
+
+
+def test_example_names_in_the_docs_are_what_wasmship_writes_today() -> None:
+    # wasmship's own files hash the same on every machine: the docs must show today's names.
+    import hashlib
+    from importlib.resources import files
+
+    own = {}
+    for name in ("loader.js", "loader.css", "icon.svg"):
+        stem, ext = name.rsplit(".", 1)
+        data = files("wasmship").joinpath("data", name).read_bytes()
+        own[(stem, ext)] = hashlib.sha256(data).hexdigest()[:8]
+    pattern = re.compile(r"\b(loader|icon)\.([0-9a-f]{8})\.(js|css|svg)\b")
+    for doc in [*DOCS.glob("*.md"), DOCS.parent / "README.md"]:
+        for match in pattern.finditer(doc.read_text()):
+            stem, digest, ext = match.groups()
+            expected = own.get((stem, ext))
+            if expected is not None:
+                assert digest == expected, f"{doc.name}: {match.group(0)} is stale ({expected})"

@@ -77,7 +77,7 @@ def render_config(packages: list[MainPackage]) -> str:
     lines = [
         "# wasmship.toml: settings for `wasmship build`. Every key is a build flag without",
         "# its dashes; flags and WASMSHIP_* variables override what is written here.",
-        "# Reference: docs/configuration.md",
+        "# Reference: `wasmship build --help` (keys are its flags) and `wasmship init --help`.",
         "",
         '# out = "dist"             # the dist folder, relative to this file',
         "# tags = []                # build tags",

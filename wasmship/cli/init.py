@@ -14,7 +14,18 @@ from wasmship.cli.options import debug_option, go_option
 @go_option
 @debug_option
 def init(go: str | None) -> None:
-    """Write a commented wasmship.toml for the current Go module (never overwrites)."""
+    """Write a commented wasmship.toml for the current Go module (never overwrites).
+
+    \b
+    The file's keys are `wasmship build`'s flags without their dashes:
+      --lock-timeout 5  ->  lock-timeout = 5
+      --no-hash         ->  hash = false
+      --server-config   ->  server-config = ["nginx", "caddy"]
+    Tables:
+      [[target]]  name, package, goos ("js" or "wasip1"), tags, ldflags, env
+      [budget]    TARGET.ENCODING = SIZE, e.g. main.br = "2 MiB"
+    Precedence: defaults < wasmship.toml < WASMSHIP_* variables < flags.
+    """
     from wasmship.build.toolchain import locate_go
     from wasmship.init import CI_STEP, MAKEFILE_TARGET, module_root
     from wasmship.init import init as run_init
