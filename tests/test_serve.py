@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import signal
 import socket
@@ -17,8 +18,9 @@ from typing import Any
 import brotli
 import pytest
 
-from tests.conftest import base_env, manifest_of
+from tests.conftest import Go, base_env, build_fixture, manifest_of
 from tests.serving import Response, Served, request, wasmship_serve
+from wasmship.dist.reader import parse_manifest
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -375,3 +377,38 @@ def test_port_in_use_is_a_clear_error(built_hello: Path, tmp_path: Path) -> None
     assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr
     assert "--port" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def nginx_use_as_dictionary(conf: str) -> dict[str, str]:
+    """The Use-As-Dictionary value a generated nginx.conf sends, by the file of its location."""
+    sent: dict[str, str] = {}
+    lines = conf.splitlines()
+    path = ""
+    for before, line in zip(["", *lines], lines, strict=False):
+        if line.startswith("location "):
+            path = before.removeprefix("# ").split(" (also kept")[0]  # `# main.1a2b.wasm`
+        found = re.fullmatch(r"\s*add_header Use-As-Dictionary '(.*)';", line)
+        if found:
+            sent[path] = found.group(1)
+    return sent
+
+
+def test_use_as_dictionary_is_what_the_nginx_conf_of_the_build_sends(
+    go: Go, tmp_path: Path
+) -> None:
+    # The relative pattern: the browser resolves it against the response's URL (RFC 9842), so
+    # it is right wherever the dist is mounted, and serve says what production will say.
+    project = build_fixture(tmp_path, go, "hello", "--server-config", "nginx", "--profile", "fast")
+    dist = project / "dist"
+    nginx = nginx_use_as_dictionary((dist / "nginx.conf").read_text())
+    files = entries(dist)
+    assert nginx[files["main.wasm"]["path"]] == 'match="main.*.wasm"', nginx
+    assert nginx[files["wasm_exec.js"]["path"]] == 'match="wasm_exec.*.js"', nginx
+    paths = parse_manifest(manifest_of(dist)).files_by_path()
+    with wasmship_serve(dist, "--quiet", stderr=tmp_path / "serve.log") as server:
+        sent = {}
+        for path in paths:
+            header = request(server.port, "/" + path).header("Use-As-Dictionary")
+            if header is not None:
+                sent[path] = header
+    assert sent == nginx

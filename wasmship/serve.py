@@ -23,7 +23,6 @@ from wasmship.delivery.negotiation import (
     NotAcceptable,
     cache_control,
     choose_variant,
-    dictionary_match,
     negotiable,
     none_match,
     parse_accept_encoding,
@@ -186,7 +185,8 @@ class DistHandler(BaseHTTPRequestHandler):
             vary = response_vary(entry)
             if vary:
                 headers.append(("Vary", vary))
-            pattern = dictionary_match(entry)
+            # Relative, as the server configs send it: the browser resolves it against this URL.
+            pattern = entry.dictionary_pattern
             if pattern is not None:
                 headers.append(("Use-As-Dictionary", use_as_dictionary(pattern)))
             try:

@@ -7,8 +7,7 @@ from collections.abc import Iterator, Mapping
 from urllib.parse import quote, urljoin, urlsplit
 
 from wasmship.check.results import NONE, Outcome, Result
-from wasmship.delivery.client import Fetcher
-from wasmship.delivery.negotiation import dictionary_match
+from wasmship.delivery.client import Fetcher, entry_body
 from wasmship.dist.digests import sha256_hex
 from wasmship.dist.manifest import FileEntry
 from wasmship.encodings import dcz
@@ -31,9 +30,9 @@ def check_dictionary_transport(
 ) -> Iterator[Result]:
     """A module or shim offers itself as a dictionary; each delta is served for its dictionary."""
     url = urljoin(base, quote(entry.path))
-    pattern = dictionary_match(entry)
+    pattern = entry.dictionary_pattern
     if pattern is not None:
-        reply = fetcher.get(url, {"Accept-Encoding": "br, gzip"})
+        reply = fetcher.get(url, {"Accept-Encoding": "br, gzip"}, limit=entry_body(entry))
         header = reply.header("Use-As-Dictionary")
         # Required once the dist has deltas; before that, a missing header only costs the
         # next update its delta.
@@ -65,11 +64,14 @@ def check_delta(
     if kept is None:
         yield result("dictionary", False, f"a file with sha256 {dictionary_sha256}", None)
         return
-    original = fetcher.get(urljoin(base, quote(kept.path)), {"Accept-Encoding": "identity"})
+    original = fetcher.get(
+        urljoin(base, quote(kept.path)), {"Accept-Encoding": "identity"}, limit=entry_body(kept)
+    )
     if original.status != 200 or sha256_hex(original.body) != dictionary_sha256:
         yield result("dictionary", False, f"{kept.path} (200, its sha256)", str(original.status))
         return
-    reply = fetcher.get(url, {"Accept-Encoding": "dcz, br", "Available-Dictionary": available})
+    offered = {"Accept-Encoding": "dcz, br", "Available-Dictionary": available}
+    reply = fetcher.get(url, offered, limit=entry_body(entry))
     got = (reply.header("Content-Encoding") or "").strip().lower()
     yield result("Content-Encoding", reply.status == 200 and got == "dcz", "dcz", got or None)
     if got != "dcz":

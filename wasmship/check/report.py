@@ -1,32 +1,52 @@
-"""Showing a CheckReport: a table with a row per file and check, then each failure in full."""
+"""Showing a CheckReport: a line per file that passed, each failure and warning in full."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
-from wasmship.check.results import CheckReport, Result
+from wasmship.check.results import NONE, CheckReport, Result
+from wasmship.delivery.negotiation import IMMUTABLE_CACHE, media_type
+from wasmship.encodings.decoders import IDENTITY
 
-_RANK = {"ok": 0, "warn": 1, "fail": 2}
-_MARK = {"ok": "[green]ok[/]", "warn": "[yellow]warn[/]", "fail": "[red]FAIL[/]"}
+
+def by_file(results: Iterable[Result]) -> dict[str, list[Result]]:
+    """The results grouped by file (or URL), in the order they were checked."""
+    grouped: dict[str, list[Result]] = {}
+    for result in results:
+        grouped.setdefault(result.file, []).append(result)
+    return grouped
 
 
-def rows(report: CheckReport) -> list[tuple[Result, str]]:
-    """One row per (file, check): the worst of its requests, and what came back for each."""
-    grouped: dict[tuple[str, str], list[Result]] = {}
-    for result in report.results:
-        grouped.setdefault((result.file, result.check), []).append(result)
-    table: list[tuple[Result, str]] = []
-    for results in grouped.values():
-        worst = max(results, key=lambda r: _RANK[r.outcome])
-        if worst.outcome != "ok":
-            table.append((worst, worst.actual))
-        elif worst.check == "body":
-            codings = ", ".join(r.request.removeprefix("Accept-Encoding: ") for r in results)
-            table.append((worst, f"decodes to the manifest's sha256 ({codings})"))
-        else:
-            table.append((worst, ", ".join(dict.fromkeys(r.actual for r in results))))
-    return table
+def decoded_codings(results: Sequence[Result]) -> list[str]:
+    """The codings whose bodies were checked (identity last): `br`, `gzip`, `dcz`, `identity`."""
+    asked = {r.request: r.expected for r in results if r.check == "Content-Encoding"}
+    codings = dict.fromkeys(asked.get(r.request, NONE) for r in results if r.check == "body")
+    named = [coding for coding in codings if coding != NONE]
+    return [*named, IDENTITY] if NONE in codings else named
+
+
+def summary(results: Sequence[Result]) -> str:
+    """What passed for one file, in a few words: `application/wasm, br/gzip/identity decode
+    to the manifest's sha256, immutable`."""
+
+    def actual(check: str) -> list[str]:
+        return list(dict.fromkeys(r.actual for r in results if r.check == check))
+
+    said = ["/".join(dict.fromkeys(media_type(t) for t in actual("Content-Type")))]
+    codings = decoded_codings(results)
+    if codings:
+        verb = "decodes" if len(codings) == 1 else "decode"
+        said.append(f"{'/'.join(codings)} {verb} to the manifest's sha256")
+    cache = [r for r in results if r.check == "Cache-Control"]
+    if cache:
+        immutable = cache[0].expected == IMMUTABLE_CACHE
+        said.append("immutable" if immutable else ", ".join(actual("Cache-Control")))
+    said += [f"Use-As-Dictionary: {header}" for header in actual("Use-As-Dictionary")]
+    said += [f"found at {url}" for url in actual("manifest")]
+    return ", ".join(part for part in said if part)
 
 
 def describe(result: Result, requests: list[str]) -> str:
@@ -38,10 +58,11 @@ def describe(result: Result, requests: list[str]) -> str:
     return f"{result.file}: {result.check}: expected {result.expected}, got {result.actual}{where}"
 
 
-def problems(report: CheckReport) -> list[str]:
+def problems(results: Sequence[Result]) -> list[str]:
     """Each failure, then each warning, as a line; the same finding on several requests once."""
     same: dict[Result, list[str]] = {}
-    for result in (*report.failures, *report.warnings):
+    found = [r for r in results if r.outcome != "ok"]
+    for result in sorted(found, key=lambda r: r.outcome != "fail"):
         key = Result(result.file, result.check, result.outcome, result.expected, result.actual)
         same.setdefault(key, []).extend([result.request] if result.request else [])
     return [
@@ -50,17 +71,27 @@ def problems(report: CheckReport) -> list[str]:
     ]
 
 
-def show(report: CheckReport, console: Console) -> None:
-    """Print the table, then every failure and warning on its own unwrapped line."""
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("file", "check", "result", "got"):
-        table.add_column(column, overflow="fold")
-    for result, got in rows(report):
-        table.add_row(result.file, result.check, _MARK[result.outcome], got)
-    console.print(table)
-    for line in problems(report):
-        console.print(line, soft_wrap=True, markup=False)
+def show(report: CheckReport, console: Console, *, quiet: bool = False) -> None:
+    """A line per file that passed, every failure and warning on its own line where its file
+    would be, then the count; QUIET: nothing on success, only the problems on failure."""
+    if quiet and not report.failures:
+        return
+    groups = by_file(report.results)
+    passed = {file: results for file, results in groups.items() if not problems(results)}
+    width = max((len(file) for file in passed), default=0)
+    for file, results in groups.items():
+        if file in passed:
+            if not quiet:
+                line = Text.assemble(("ok", "green"), "  ", file.ljust(width), "  ")
+                console.print(line.append(summary(results)), soft_wrap=True)
+            continue
+        for problem in problems(results):
+            style = "red" if problem.startswith("FAIL") else "yellow"
+            console.print(problem, soft_wrap=True, markup=False, style=style)
+    if quiet:
+        return
     failed, warned = len(report.failures), len(report.warnings)
     checked = len(report.results)
-    summary = f"{checked} checks at {report.manifest_url}: {failed} failed, {warned} warnings"
-    console.print(summary, soft_wrap=True, markup=False, style="red" if failed else "green")
+    warnings = "warning" if warned == 1 else "warnings"
+    counted = f"{checked} checks at {report.manifest_url}: {failed} failed, {warned} {warnings}"
+    console.print(counted, soft_wrap=True, markup=False, style="red" if failed else "green")

@@ -8,7 +8,14 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from wasmship.check.dictionaries import check_dictionary_transport
 from wasmship.check.results import NONE, CheckReport, Outcome, Result
-from wasmship.delivery.client import Fetcher, Reply
+from wasmship.delivery.client import (
+    MANIFEST_BODY,
+    PAGE_BODY,
+    Fetcher,
+    Reply,
+    entry_body,
+    url_problem,
+)
 from wasmship.delivery.negotiation import (
     IMMUTABLE_CACHE,
     JAVASCRIPT_TYPES,
@@ -27,7 +34,7 @@ from wasmship.dist.names import MANIFEST
 from wasmship.dist.page import script_sources
 from wasmship.dist.reader import loads_manifest
 from wasmship.encodings.decoders import IDENTITY, DecodeError, decode
-from wasmship.errors import CheckError, ManifestError
+from wasmship.errors import CheckError, ManifestError, UsageError
 from wasmship.serve import is_loopback
 
 
@@ -45,17 +52,17 @@ def find_manifest(fetcher: Fetcher, url: str) -> tuple[str, Manifest]:
     """The manifest's URL and document: at URL's folder, else beside the page's scripts."""
     first = urljoin(base_of(url), MANIFEST)
     tried = [first]
-    reply = fetcher.follow(first, {"Accept-Encoding": IDENTITY})
+    reply = fetcher.follow(first, {"Accept-Encoding": IDENTITY}, limit=MANIFEST_BODY)
     if reply.status == 200:
         return reply.url, _parse_manifest(reply)
-    page = fetcher.follow(url, {"Accept-Encoding": IDENTITY})
+    page = fetcher.follow(url, {"Accept-Encoding": IDENTITY}, limit=PAGE_BODY)
     if page.status == 200 and media_type(page.header("Content-Type") or "") == "text/html":
         for src in script_sources(page.body.decode("utf-8", "replace")):
             candidate = urljoin(base_of(urljoin(page.url, src)), MANIFEST)
             if candidate in tried:
                 continue
             tried.append(candidate)
-            reply = fetcher.follow(candidate, {"Accept-Encoding": IDENTITY})
+            reply = fetcher.follow(candidate, {"Accept-Encoding": IDENTITY}, limit=MANIFEST_BODY)
             if reply.status == 200:
                 return reply.url, _parse_manifest(reply)
     raise CheckError(
@@ -129,7 +136,8 @@ def check_reply(entry: FileEntry, reply: Reply, coding: str) -> Iterator[Result]
     coding_ok = got_coding in ("", IDENTITY) if coding == IDENTITY else got_coding == coding
     yield result("Content-Encoding", coding_ok, want_coding, got_coding)
     try:
-        digest = hashlib.sha256(decode(reply.body, got_coding)).hexdigest()
+        decoded = decode(reply.body, got_coding, max_size=entry.size)
+        digest = hashlib.sha256(decoded).hexdigest()
         yield result("body", digest == entry.sha256, f"sha256 {entry.sha256}", f"sha256 {digest}")
     except DecodeError as exc:
         yield result("body", False, f"sha256 {entry.sha256}", str(exc))
@@ -150,7 +158,8 @@ def check_file(fetcher: Fetcher, base: str, entry: FileEntry) -> Iterator[Result
     """Fetch ENTRY once as identity and once per encoding the dist has, checking each."""
     url = urljoin(base, quote(entry.path))
     for coding in [IDENTITY, *(v.coding for v in entry.plain_variants)]:
-        yield from check_reply(entry, fetcher.get(url, {"Accept-Encoding": coding}), coding)
+        reply = fetcher.get(url, {"Accept-Encoding": coding}, limit=entry_body(entry))
+        yield from check_reply(entry, reply, coding)
     known = negotiable(entry)
     for variant in entry.variants:
         if variant not in known:
@@ -161,9 +170,14 @@ def check_file(fetcher: Fetcher, base: str, entry: FileEntry) -> Iterator[Result
 
 def check_site(url: str, *, timeout: float = 10.0) -> CheckReport:
     """Check every file of every target of the dist deployed at URL."""
+    problem = url_problem(url)
+    if problem is not None:
+        shown = url if url and url.isprintable() else repr(url)
+        raise UsageError(
+            f"cannot check {shown}: {problem}; "
+            "give the address of the deployed dist, e.g. https://example.org/app/"
+        )
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CheckError(f"{url}: not an http:// or https:// URL")
     results: list[Result] = []
     if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         results.append(

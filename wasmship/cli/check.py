@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import click
 
-from wasmship.cli.options import debug_option, echo_json, json_option
+from wasmship.cli.options import Seconds, debug_option, echo_json, json_option, quiet_option
 
 
 @click.command()
 @click.argument("url")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Seconds(min=0, min_open=True),
+    metavar="SECONDS",
     default=10.0,
     show_default=True,
-    help="Seconds to wait for a connection or for data.",
+    help="Seconds each request may take, from connecting to the body's last byte.",
 )
+@quiet_option("Print nothing when every check passes; only the problems when one fails.")
 @json_option
 @debug_option
-def check(url: str, timeout: float, as_json: bool) -> None:
+def check(url: str, timeout: float, quiet: bool, as_json: bool) -> None:
     """Check a deployed dist at URL: types, encodings, bytes, caching headers.
 
-    Exit 1 if anything is wrong, naming the file, the header, what was expected and what came
-    back.
+    Prints a line per file that passes and each problem in full. Exit 1 if anything is wrong,
+    naming the file, the header, what was expected and what came back; 2 for a URL that
+    cannot be checked at all.
     """
     from wasmship.check.report import show
     from wasmship.check.site import check_site
@@ -33,6 +36,6 @@ def check(url: str, timeout: float, as_json: bool) -> None:
     if as_json:
         echo_json(report.to_json())
     else:
-        show(report, make_console())
+        show(report, make_console(), quiet=quiet)
     if report.failures:
         raise CheckError(f"{len(report.failures)} checks failed at {url}")

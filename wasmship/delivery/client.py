@@ -1,20 +1,93 @@
-"""A small HTTP client for `check`: raw bodies (no automatic decompression), clear errors."""
+"""A small HTTP client for `check`: raw bodies (no automatic decompression), clear errors.
+
+Every body is read up to a limit (what the manifest says it can be) and every request, from
+connect to the body's last byte, ends within the timeout: a hostile or broken server can cost
+neither memory nor time.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import Message
-from urllib.parse import urljoin, urlsplit
+from types import TracebackType
+from urllib.parse import quote, urljoin, urlsplit
 
 from wasmship import __version__
+from wasmship.dist.manifest import FileEntry
 from wasmship.errors import CheckError
+from wasmship.sizes import human_size
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The most bytes of one body `check` reads, and what the body is, in the user's words."""
+
+    size: int
+    what: str  # "main.1a2b.wasm (2.3 MiB in the manifest)", "a manifest.json"
+
+
+# Bodies whose size no manifest states: manifest.json itself (8 MiB is thousands of files) and
+# the page check reads for script sources.
+MANIFEST_LIMIT = 8 * 1024**2
+PAGE_LIMIT = 2 * 1024**2
+MANIFEST_BODY = Limit(MANIFEST_LIMIT, "a manifest.json")
+PAGE_BODY = Limit(PAGE_LIMIT, "an HTML page")
+
+
+def body_limit(entry: FileEntry) -> int:
+    """The most bytes any response for ENTRY may have: its largest representation, plus a
+    margin for a server or CDN that compresses with settings of its own."""
+    largest = max([entry.size, *(v.size for v in entry.variants)])
+    return largest + largest // 8 + 64 * 1024
+
+
+def entry_body(entry: FileEntry) -> Limit:
+    """The Limit of a response for ENTRY."""
+    return Limit(body_limit(entry), f"{entry.path} ({human_size(entry.size)} in the manifest)")
+
+
+def url_problem(url: str) -> str | None:
+    """Why URL cannot be fetched at all (scheme, host, port), or None if it can."""
+    if not url.isprintable() or any(c.isspace() for c in url):
+        return "it contains a space or a control character"
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unbalanced or invalid [IPv6] brackets
+        host = url.partition("://")[2].partition("/")[0]
+        return f"the host {host!r} is not a host name or address"
+    if parts.scheme not in ("http", "https"):
+        return "only http:// and https:// URLs can be checked"
+    if "@" in parts.netloc:
+        return "a user name or password in the URL is not supported"
+    # The port follows the last colon after the host (an IPv6 host is in brackets).
+    after_host = parts.netloc.rpartition("]")[2]
+    _, colon, raw_port = after_host.rpartition(":") if ":" in after_host else ("", "", "")
+    if raw_port:
+        try:
+            port = parts.port
+        except ValueError:  # not a number, or past 65535
+            port = None
+        if not port:
+            return f"the port {raw_port!r} is not a number from 1 to 65535"
+    if not parts.hostname:
+        return "it names no host"
+    try:
+        parts.hostname.encode("idna")  # what the connection will do: empty or long labels fail
+    except UnicodeError:
+        host = parts.netloc.removesuffix(colon + raw_port)
+        return f"the host {host!r} is not a host name or address"
+    return None
 
 
 @dataclass(frozen=True)
@@ -32,8 +105,47 @@ class Reply:
         return ", ".join(values) if values else None
 
 
+def seconds_left(deadline: float) -> float:
+    """Seconds until DEADLINE (time.monotonic), as much as a socket or a thread can wait."""
+    return min(max(0.0, deadline - time.monotonic()), threading.TIMEOUT_MAX)
+
+
+class _Watchdog:
+    """Shuts a connection's socket down at a deadline, so no read of the request outlives it
+    (a socket timeout bounds each read, not a server that sends a byte a second)."""
+
+    def __init__(self, connection: http.client.HTTPConnection, deadline: float) -> None:
+        self.expired = False
+        self._connection = connection
+        self._timer = threading.Timer(seconds_left(deadline), self._expire)
+        self._timer.daemon = True
+
+    def _expire(self) -> None:
+        self.expired = True  # first: a connect that ends now sees it (see Fetcher._open)
+        sock = self._connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                # The plain socket's shutdown, also under TLS: a blocked read returns at once.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._timer.cancel()
+
+
 class Fetcher:
-    """GETs over kept-alive connections, one per origin; every failure is a CheckError."""
+    """GETs over kept-alive connections, one per origin; every failure is a CheckError.
+
+    TIMEOUT bounds each request as a whole: connecting, the headers and the body.
+    """
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
@@ -47,57 +159,131 @@ class Fetcher:
     def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
         key = (scheme, netloc)
         if key not in self._connections:
-            if scheme == "https":
-                self._connections[key] = http.client.HTTPSConnection(netloc, timeout=self.timeout)
-            elif scheme == "http":
-                self._connections[key] = http.client.HTTPConnection(netloc, timeout=self.timeout)
-            else:
-                raise CheckError(
-                    f"{scheme}://{netloc}: only http:// and https:// URLs can be checked"
-                )
+            kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            self._connections[key] = kind(netloc, timeout=self.timeout)
         return self._connections[key]
 
-    def get(self, url: str, headers: Mapping[str, str]) -> Reply:
-        """GET URL once, sending HEADERS (Accept-Encoding among them) and nothing implicit."""
+    def _open(
+        self, connection: http.client.HTTPConnection, deadline: float, watchdog: _Watchdog
+    ) -> None:
+        """Connect if not connected; no single socket operation may wait past DEADLINE."""
+        left = seconds_left(deadline)
+        if left <= 0:
+            raise TimeoutError()
+        if connection.sock is None:
+            connection.timeout = left
+            connection.connect()
+            if watchdog.expired:  # it fired while connecting, before there was a socket to shut
+                raise TimeoutError()
+        else:
+            connection.sock.settimeout(left)
+
+    def get(self, url: str, headers: Mapping[str, str], *, limit: Limit) -> Reply:
+        """GET URL once, sending HEADERS (Accept-Encoding among them) and nothing implicit;
+        the body is read up to LIMIT, the whole request within the timeout."""
+        problem = url_problem(url)
+        if problem is not None:
+            raise CheckError(f"GET {url}: {problem}")
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        target = "".join(c if c.isascii() else quote(c) for c in target)  # as browsers send it
         sent = {"User-Agent": f"wasmship-check/{__version__}", **headers}
+        deadline = time.monotonic() + self.timeout
         for attempt in (1, 2):
             connection = self._connection(parts.scheme, parts.netloc)
             reused = connection.sock is not None
-            try:
-                connection.request("GET", target, headers=sent)
-                response = connection.getresponse()
-                body = response.read()
-                return Reply(url, response.status, response.msg, body)
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
-                connection.close()
-                if reused and attempt == 1:
-                    continue  # the server closed an idle kept-alive connection: ask again
-                raise CheckError(
-                    f"GET {url}: {parts.netloc} closed the connection ({exc})"
-                ) from exc
-            except Exception as exc:
-                connection.close()
-                raise CheckError(describe_failure(exc, url, self.timeout)) from exc
+            response: http.client.HTTPResponse | None = None
+            body = bytearray()
+            with _Watchdog(connection, deadline) as watchdog:
+                try:
+                    self._open(connection, deadline, watchdog)
+                    connection.request("GET", target, headers=sent)
+                    answer = connection.getresponse()
+                    if watchdog.expired:  # http.client takes the shutdown for the headers' end
+                        raise TimeoutError()
+                    response = answer
+                    read_body(response, body, url, limit)
+                    if watchdog.expired:  # and for the end of a body sent until close
+                        raise TimeoutError()
+                    return Reply(url, response.status, response.msg, bytes(body))
+                except CheckError:
+                    connection.close()
+                    raise
+                except Exception as exc:
+                    connection.close()
+                    if watchdog.expired or isinstance(exc, TimeoutError):
+                        raise CheckError(
+                            describe_timeout(url, self.timeout, response, len(body))
+                        ) from exc
+                    closed = (ConnectionResetError, BrokenPipeError, http.client.IncompleteRead)
+                    if not isinstance(exc, closed):
+                        raise CheckError(describe_failure(exc, url)) from exc
+                    if reused and attempt == 1 and response is None:
+                        continue  # the server closed an idle kept-alive connection: ask again
+                    raise CheckError(describe_closed(exc, url)) from exc
         raise AssertionError("unreachable")
 
-    def follow(self, url: str, headers: Mapping[str, str]) -> Reply:
+    def follow(self, url: str, headers: Mapping[str, str], *, limit: Limit) -> Reply:
         """GET URL, following up to MAX_REDIRECTS redirects (for finding the manifest only)."""
         for _ in range(MAX_REDIRECTS + 1):
-            reply = self.get(url, headers)
+            reply = self.get(url, headers, limit=limit)
             location = reply.header("Location")
             if reply.status not in REDIRECTS or not location:
                 return reply
-            url = urljoin(url, location)
+            target = urljoin(url, location)
+            problem = url_problem(target)
+            if problem is not None:
+                raise CheckError(
+                    f"GET {url}: redirected to {target}, which cannot be fetched: {problem}"
+                )
+            url = target
         raise CheckError(f"GET {url}: more than {MAX_REDIRECTS} redirects")
 
 
-def describe_failure(exc: BaseException, url: str, timeout: float) -> str:
+def read_body(response: http.client.HTTPResponse, body: bytearray, url: str, limit: Limit) -> None:
+    """Read RESPONSE's body into BODY, refusing one over LIMIT before holding more of it."""
+    over = f"over {human_size(limit.size)}, more than {limit.what} can be"
+    advice = "(is this server sending the dist?)"
+    if response.length is not None and response.length > limit.size:
+        raise CheckError(
+            f"GET {url}: Content-Length {response.length} is {over}; not read {advice}"
+        )
+    while chunk := response.read(CHUNK):
+        body += chunk
+        if len(body) > limit.size:
+            raise CheckError(f"GET {url}: the body is {over}; stopped reading {advice}")
+    if response.length:  # read(n) returns b"" when the connection ends early, and says no more
+        raise http.client.IncompleteRead(bytes(body), response.length)
+
+
+def describe_closed(exc: BaseException, url: str) -> str:
+    """One line saying that the server at URL closed the connection, and when."""
+    netloc = urlsplit(url).netloc
+    if isinstance(exc, http.client.IncompleteRead):
+        received = len(exc.partial)
+        total = received + (exc.expected or 0)
+        return f"GET {url}: {netloc} closed the connection after {received} of {total} bytes"
+    return f"GET {url}: {netloc} closed the connection ({exc})"
+
+
+def describe_timeout(
+    url: str, timeout: float, response: http.client.HTTPResponse | None, received: int
+) -> str:
+    """One line saying how far a request to URL got before its TIMEOUT ran out."""
+    netloc = urlsplit(url).netloc
+    if response is None:
+        return f"GET {url}: no answer from {netloc} within {timeout:g} s (raise --timeout?)"
+    declared = (response.getheader("Content-Length") or "").strip()
+    got = f"{received} of {declared} bytes" if declared.isdigit() else f"{received} bytes so far"
+    return (
+        f"GET {url}: the body from {netloc} did not arrive within {timeout:g} s "
+        f"({got}; raise --timeout?)"
+    )
+
+
+def describe_failure(exc: BaseException, url: str) -> str:
     """One line saying why a request to URL failed, and what to do about it."""
     netloc = urlsplit(url).netloc
-    if isinstance(exc, TimeoutError):
-        return f"GET {url}: no answer from {netloc} within {timeout:g} s (raise --timeout?)"
     if isinstance(exc, ConnectionRefusedError):
         return f"GET {url}: connection refused by {netloc}; is the server running on that port?"
     if isinstance(exc, socket.gaierror):
@@ -112,6 +298,6 @@ def describe_failure(exc: BaseException, url: str, timeout: float) -> str:
         return f"GET {url}: {netloc} sent something that is not HTTP ({type(exc).__name__}: {exc})"
     if isinstance(exc, OSError):
         return f"GET {url}: cannot reach {netloc}: {exc.strerror or exc}"
-    if isinstance(exc, ValueError):  # e.g. a port that is not a number
+    if isinstance(exc, ValueError):  # what url_problem cannot see before http.client does
         return f"GET {url}: not a usable URL ({exc})"
     raise exc

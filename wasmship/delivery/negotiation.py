@@ -65,19 +65,6 @@ def response_vary(entry: FileEntry) -> str | None:
     return vary(bool(negotiable(entry)), bool(entry.deltas))
 
 
-def dictionary_match(entry: FileEntry, mount: str = "/") -> str | None:
-    """The Use-As-Dictionary match pattern for a hashed module or shim, else None.
-
-    `main.3f9c2a1b.wasm` mounted at `/app/` gives `/app/main.*.wasm`: every later build's
-    module matches, so the browser offers this one as the dictionary for the next.
-    """
-    pattern = entry.dictionary_pattern
-    if pattern is None:
-        return None
-    folder, _, _ = entry.path.rpartition("/")
-    return mount.rstrip("/") + "/" + (folder + "/" if folder else "") + pattern
-
-
 def use_as_dictionary(pattern: str) -> str:
     """The Use-As-Dictionary response header value for a URL pattern."""
     return f'match="{pattern}"'
