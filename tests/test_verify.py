@@ -6,13 +6,14 @@ import gzip
 import hashlib
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import Run, base_env, files_of, manifest_of
+from tests.conftest import Go, Run, base_env, files_of, manifest_of, snapshot
 from wasmship.dist.digests import integrity, integrity_matches
 from wasmship.dist.page import local_path, references
 
@@ -43,7 +44,7 @@ def write_manifest(dist: Path, manifest: Any) -> None:
 def test_a_clean_build_verifies(wasmship: Run, dist: Path) -> None:
     code, lines, stderr = verify(wasmship, dist)
     assert code == 0, (lines, stderr)
-    assert lines == [f"{dist}: 15 files match manifest.json"]
+    assert lines == [f"{dist}: 18 files match manifest.json"]
     assert stderr == ""
     code, lines, _ = verify(wasmship, dist, "--strict", "--quiet")
     assert (code, lines) == (0, [])
@@ -55,7 +56,7 @@ def test_json_output_of_a_clean_dist(wasmship: Run, dist: Path) -> None:
     document = json.loads(proc.stdout)
     assert document["ok"] is True
     assert document["problems"] == []
-    assert document["files_checked"] == 15
+    assert document["files_checked"] == 18
 
 
 def test_one_corrupt_byte_in_the_module(wasmship: Run, dist: Path) -> None:
@@ -74,7 +75,7 @@ def test_one_corrupt_byte_in_the_module(wasmship: Run, dist: Path) -> None:
 
 
 def test_a_module_without_the_wasm_header(wasmship: Run, dist: Path) -> None:
-    # A manifest that agrees with the bytes, so only the header check can object.
+    # A manifest that agrees with the bytes (but for the hash in the name, kept for the page).
     manifest: Any = manifest_of(dist)
     entry = manifest["targets"][0]["files"]["main.wasm"]
     for variant in entry["encodings"].values():
@@ -90,8 +91,10 @@ def test_a_module_without_the_wasm_header(wasmship: Run, dist: Path) -> None:
     write_manifest(dist, manifest)
     code, lines, _ = verify(wasmship, dist)
     assert code == 1
-    [line] = lines_for(lines, entry["path"])
-    assert "not a WebAssembly module" in line
+    found = lines_for(lines, entry["path"])
+    assert len(found) == 2
+    assert any("not a WebAssembly module" in line for line in found)
+    assert any("the hash in the name" in line for line in found)
     # The page's data-wasm-size is stale now too, and says so.
     assert any("data-wasm-size" in line for line in lines_for(lines, "index.html"))
 
@@ -159,7 +162,7 @@ def test_a_stray_file_warns_and_fails_only_when_strict(wasmship: Run, dist: Path
     assert lines_for(lines, "notes/todo.txt", "warning") == [
         "warning: notes/todo.txt: not in the manifest: it would be deployed without being verified"
     ]
-    assert lines[-1].endswith("15 files match manifest.json, 1 warning")
+    assert lines[-1].endswith("18 files match manifest.json, 1 warning")
     code, lines, stderr = verify(wasmship, dist, "--strict")
     assert code == 1
     assert len(lines_for(lines, "notes/todo.txt", "error")) == 1
@@ -293,3 +296,194 @@ def test_verify_is_importable_without_click() -> None:
 
     proc = subprocess.run([sys.executable, "-c", code], env=base_env(), capture_output=True)
     assert proc.returncode == 0, proc.stderr
+
+
+# -- the manifest against itself and against the bytes (issue 11) ----------------------------
+
+
+@pytest.fixture(scope="module")
+def rebuilt(built_hello: Path, go: Go, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built hello built again with another module: the first one kept, a delta from it."""
+    project = tmp_path_factory.mktemp("rebuilt") / "hello"
+    shutil.copytree(built_hello.parent, project)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "build", "-q", "--ldflags", "-X main.message=again"],
+        cwd=project,
+        env=base_env(WASMSHIP_GO=go.binary),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return project / "dist"
+
+
+@pytest.fixture
+def kept_dist(rebuilt: Path, tmp_path: Path) -> Path:
+    """A private copy of the rebuilt dist (with `previous` and a dcz delta), free to damage."""
+    copy = tmp_path / "dist"
+    shutil.copytree(rebuilt, copy)
+    return copy
+
+
+def errors_of(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("error:")]
+
+
+def rename(dist: Path, old: str, new: str) -> None:
+    (dist / old).rename(dist / new)
+
+
+def test_an_integrity_pasted_from_another_file(wasmship: Run, dist: Path) -> None:
+    manifest: Any = manifest_of(dist)
+    files = manifest["targets"][0]["files"]
+    shim = files["wasm_exec.js"]
+    right = shim["integrity"]
+    shim["integrity"] = files["loader.js"]["integrity"]
+    write_manifest(dist, manifest)
+    code, lines, stderr = verify(wasmship, dist, "--strict")
+    assert code == 1, lines
+    where = "$.targets[0].files['wasm_exec.js'].integrity"
+    assert errors_of(lines) == [
+        f"error: {shim['path']}: {where} does not match the file (its SRI is {right})"
+    ]
+    assert "verify found 1 problem;" in stderr
+
+
+def test_a_kept_file_with_a_wrong_integrity(wasmship: Run, kept_dist: Path) -> None:
+    code, lines, _ = verify(wasmship, kept_dist, "--strict")
+    assert code == 0, lines  # the rebuilt dist itself is clean
+    manifest: Any = manifest_of(kept_dist)
+    [kept] = manifest["previous"]
+    right = kept["integrity"]
+    kept["integrity"] = manifest["targets"][0]["files"]["main.wasm"]["integrity"]
+    write_manifest(kept_dist, manifest)
+    code, lines, _ = verify(wasmship, kept_dist, "--strict")
+    assert code == 1
+    assert errors_of(lines) == [
+        f"error: {kept['path']}: $.previous[0].integrity does not match the file "
+        f"(its SRI is {right})"
+    ]
+
+
+def test_a_logical_name_that_disagrees_with_its_path(wasmship: Run, dist: Path) -> None:
+    manifest: Any = manifest_of(dist)
+    files = manifest["targets"][0]["files"]
+    files["style.css"] = files.pop("loader.css")
+    write_manifest(dist, manifest)
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    where = "$.targets[0].files['style.css'].path"
+    assert errors_of(lines) == [
+        f"error: {files['style.css']['path']}: {where} is neither its logical name "
+        "'style.css' nor its hashed name style.<8 hex>.css"
+    ]
+
+
+def test_a_hashed_name_that_is_not_its_sha256(wasmship: Run, dist: Path) -> None:
+    # The module renamed (with its variants) and the page following it: only the name is wrong.
+    manifest: Any = manifest_of(dist)
+    files = manifest["targets"][0]["files"]
+    module, page = files["main.wasm"], files["index.html"]
+    old, new = module["path"], "main.00000000.wasm"
+    for variant in module["encodings"].values():
+        rename(dist, variant["path"], variant["path"].replace(old, new))
+        variant["path"] = variant["path"].replace(old, new)
+    rename(dist, old, new)
+    module["path"] = new
+    html = (dist / "index.html").read_text().replace(old, new).encode()
+    (dist / "index.html").write_bytes(html)
+    for variant in page["encodings"].values():
+        (dist / variant["path"]).unlink()
+    page.update(
+        size=len(html),
+        sha256=hashlib.sha256(html).hexdigest(),
+        integrity=integrity(html),
+        encodings={},
+    )
+    write_manifest(dist, manifest)
+    code, lines, _ = verify(wasmship, dist, "--strict")
+    assert code == 1
+    assert errors_of(lines) == [
+        f"error: {new}: $.targets[0].files['main.wasm'].path: the hash in the name, 00000000, "
+        f"is not the start of its sha256 ({module['sha256'][:8]}…)"
+    ]
+
+
+def test_a_plain_variant_under_another_key_or_at_another_path(wasmship: Run, dist: Path) -> None:
+    manifest: Any = manifest_of(dist)
+    files = manifest["targets"][0]["files"]
+    shim = files["wasm_exec.js"]["encodings"]
+    shim["deflate"] = {**shim.pop("gzip"), "coding": "gzip"}  # decodes, but not under its key
+    module = files["main.wasm"]
+    gz = module["encodings"]["gzip"]
+    moved = module["path"].removesuffix(".wasm") + ".gz"
+    rename(dist, gz["path"], moved)
+    gz["path"] = moved
+    write_manifest(dist, manifest)
+    code, lines, _ = verify(wasmship, dist, "--strict")
+    assert code == 1
+    assert errors_of(lines) == [
+        f"error: {moved}: $.targets[0].files['main.wasm'].encodings.gzip.path must be "
+        f"{module['path']}.gz (its file's path + .gz)",
+        f"error: {shim['deflate']['path']}: $.targets[0].files['wasm_exec.js'].encodings.deflate: "
+        "a gzip variant's key must be 'gzip'",
+    ]
+
+
+def test_a_delta_under_another_key_or_at_another_path(wasmship: Run, kept_dist: Path) -> None:
+    manifest: Any = manifest_of(kept_dist)
+    module = manifest["targets"][0]["files"]["main.wasm"]
+    [key] = [k for k in module["encodings"] if k.startswith("dcz-")]
+    delta = module["encodings"].pop(key)
+    dictionary = delta["dictionary"]
+    assert key == f"dcz-{dictionary}" and dictionary == manifest["previous"][0]["sha256"]
+    wrong_key = "dcz-" + "0" * 64
+    module["encodings"][wrong_key] = delta
+    moved = f"{module['path']}.dcz"
+    rename(kept_dist, delta["path"], moved)
+    right, delta["path"] = delta["path"], moved
+    write_manifest(kept_dist, manifest)
+    code, lines, _ = verify(wasmship, kept_dist, "--strict")
+    assert code == 1
+    where = f"$.targets[0].files['main.wasm'].encodings['{wrong_key}']"
+    assert errors_of(lines) == [
+        f"error: {moved}: {where}: a delta's key must be dcz-<its dictionary>, dcz-{dictionary}",
+        f"error: {moved}: {where}.path must be {right} "
+        "(its file's path, its dictionary's hash prefix, .dcz)",
+    ]
+
+
+def test_a_path_listed_twice(wasmship: Run, dist: Path) -> None:
+    manifest: Any = manifest_of(dist)
+    first = manifest["targets"][0]
+    # A second target sharing the first one's files: the same entries are fine, checked once.
+    manifest["targets"].append({**first, "name": "copy", "files": dict(first["files"])})
+    write_manifest(dist, manifest)
+    code, lines, _ = verify(wasmship, dist, "--strict")
+    assert code == 0, lines
+    assert lines == [f"{dist}: {len(snapshot(dist)) - 1} files match manifest.json"]
+    copy = manifest["targets"][1]["files"]
+    shim = copy["wasm_exec.js"] = {**first["files"]["wasm_exec.js"], "content_type": "text/plain"}
+    loader = copy["loader.js"] = {**first["files"]["loader.js"], "sha256": "0" * 64}
+    write_manifest(dist, manifest)
+    code, lines, _ = verify(wasmship, dist, "--strict")
+    assert code == 1
+    assert errors_of(lines) == [
+        f"error: {loader['path']}: listed twice for different content: sha256 "
+        f"{first['files']['loader.js']['sha256'][:8]}… at $.targets[0].files['loader.js'], "
+        "00000000… at $.targets[1].files['loader.js']",
+        f"error: {shim['path']}: listed twice with different entries: "
+        "$.targets[0].files['wasm_exec.js'] and $.targets[1].files['wasm_exec.js'] "
+        "(the same bytes; they differ in content_type)",
+    ]
+
+
+def test_a_file_is_not_a_dist_folder(wasmship: Run, hello: Path) -> None:
+    proc = wasmship("verify", "go.mod", cwd=hello)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "wasmship: error: go.mod is a file, not a dist folder; "
+        "pass the dist folder `wasmship build` wrote\n"
+    )
+    assert proc.stdout == ""

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
 from wasmship.dist import page
-from wasmship.dist.digests import integrity_matches, sha256_hex
-from wasmship.dist.manifest import FileEntry, Manifest, Variant
-from wasmship.dist.names import LOADER, MANIFEST, relative_path
+from wasmship.dist.digests import integrity, integrity_matches, sha256_hex
+from wasmship.dist.manifest import DeployHelper, FileEntry, Manifest, Variant
+from wasmship.dist.names import (
+    CODING_BY_TOKEN,
+    DELTA_KEY_PREFIX,
+    HASH_LENGTH,
+    LOADER,
+    MANIFEST,
+    PLAIN_CODINGS,
+    delta_path,
+    relative_path,
+    variant_path,
+)
 from wasmship.dist.reader import load_document, parse_manifest
 from wasmship.dist.schema import schema_problems
 from wasmship.encodings import dcz
@@ -19,6 +30,36 @@ from wasmship.errors import ManifestError, UsageError
 WASM_HEADER = b"\0asm\x01\0\0\0"  # magic and binary format version 1
 
 Severity = Literal["error", "warning"]
+Listing = FileEntry | Variant | DeployHelper  # what the manifest says a path holds
+
+_PLAIN_KEY = re.compile(r"[a-zA-Z][a-zA-Z0-9_]*")
+
+
+def _json_path(*parts: str | int, within: str = "$") -> str:
+    """`$.targets[0].files['main.wasm']`: a place in manifest.json, as the schema problems say."""
+    path = within
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif _PLAIN_KEY.fullmatch(part):
+            path += f".{part}"
+        else:
+            path += "['" + part.replace("\\", "\\\\").replace("'", "\\'") + "']"
+    return path
+
+
+def _hashed_parts(logical: str) -> tuple[str, str]:
+    """What comes before and after the hash in LOGICAL's hashed name (names.hashed_name)."""
+    stem, dot, ext = logical.rpartition(".")
+    return (f"{stem}.", f".{ext}") if dot else (f"{logical}.", "")
+
+
+def _hash_in_name(logical: str, path: str) -> str | None:
+    """The hex digits in PATH when it is LOGICAL's hashed name, else None."""
+    head, tail = _hashed_parts(logical)
+    digits = f"([0-9a-f]{{{HASH_LENGTH}}})"
+    match = re.fullmatch(re.escape(head) + digits + re.escape(tail), path)
+    return match.group(1) if match else None
 
 
 @dataclass(frozen=True)
@@ -84,6 +125,7 @@ class _Checker:
     immutable: set[str] = field(default_factory=set)
     contents: dict[str, bytes] = field(default_factory=dict)
     verified: dict[str, bytes] = field(default_factory=dict)  # sha256 -> bytes that match it
+    listed: dict[str, tuple[str, Listing]] = field(default_factory=dict)  # path -> first listing
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(Problem("error", path, message))
@@ -99,8 +141,10 @@ class _Checker:
             return None
         return self.dist.joinpath(*safe.split("/"))
 
-    def file(self, rel: str, size: int, sha256: str) -> bytes | None:
-        """Check one listed file's presence, size and hash; its bytes if it is there."""
+    def file(
+        self, rel: str, size: int, sha256: str, *, sri: str | None = None, where: str = ""
+    ) -> bytes | None:
+        """Check one listed file's presence, size, hash and SRI (at WHERE); its bytes if there."""
         self.known.add(rel)
         path = self.inside(rel)
         if path is None:
@@ -118,9 +162,103 @@ class _Checker:
             wrong.append("sha256 differs from the manifest (changed after the build?)")
         else:
             self.verified[sha256] = data
+            # Only for bytes that match: a changed file is reported once, by its sha256.
+            if sri is not None and sri != integrity(data):
+                wrong.append(
+                    f"{where}.integrity does not match the file (its SRI is {integrity(data)})"
+                )
         if wrong:
             self.error(rel, "; ".join(wrong))
         return data
+
+    def claim(self, rel: str, where: str, listing: Listing) -> bool:
+        """Note that WHERE lists REL; True the first time, when REL is to be checked.
+
+        Targets share one entry for the shim, loader and page; a path listed again with other
+        content is an error, since a server can send only one of them. Either way the bytes
+        are checked once, against the first listing.
+        """
+        if rel not in self.listed:
+            self.listed[rel] = (where, listing)
+            return True
+        earlier, seen = self.listed[rel]
+        if seen == listing:
+            return False
+        if (seen.sha256, seen.size) != (listing.sha256, listing.size):
+            self.error(
+                rel,
+                f"listed twice for different content: sha256 {seen.sha256[:8]}… at {earlier}, "
+                f"{listing.sha256[:8]}… at {where}",
+            )
+        else:
+            differ = ["kind"]  # a file, a variant, a deploy helper
+            if type(seen) is type(listing):
+                differ = [
+                    f.name
+                    for f in fields(seen)
+                    if getattr(seen, f.name) != getattr(listing, f.name)
+                ]
+            self.error(
+                rel,
+                f"listed twice with different entries: {earlier} and {where} "
+                f"(the same bytes; they differ in {', '.join(differ)})",
+            )
+        return False
+
+    def names(self, entry: FileEntry, where: str) -> None:
+        """The entry agrees with itself: its path with its logical name and sha256, each
+        variant's key and path with its coding (and a delta's with its dictionary)."""
+        if entry.path != entry.logical:
+            digits = _hash_in_name(entry.logical, entry.path)
+            if digits is None:
+                head, tail = _hashed_parts(entry.logical)
+                self.error(
+                    entry.path,
+                    f"{where}.path is neither its logical name {entry.logical!r} nor its "
+                    f"hashed name {head}<{HASH_LENGTH} hex>{tail}",
+                )
+            elif not entry.sha256.startswith(digits):
+                self.error(
+                    entry.path,
+                    f"{where}.path: the hash in the name, {digits}, is not the start of its "
+                    f"sha256 ({entry.sha256[:HASH_LENGTH]}…)",
+                )
+        for variant in entry.variants:
+            vwhere = _json_path("encodings", variant.key, within=where)
+            if variant.is_delta:
+                self.delta_names(variant, entry.path, vwhere)
+            elif variant.coding in PLAIN_CODINGS:
+                if variant.key != variant.coding:
+                    self.error(
+                        variant.path,
+                        f"{vwhere}: a {variant.coding} variant's key must be {variant.coding!r}",
+                    )
+                expected = variant_path(entry.path, variant.coding)
+                if variant.path != expected:
+                    suffix = CODING_BY_TOKEN[variant.coding].suffix
+                    self.error(
+                        variant.path,
+                        f"{vwhere}.path must be {expected} (its file's path + {suffix})",
+                    )
+
+    def delta_names(self, variant: Variant, file_path: str, vwhere: str) -> None:
+        """A delta's key is dcz-<its dictionary>, its path <file path>.<dictionary prefix>.dcz."""
+        if variant.dictionary is None:
+            self.error(variant.path, f"{vwhere}: a {variant.coding} delta without a dictionary")
+            return
+        key = DELTA_KEY_PREFIX + variant.dictionary
+        if variant.key != key:
+            self.error(
+                variant.path,
+                f"{vwhere}: a delta's key must be dcz-<its dictionary>, {key}",
+            )
+        expected = delta_path(file_path, variant.dictionary)
+        if variant.path != expected:
+            self.error(
+                variant.path,
+                f"{vwhere}.path must be {expected} "
+                "(its file's path, its dictionary's hash prefix, .dcz)",
+            )
 
     def encoding(self, variant: Variant, entry: FileEntry) -> None:
         """Check a precompressed variant and that it decodes to exactly its original."""
@@ -129,7 +267,7 @@ class _Checker:
             return
         if variant.is_delta:
             return self.delta(variant, blob, entry)
-        name = variant.key
+        name = variant.coding  # what a server sends as Content-Encoding
         try:
             decoded = decode(blob, name, max_size=entry.size)
         except UnknownCoding:
@@ -172,11 +310,18 @@ class _Checker:
         if sha256_hex(decoded) != entry.sha256:
             self.error(vpath, f"decodes to different bytes than {entry.path} (sha256 differs)")
 
-    def entry(self, entry: FileEntry) -> None:
-        """Check one file of a target and all its variants."""
+    def entry(self, entry: FileEntry, where: str) -> bool:
+        """Check one file the manifest lists at WHERE and all its variants; False when its
+        path was listed (and checked) before."""
+        if not self.claim(entry.path, where, entry):
+            self.known.update(v.path for v in entry.variants)
+            return False
+        for variant in entry.variants:
+            self.claim(variant.path, _json_path("encodings", variant.key, within=where), variant)
+        self.names(entry, where)
         if entry.immutable:
             self.immutable.add(entry.path)
-        data = self.file(entry.path, entry.size, entry.sha256)
+        data = self.file(entry.path, entry.size, entry.sha256, sri=entry.integrity, where=where)
         if data is not None and entry.path.endswith(".wasm") and not data.startswith(WASM_HEADER):
             self.error(
                 entry.path,
@@ -185,6 +330,7 @@ class _Checker:
             )
         for variant in entry.variants:
             self.encoding(variant, entry)
+        return True
 
     def page_references(self, rel: str, *, loader_page: bool) -> None:
         """Every script and data-wasm in the page names a file that exists, with a right SRI.
@@ -238,6 +384,9 @@ class _Checker:
 
 def _manifest(dist: Path, check: _Checker) -> Manifest | None:
     """DIST's typed manifest, with every schema problem reported; None when it cannot be read."""
+    if dist.exists() and not dist.is_dir():
+        what = "a file, not a dist folder" if dist.is_file() else "not a folder"
+        raise UsageError(f"{dist} is {what}; pass the dist folder `wasmship build` wrote")
     if not dist.is_dir():
         raise UsageError(f"{dist}: no such folder; pass the dist folder `wasmship build` wrote")
     if not (dist / MANIFEST).is_file():
@@ -269,17 +418,19 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
     manifest = _manifest(dist, check)
     if manifest is None:
         return _result(check)
-    for kept in manifest.kept:
-        check.entry(kept.file)  # first: the kept files are the dictionaries of the deltas
+    for i, kept in enumerate(manifest.kept):
+        # First: the kept files are the dictionaries of the deltas.
+        check.entry(kept.file, _json_path("previous", i))
     pages: list[str] = []
     loader_page = any(LOADER in target.files for target in manifest.targets)
-    for target in manifest.targets:
-        for _, entry in sorted(target.files.items()):
-            check.entry(entry)
-            if entry.path.endswith(".html"):
+    for i, target in enumerate(manifest.targets):
+        for logical, entry in sorted(target.files.items()):
+            fresh = check.entry(entry, _json_path("targets", i, "files", logical))
+            if fresh and entry.path.endswith(".html"):
                 pages.append(entry.path)
-    for _, helper in sorted(manifest.deploy_helpers.items()):
-        check.file(helper.path, helper.size, helper.sha256)
+    for name, helper in sorted(manifest.deploy_helpers.items()):
+        if check.claim(helper.path, _json_path("deploy_helpers", name), helper):
+            check.file(helper.path, helper.size, helper.sha256)
     for rel in pages:
         check.page_references(rel, loader_page=loader_page)
     check.strays()
