@@ -1,78 +1,95 @@
-"""`wasmship smoke`: run each js module under Node with its toolchain's wasm_exec_node.js, and
-each wasip1 module under wasmtime."""
+"""`wasmship smoke`: run each module of a dist once. js modules run in a headless browser when
+there is one (browser.py), else under Node.js (node.py); wasip1 modules run under wasmtime
+(wasi.py)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from contextlib import ExitStack
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from wasmship.build.toolchain import read_toolchain
-from wasmship.dist.names import MANIFEST, NODE_SHIM, SHIM
+from wasmship.dist.manifest import Manifest, TargetEntry
+from wasmship.dist.names import MANIFEST, PAGE
+from wasmship.dist.page import local_path, references
 from wasmship.dist.reader import read_manifest
-from wasmship.errors import ManifestError, ToolchainError
+from wasmship.errors import ManifestError
+from wasmship.smoke.browser import browser_runner, choose_browser
+from wasmship.smoke.node import node_runner
+from wasmship.smoke.results import Outcome, SmokeReport, SmokeRun, exit_verdict
 from wasmship.smoke.wasi import run_wasi
 
-
-@dataclass(frozen=True)
-class SmokeRun:
-    """One target's run."""
-
-    target: str
-    returncode: int
-    stdout: str
-    stderr: str
-    timed_out: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out
+__all__ = ["Outcome", "SmokeReport", "SmokeRun", "smoke"]
 
 
 def smoke(
-    dist: Path, go: str, environ: Mapping[str, str], *, timeout: float = 60.0
-) -> list[SmokeRun]:
-    """Run every js target of DIST under Node; the Go that built it must be the one given."""
+    dist: Path,
+    go: str | None,
+    environ: Mapping[str, str],
+    *,
+    timeout: float = 60.0,
+    browser: str | None = None,
+    settle: float = 2.0,
+) -> SmokeReport:
+    """Run every target of DIST: js in a browser if one is found (else Node), wasip1 in wasmtime."""
     manifest = read_manifest(dist)
-    built_with = manifest.go_version
-    toolchain = read_toolchain(go, dist, environ)
-    if toolchain.goversion != built_with:
-        raise ToolchainError(
-            f"{dist} was built with {built_with}, but {go} is {toolchain.goversion}: "
-            f"wasm_exec_node.js must come from {built_with}. Point --go or WASMSHIP_GO at it."
-        )
-    node = shutil.which("node", path=environ.get("PATH"))
-    if node is None and any(t.goos == "js" for t in manifest.targets):
-        raise ToolchainError("node not found on PATH: smoke runs js modules under Node.js")
-    runs = []
     for target in manifest.targets:
-        module = target.module
-        if module is None:
+        if target.module is None:
             raise ManifestError(f"{dist / MANIFEST}: target {target.name!r} has no .wasm file")
-        if target.goos == "wasip1":
-            result = run_wasi(dist / module.path, timeout=timeout)
-            code = result.exit_code
-            stderr = result.stderr + (f"trap: {result.trap}\n" if result.trap else "")
-            runs.append(SmokeRun(target.name, code, result.stdout, stderr))
-            continue
-        with tempfile.TemporaryDirectory(prefix="wasmship-smoke-") as tmp:
-            runner = Path(tmp)
-            shutil.copyfile(toolchain.shim(NODE_SHIM), runner / NODE_SHIM)
-            # wasm_exec_node.js requires ./wasm_exec: give it the shim the dist ships.
-            shutil.copyfile(dist / target.files[SHIM].path, runner / SHIM)
-            cmd = [str(node), str(runner / NODE_SHIM), str((dist / module.path).resolve())]
-            try:
-                proc = subprocess.run(
-                    cmd, capture_output=True, text=True, timeout=timeout, env=dict(environ)
-                )
-                runs.append(SmokeRun(target.name, proc.returncode, proc.stdout, proc.stderr))
-            except subprocess.TimeoutExpired as exc:
-                runs.append(SmokeRun(target.name, -1, _text(exc.stdout), _text(exc.stderr), True))
-    return runs
+    has_js = any(t.goos == "js" for t in manifest.targets)
+    choice = choose_browser(browser, environ) if has_js else None
+    runs: list[SmokeRun] = []
+    with ExitStack() as stack:
+        in_browser = in_node = None
+        if choice is not None and choice.executable is not None:
+            in_browser = stack.enter_context(
+                browser_runner(dist, choice.executable, environ, timeout=timeout, settle=settle)
+            )
+        elif choice is not None:
+            # Only Node needs Go: wasm_exec_node.js must come from the Go that built the dist.
+            in_node = node_runner(dist, manifest, go, environ, choice.hint)
+        started_by_page = page_module(dist, manifest)
+        for target in manifest.targets:
+            if target.goos == "wasip1":
+                runs.append(_run_wasi(dist, target, timeout))
+            elif in_browser is not None:
+                on_page = target.module is not None and target.module.path == started_by_page
+                runs.append(in_browser.run(target, on_page=on_page))
+            elif in_node is not None:
+                runs.append(in_node.run(dist, target, timeout))
+    return SmokeReport(tuple(runs), choice.hint if choice is not None else "")
 
 
-def _text(data: bytes | str | None) -> str:
-    return data.decode("utf-8", "replace") if isinstance(data, bytes) else (data or "")
+def page_module(dist: Path, manifest: Manifest) -> str | None:
+    """The path of the module that index.html's loader starts (data-wasm), if it has one."""
+    entry = next((t.files[PAGE] for t in manifest.targets if PAGE in t.files), None)
+    if entry is None:
+        return None
+    try:
+        page = (dist / entry.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # verify reports it; smoke runs every module in its own page instead
+    for reference in references(page):
+        if reference.attribute == "data-wasm":
+            return local_path(entry.path, reference.resolved)
+    return None  # the project's own page: how it starts its modules is its business
+
+
+def _run_wasi(dist: Path, target: TargetEntry, timeout: float) -> SmokeRun:
+    module = target.module
+    assert module is not None
+    result = run_wasi(dist / module.path, timeout=timeout)
+    stderr = result.stderr + (f"trap: {result.trap}\n" if result.trap else "")
+    if result.exit_code == 0:
+        outcome, verdict = Outcome.OK, "ok"
+    else:
+        outcome = Outcome.FAILED
+        verdict = f"trap: {result.trap}" if result.trap else exit_verdict(result.exit_code, stderr)
+    return SmokeRun(target.name, _wasmtime(), outcome, verdict, result.stdout, stderr)
+
+
+def _wasmtime() -> str:
+    try:
+        return f"wasmtime {version('wasmtime')}"
+    except PackageNotFoundError:
+        return "wasmtime"
