@@ -16,6 +16,13 @@ from wasmship.cli.options import debug_option, go_option
 def init(go: str | None) -> None:
     """Write a commented wasmship.toml for the current Go module (never overwrites).
 
+    Main packages that use syscall/js (themselves or through a package of
+    the module or its requirements) become [[target]] tables; the others
+    (servers, tools) are listed commented out, each with the reason. When
+    none uses syscall/js the file is still written, all commented out, and
+    a warning says so (exit 0). A web/, static/ or public/ folder with an
+    index.html becomes `static`.
+
     \b
     The file's keys are `wasmship build`'s flags without their dashes:
       --lock-timeout 5  ->  lock-timeout = 5
@@ -27,14 +34,28 @@ def init(go: str | None) -> None:
     Precedence: defaults < wasmship.toml < WASMSHIP_* variables < flags.
     """
     from wasmship.build.toolchain import locate_go
-    from wasmship.init import CI_STEP, MAKEFILE_TARGET, module_root
+    from wasmship.init import BROWSER_API, CI_STEP, MAKEFILE_TARGET, module_root
     from wasmship.init import init as run_init
 
     binary = locate_go(go, os.environ)
-    path, packages = run_init(module_root(binary, Path.cwd(), os.environ), binary, os.environ)
-    click.echo(
-        f"wrote {path} with {len(packages)} target(s): "
-        + ", ".join(f"{p.name} ({p.path})" for p in packages)
-    )
+    root = module_root(binary, Path.cwd(), os.environ)
+    proposal = run_init(root, binary, os.environ)
+    click.echo(f"wrote {proposal.path}")
+    for package in proposal.targets:
+        click.echo(f"  target {package.name} ({package.path}): uses {BROWSER_API}")
+    for package in proposal.candidates:
+        click.echo(f"  commented out {package.path}: {package.reason}")
+    for folder in proposal.static:
+        if folder.reason is None:
+            click.echo(f'  static = "{folder.path}"')
+        else:
+            click.echo(f'  commented out static = "{folder.path}": {folder.reason}')
+    if not proposal.targets:
+        # Still a success: the file is written, and an edit makes it build what the user wants.
+        click.echo(
+            f"wasmship: warning: no browser target found: no main package under {root} uses "
+            f"{BROWSER_API}; uncomment the [[target]] to build in {proposal.path.name}",
+            err=True,
+        )
     click.echo("\nA Makefile target to copy:\n\n" + MAKEFILE_TARGET)
     click.echo("A CI step to copy:\n\n" + CI_STEP)

@@ -1,0 +1,180 @@
+"""`wasmship init` on real Go modules: which main packages become targets, which web folder."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run
+from tests.test_errors import assert_clean_failure
+
+APP = """\
+package main
+
+import "syscall/js"
+
+func main() { js.Global().Get("document").Set("title", "app") }
+"""
+
+# Uses syscall/js only through a package of its module.
+INDIRECT = """\
+package main
+
+import "example.com/site/internal/dom"
+
+func main() { dom.SetTitle("indirect") }
+"""
+
+DOM = """\
+package dom
+
+import "syscall/js"
+
+// SetTitle sets the page's title.
+func SetTitle(title string) { js.Global().Get("document").Set("title", title) }
+"""
+
+# net/http imports syscall/js itself on js/wasm: a dependency list alone would count it.
+SERVER = """\
+package main
+
+import "net/http"
+
+func main() { _ = http.ListenAndServe(":8080", http.FileServer(http.Dir("web"))) }
+"""
+
+PAGE = "<!doctype html><title>site</title><script src=wasm_exec.js></script>\n"
+
+
+def go_module(root: Path, files: dict[str, str]) -> Path:
+    """A Go module example.com/site at ROOT holding FILES (relative path -> text)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "go.mod").write_text("module example.com/site\n\ngo 1.21\n")
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def config_of(root: Path) -> tuple[str, dict[str, object]]:
+    """The wasmship.toml init wrote under ROOT: its text and what TOML makes of it."""
+    text = (root / "wasmship.toml").read_text()
+    return text, tomllib.loads(text)
+
+
+def test_init_targets_only_packages_that_use_syscall_js(wasmship: Run, tmp_path: Path) -> None:
+    root = go_module(
+        tmp_path / "site",
+        {
+            "cmd/app/main.go": APP,
+            "cmd/indirect/main.go": INDIRECT,
+            "internal/dom/dom.go": DOM,
+            "cmd/devserver/main.go": SERVER,
+        },
+    )
+    proc = wasmship("init", cwd=root / "cmd")
+    assert proc.returncode == 0, proc.stderr
+    text, config = config_of(root)
+    assert config["target"] == [
+        {"name": "app", "package": "./cmd/app", "goos": "js"},
+        {"name": "indirect", "package": "./cmd/indirect", "goos": "js"},
+    ]
+    assert "package" not in config and "static" not in config
+    candidate = "# ./cmd/devserver: does not use syscall/js (a server or a tool?)\n# [[target]]\n"
+    assert candidate in text and '# package = "./cmd/devserver"' in text
+    assert "target app (./cmd/app): uses syscall/js" in proc.stdout
+    assert "commented out ./cmd/devserver: does not use syscall/js" in proc.stdout
+    assert "warning" not in proc.stderr
+    assert "wasmship build --quiet" in proc.stdout and "wasmship verify dist" in proc.stdout
+
+    # The file as written builds: both targets, and not the server.
+    out = tmp_path / "out"
+    built = wasmship("build", "-q", "--profile", "fast", "--out", str(out), cwd=root)
+    assert built.returncode == 0, built.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [t["name"] for t in manifest["targets"]] == ["app", "indirect"]
+    assert not (root / "dist").exists()
+
+
+def test_init_adopts_a_web_folder_with_a_page(wasmship: Run, tmp_path: Path) -> None:
+    root = go_module(
+        tmp_path / "site",
+        {"main.go": APP, "web/index.html": PAGE, "web/app.css": "body{}\n"},
+    )
+    proc = wasmship("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    text, config = config_of(root)
+    assert config == {"static": "web", "package": "."}
+    assert '\nstatic = "web" ' in text and "public" not in text
+    assert 'static = "web"' in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("files", "commented"),
+    [
+        pytest.param(
+            {"index.html": PAGE},
+            [
+                '# WARNING: index.html is in the module root, but static = "." would publish',
+                '# static = "."',
+            ],
+            id="root-page",
+        ),
+        pytest.param(
+            {"web/index.html": PAGE, "public/index.html": PAGE},
+            [
+                "# web/ and public/ each have an index.html: keep the one that is your page",
+                '# static = "web"',
+                '# static = "public"',
+            ],
+            id="two-pages",
+        ),
+        pytest.param(
+            {"static/index.html": PAGE, "static/wasm_exec.js": "//\n", "static/main.wasm": ""},
+            [
+                "# static/ holds main.wasm, wasm_exec.js, which wasmship builds: delete them",
+                '# static = "static"',
+            ],
+            id="built-files-inside",
+        ),
+        pytest.param(
+            {"public/robots.txt": "User-agent: *\n"},
+            ["# public/ has no index.html", '# static = "public"'],
+            id="no-page",
+        ),
+    ],
+)
+def test_init_comments_out_a_web_folder_that_is_not_obvious(
+    wasmship: Run, tmp_path: Path, files: dict[str, str], commented: list[str]
+) -> None:
+    root = go_module(tmp_path / "site", {"main.go": APP, **files})
+    proc = wasmship("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    text, config = config_of(root)
+    assert config == {"package": "."}
+    for line in commented:
+        assert line in text
+    assert "commented out static" in proc.stdout
+
+
+def test_init_without_a_browser_package_writes_only_candidates(
+    wasmship: Run, tmp_path: Path
+) -> None:
+    root = go_module(tmp_path / "site", {"cmd/devserver/main.go": SERVER})
+    proc = wasmship("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: no browser target found: no main package" in proc.stderr
+    assert "uses syscall/js" in proc.stderr
+    text, config = config_of(root)
+    assert config == {}
+    assert "# No main package here uses syscall/js" in text
+    assert "# ./cmd/devserver: does not use syscall/js (a server or a tool?)" in text
+    assert "commented out ./cmd/devserver" in proc.stdout
+
+    again = wasmship("init", cwd=root)
+    assert_clean_failure(again, 1, "already exists", "never overwrites")
+    assert (root / "wasmship.toml").read_text() == text
