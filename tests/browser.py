@@ -37,6 +37,7 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".wasm": "application/wasm",
     ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 
 

@@ -66,7 +66,14 @@ def test_manifest_validates_and_matches_the_files(go: Go, built_hello: Path) -> 
     assert raw.endswith("}\n")
     assert raw == json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     entries = files_of(manifest)
-    assert set(entries) == {"main.wasm", "wasm_exec.js", "loader.js", "loader.css", "index.html"}
+    assert set(entries) == {
+        "main.wasm",
+        "wasm_exec.js",
+        "loader.js",
+        "loader.css",
+        "icon.svg",
+        "index.html",
+    }
     listed = {"manifest.json"}
     for logical, entry in entries.items():
         data = (built_hello / str(entry["path"])).read_bytes()
@@ -207,3 +214,58 @@ def test_html_template_is_filled(hello: Path, wasmship: Run) -> None:
     assert "<title>Mine</title>" in page and "<h1>My app</h1>" in page
     assert "wasmship:scripts" not in page and 'id="wasmship-status"' in page
     assert page.count("<script defer src=") == 2
+
+
+def test_a_dist_whose_manifest_is_not_json_is_refused_saying_where(
+    hello: Path, wasmship: Run
+) -> None:
+    dist = hello / "dist"
+    dist.mkdir()
+    (dist / "manifest.json").write_text('{\n  "tool": {"name": "wasmship",}\n}\n')
+    (dist / "notes.txt").write_text("mine\n")
+    before = snapshot(dist)
+    proc = wasmship("build", "-q", cwd=hello)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"wasmship: error: refusing to replace {dist}: its {dist / 'manifest.json'} is not "
+        "valid JSON (line 2, column 31: Expecting property name enclosed in double quotes); "
+        "fix or remove it, or pass --force to replace the folder\n"
+    )
+    assert snapshot(dist) == before
+    proc = wasmship("build", "-q", "--force", cwd=hello)
+    assert proc.returncode == 0, proc.stderr
+    assert manifest_of(dist)["tool"]["name"] == "wasmship"  # type: ignore[index]
+    assert not (dist / "notes.txt").exists()
+
+
+def test_out_through_a_dangling_symlink_is_refused(
+    hello: Path, wasmship: Run, tmp_path: Path
+) -> None:
+    nowhere = tmp_path / "nowhere" / "dist"
+    (hello / "public").symlink_to(nowhere)
+    (hello / "site").symlink_to(tmp_path / "gone")
+    for out, link, target in [
+        ("public", hello / "public", nowhere),
+        ("site/dist", hello / "site", tmp_path / "gone"),
+    ]:
+        proc = wasmship("build", "-q", "--out", out, cwd=hello)
+        assert proc.returncode == 2, proc.stderr
+        through = "" if out == "public" else f" goes through {link}, which"
+        assert proc.stderr == (
+            f"wasmship: error: refusing to use {hello / out} as the dist folder: it{through} "
+            f"is a symbolic link to {target}, which does not exist; point the link at a "
+            "folder, remove it or pass another --out\n"
+        )
+        assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hello"]  # nothing was created
+    assert (hello / "public").is_symlink() and (hello / "site").is_symlink()
+    # A link to an existing folder is followed: the dist is written there, the link stays.
+    real = tmp_path / "real"
+    real.mkdir()
+    (hello / "served").symlink_to(real)
+    for _ in range(2):  # the second build replaces the dist behind the link
+        proc = wasmship("build", "-q", "--out", "served", cwd=hello)
+        assert proc.returncode == 0, proc.stderr
+        assert (hello / "served").is_symlink() and (hello / "served").readlink() == real
+        assert manifest_of(real)["tool"]["name"] == "wasmship"  # type: ignore[index]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hello", "real"]

@@ -149,8 +149,8 @@ def test_fast_profile_uses_cheap_settings_and_never_zopfli() -> None:
 
 def test_cold_build_compresses_everything_and_fills_the_cache(cold: Built) -> None:
     hits, total = from_cache(cold.stdout)
-    assert (hits, total) == (0, 15)  # 5 files x br, gzip, zstd
-    assert len(cache_entries(cold.cache)) == 15
+    assert (hits, total) == (0, 18)  # 6 files x br, gzip, zstd
+    assert len(cache_entries(cold.cache)) == 18
 
 
 def test_every_variant_decodes_to_its_file(cold: Built) -> None:
@@ -181,12 +181,12 @@ def test_zopfli_gzip_is_no_larger_than_gzip_9(cold: Built) -> None:
 
 
 def test_second_build_takes_every_variant_from_the_cache(cold: Built, warm: Built) -> None:
-    assert from_cache(warm.stdout) == (15, 15)
+    assert from_cache(warm.stdout) == (18, 18)
     assert snapshot(warm.dist) == snapshot(cold.dist)
     # Nothing was rewritten, and every entry used was marked recently used.
     after = list(cold.cache.rglob("*"))
     assert {p.name: p.read_bytes() for p in after if p.is_file()} == cache_entries(cold.cache)
-    assert len([p for p in after if p.is_file()]) == 15
+    assert len([p for p in after if p.is_file()]) == 18
     assert all(p.stat().st_mtime > 1_000_000 for p in after if p.is_file())
 
 
@@ -199,7 +199,7 @@ def test_environment_variable_moves_the_cache(go: Go, cold: Built) -> None:
         env={"WASMSHIP_CACHE_DIR": str(cold.cache)},
     )
     assert proc.returncode == 0, proc.stderr
-    assert from_cache(proc.stdout) == (15, 15)
+    assert from_cache(proc.stdout) == (18, 18)
 
 
 def test_parallel_output_is_byte_identical_to_serial(go: Go, source: Path, tmp_path: Path) -> None:
@@ -217,14 +217,14 @@ def test_corrupt_entries_are_ignored_and_repaired(go: Go, source: Path, tmp_path
     cache = tmp_path / "cache"
     first = built(go, source, "fast-1", cache, "--profile", "fast")
     paths = sorted(p for p in cache.rglob("*") if p.is_file())
-    assert len(paths) == 10  # 5 files x br, gzip
+    assert len(paths) == 12  # 6 files x br, gzip
     for index, path in enumerate(paths):
         blob = path.read_bytes()
         # Half truncated, half with one flipped byte in the payload.
         path.write_bytes(blob[:-7] if index % 2 else blob[:-1] + bytes([blob[-1] ^ 0x55]))
     second = built(go, source, "fast-2", cache, "--profile", "fast")
-    assert from_cache(second.stdout) == (0, 10)
-    assert "10 corrupt cache entries replaced" in compress_note(second.stdout)
+    assert from_cache(second.stdout) == (0, 12)
+    assert "12 corrupt cache entries replaced" in compress_note(second.stdout)
     assert snapshot(second.dist) == snapshot(first.dist)
     for original, data in decoded(second.dist).values():
         assert data == original
@@ -232,7 +232,7 @@ def test_corrupt_entries_are_ignored_and_repaired(go: Go, source: Path, tmp_path
     reader = CompressionCache(cache)
     assert all(reader.get(p.name) is not None for p in paths)
     third = built(go, source, "fast-3", cache, "--profile", "fast")
-    assert from_cache(third.stdout) == (10, 10)
+    assert from_cache(third.stdout) == (12, 12)
 
 
 def test_fast_profile_variants_decode(go: Go, source: Path, tmp_path: Path) -> None:
@@ -254,7 +254,7 @@ def test_cache_dir_default_is_under_xdg_cache_home(go: Go, source: Path, tmp_pat
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    assert len([p for p in (tmp_path / "xdg" / "wasmship").rglob("*") if p.is_file()]) == 10
+    assert len([p for p in (tmp_path / "xdg" / "wasmship").rglob("*") if p.is_file()]) == 12
 
 
 def test_cache_stays_under_its_bound(go: Go, source: Path, tmp_path: Path) -> None:
@@ -262,7 +262,7 @@ def test_cache_stays_under_its_bound(go: Go, source: Path, tmp_path: Path) -> No
     # The fast variants of the module alone take about 1.3 MiB.
     built(go, source, "bounded", cache, "--profile", "fast", "--cache-max-size", "1MiB")
     assert 0 < CompressionCache(cache).size() <= 1 << 20
-    assert 0 < len(cache_entries(cache)) < 10  # something of the 10 was evicted
+    assert 0 < len(cache_entries(cache)) < 12  # something of the 12 was evicted
 
 
 @pytest.mark.parametrize(

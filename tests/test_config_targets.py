@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Go, Run, base_env, build_fixture, manifest_of
+from tests.conftest import Go, Run, base_env, build_fixture, manifest_of, snapshot
 from tests.test_build import run_in_node
 from tests.test_errors import assert_clean_failure
 from wasmship.smoke.wasi import run_wasi
@@ -100,6 +101,7 @@ def test_targets_share_one_shim_and_one_dist(multi: Path) -> None:
         "wasm_exec.js",
         "loader.js",
         "loader.css",
+        "icon.svg",
         "index.html",
     }
     assert set(worker["files"]) == {"worker.wasm", "wasm_exec.js"}
@@ -199,12 +201,18 @@ def test_init_writes_a_config_once(project: Callable[[str], Path], wasmship: Run
     proc = wasmship("init", cwd=root / "cmd")
     assert proc.returncode == 0, proc.stderr
     written = (root / "wasmship.toml").read_text()
-    assert written.count("[[target]]") == 3 and "internal/lib" not in written
-    assert 'package = "./cmd/plugin"' in written
+    # None of these programs uses syscall/js: each is a candidate to uncomment, not a target.
+    assert written.count("# [[target]]") == 3 and "internal/lib" not in written
+    assert '# package = "./cmd/plugin"' in written
     assert "wasmship build --quiet" in proc.stdout and "wasmship verify dist" in proc.stdout
     again = wasmship("init", cwd=root)
     assert_clean_failure(again, 1, "already exists", "never overwrites")
     assert (root / "wasmship.toml").read_text() == written
+    enabled = written.replace('# [[target]]\n# name = "worker"', '[[target]]\nname = "worker"')
+    enabled = enabled.replace(
+        '# package = "./cmd/worker"\n# goos', 'package = "./cmd/worker"\ngoos'
+    )
+    (root / "wasmship.toml").write_text(enabled)
     built = wasmship("build", "-q", "--target", "worker", cwd=root)
     assert built.returncode == 0, built.stderr
 
@@ -213,3 +221,126 @@ def test_init_outside_a_module(wasmship: Run, tmp_path: Path) -> None:
     proc = wasmship("init", cwd=tmp_path)
     assert_clean_failure(proc, 2, "not inside a Go module")
     assert not (tmp_path / "wasmship.toml").exists()
+
+
+def files_and_bytes(dist: Path, target: dict[str, Any]) -> dict[str, bytes]:
+    """Every file and variant a manifest target lists, with the bytes the dist holds for it."""
+    paths = set()
+    for entry in target["files"].values():
+        paths.add(entry["path"])
+        paths.update(v["path"] for v in entry["encodings"].values())
+    return {path: (dist / path).read_bytes() for path in sorted(paths)}
+
+
+def without_deltas(targets: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """TARGETS with the dcz variants left out of every file entry."""
+    stripped = copy.deepcopy(targets)
+    for target in stripped.values():
+        for entry in target["files"].values():
+            entry["encodings"] = {
+                key: v for key, v in entry["encodings"].items() if not key.startswith("dcz-")
+            }
+    return stripped
+
+
+def test_target_rebuilds_one_and_carries_the_others(
+    project: Callable[[str], Path], wasmship: Run
+) -> None:
+    root = project("multi")
+    (root / "wasmship.toml").write_text(MULTI_CONFIG)
+    dist = root / "dist"
+    worker = root / "cmd" / "worker" / "main.go"
+    worker_source = worker.read_text()
+    for message in ("worker v1 running", "worker running"):  # an earlier worker is kept
+        worker.write_text(worker_source.replace("worker running", message))
+        full = wasmship("build", "-q", cwd=root)
+        assert full.returncode == 0, full.stderr
+    first = without_deltas(targets_of(dist))
+    others = {name: files_and_bytes(dist, first[name]) for name in ("worker", "plugin")}
+    page = (dist / "index.html").read_bytes()
+    app = root / "cmd" / "app" / "main.go"
+    app_source = app.read_text()
+    modules = [first["app"]["files"]["app.wasm"]["path"]]
+    worker_deltas = []
+    for n in range(1, 4):
+        app.write_text(app_source.replace("app running", f"app v{n} running"))
+        proc = wasmship("build", "-q", "--target", "app", cwd=root)
+        assert proc.returncode == 0, proc.stderr
+        targets = targets_of(dist)
+        assert list(targets) == ["app", "worker", "plugin"]
+        for name in ("worker", "plugin"):
+            assert without_deltas(targets)[name] == first[name]
+            assert files_and_bytes(dist, without_deltas(targets)[name]) == others[name]
+        module = targets["app"]["files"]["app.wasm"]["path"]
+        assert module not in modules and (dist / module).is_file()
+        modules.append(module)
+        assert f'data-wasm="{module}"' in (dist / "index.html").read_text()
+        encodings = targets["worker"]["files"]["worker.wasm"]["encodings"]
+        worker_deltas.append(sum(key.startswith("dcz-") for key in encodings))
+        verify = wasmship("verify", "--strict", "-q", str(dist), cwd=root)
+        assert verify.returncode == 0, verify.stderr
+    # --keep 2 counts builds for every target: worker v1 is kept (its delta with it) until it
+    # is three builds old; app keeps the two modules before the current one.
+    assert worker_deltas == [1, 0, 0]
+    kept = manifest_of(dist)["previous"]
+    assert {k["path"] for k in kept if k["logical"] == "app.wasm"} == set(modules[1:3])
+    assert {k["target"] for k in kept} == {"app"}
+
+    # The page belongs to app even when only worker is built: unchanged, it is the same bytes.
+    app.write_text(app_source)  # changed, but not built: the dist keeps app v3
+    before = without_deltas(targets_of(dist))  # app's delta from its oldest version goes
+    current = {name: files_and_bytes(dist, before[name]) for name in before}
+    proc = wasmship("build", "-q", "--target", "worker", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    after = without_deltas(targets_of(dist))
+    assert after == before
+    assert {name: files_and_bytes(dist, after[name]) for name in after} == current
+    assert page != (dist / "index.html").read_bytes()  # it starts app v3, not the first app
+
+
+def test_target_refuses_to_carry_a_damaged_target(
+    project: Callable[[str], Path], wasmship: Run
+) -> None:
+    root = project("multi")
+    (root / "wasmship.toml").write_text(MULTI_CONFIG)
+    dist = root / "dist"
+    assert wasmship("build", "-q", cwd=root).returncode == 0
+    worker = targets_of(dist)["worker"]["files"]["worker.wasm"]
+    (dist / worker["encodings"]["br"]["path"]).write_bytes(b"not brotli")
+    before = snapshot(dist)
+    proc = wasmship("build", "--target", "app", cwd=root)
+    assert_clean_failure(
+        proc,
+        2,
+        f"cannot carry target 'worker' over: {worker['encodings']['br']['path']} does not match",
+        "build it too (--target worker) or build every target",
+    )
+    assert snapshot(dist) == before
+
+    manifest = manifest_of(dist)
+    manifest["go"]["version"] = "go1.21.0"
+    (dist / "manifest.json").write_text(json.dumps(manifest))
+    before = snapshot(dist)
+    proc = wasmship("build", "--target", "app", cwd=root)
+    assert_clean_failure(proc, 2, "was built with go1.21.0", "build every target")
+    assert snapshot(dist) == before
+
+    (dist / "manifest.json").write_text(json.dumps({**manifest, "targets": 5}))
+    before = snapshot(dist)
+    proc = wasmship("build", "--target", "app", cwd=root)
+    assert_clean_failure(
+        proc, 2, "manifest.json cannot be read", "(worker, plugin) cannot be carried over"
+    )
+    assert snapshot(dist) == before
+
+
+def test_budgets_of_carried_targets_are_checked(multi: Path, wasmship: Run, tmp_path: Path) -> None:
+    out = str(tmp_path / "dist")
+    tight = ("--budget", "worker:raw=1KB")
+    first = wasmship("build", "-q", "--target", "app", *tight, "--out", out, cwd=multi)
+    assert first.returncode == 0, first.stderr  # the dist has no worker yet: nothing to check
+    assert wasmship("build", "-q", "--out", out, cwd=multi).returncode == 0
+    # worker is carried over, not built: the dist it is in is still over its budget.
+    proc = wasmship("build", "-q", "--target", "app", *tight, "--out", out, cwd=multi)
+    assert_clean_failure(proc, 1, "worker.raw is", "over its budget of 1000 B")
+    assert list(targets_of(tmp_path / "dist")) == ["app", "worker", "plugin"]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
+import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -242,3 +247,129 @@ def test_a_system_error_is_one_line_not_a_traceback(hello: Path, wasmship: Run) 
     # /proc takes no new files, even for root: the OS refuses the lock file.
     proc = wasmship("build", "--out", "/proc/wasmship-dist", cwd=hello)
     assert_clean_failure(proc, 1, "wasmship: error: No such file or directory", "/proc/")
+
+
+BUILD_MARK = "WASMSHIP_TEST_BUILD"  # in a build's environment: go and its tools inherit it
+
+
+def slow_project(root: Path) -> Path:
+    """A main package whose one big function takes go's compiler seconds; new on every run,
+    so the build cache cannot answer it."""
+    root.mkdir()
+    (root / "go.mod").write_text("module example.com/slow\n\ngo 1.21\n")
+    branches = "\n".join(
+        f"\tif x%{i + 7} == {i % 5} {{ x = x*{i + 3} + {i} }} else {{ x ^= {i * 7} }}"
+        for i in range(10_000)
+    )
+    (root / "main.go").write_text(
+        f'package main\n\nimport "fmt"\n\nfunc big(x int) int {{\n{branches}\n\treturn x\n}}\n\n'
+        f"func main() {{ fmt.Println(big({time.time_ns() % 1_000_000})) }}\n"
+    )
+    return root
+
+
+def processes_marked(mark: str) -> dict[int, str]:
+    """pid -> name of every live process whose environment holds MARK (read from /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            name, _, state = (entry / "stat").read_text().rpartition(")")
+        except OSError:
+            continue  # gone meanwhile, or not ours
+        if mark.encode() in environ and state.split()[0] != "Z":
+            found[int(entry.name)] = name.partition("(")[2]
+    return found
+
+
+@pytest.mark.parametrize("whom", ["process", "group"])
+def test_a_killed_build_takes_go_and_its_compiler_with_it(
+    go: Go, wasmship: Run, tmp_path: Path, whom: str
+) -> None:
+    root = slow_project(tmp_path / "slow")
+    mark = f"{BUILD_MARK}={os.getpid()}-{time.time_ns()}"
+    env = base_env(WASMSHIP_GO=go.binary, **dict([mark.split("=", 1)]))
+    log = tmp_path / "stderr"
+    with log.open("wb") as stderr:  # not a pipe: reading one waits for whoever still holds it
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wasmship", "build", "-q"],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=whom == "group",  # a group of its own, as a CI runner's job has
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "compile" not in processes_marked(mark).values():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "go never started compiling"
+            time.sleep(0.02)
+        if whom == "group":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 3
+        while processes_marked(mark) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_marked(mark) == {}, "still running after the build was killed"
+    finally:
+        for pid in processes_marked(mark):  # only what this test started
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    staging = root / f".dist.wasmship-staging-{proc.pid}"
+    assert scratch_folders(root) == [staging]
+    assert not list(staging.glob("*.wasm"))  # go died before it wrote its module there
+    assert list(staging.glob(".go-tmp/go-build*"))  # what it left is in there, not in /tmp
+
+    (root / "main.go").write_text('package main\n\nfunc main() { println("quick") }\n')
+    again = wasmship("build", "-q", cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert scratch_folders(root) == []
+    assert litter(root) == []
+    assert sorted(p.name for p in root.iterdir()) == ["dist", "go.mod", "main.go"]
+
+
+def test_go_writes_to_a_terminal_that_stops_background_writers(
+    project: Callable[[str], Path], go: Go
+) -> None:
+    # go runs in a process group of its own, not the terminal's foreground one: with
+    # `stty tostop` its diagnostics must still reach the terminal, not stop go (and the build).
+    broken = project("broken")
+    env = base_env(WASMSHIP_GO=go.binary)
+    pid, fd = pty.fork()
+    if pid == 0:  # a session on the terminal, as a user's shell runs wasmship
+        try:
+            attrs = termios.tcgetattr(0)
+            attrs[3] |= termios.TOSTOP
+            termios.tcsetattr(0, termios.TCSANOW, attrs)
+            os.chdir(broken)
+            os.execve(sys.executable, [sys.executable, "-m", "wasmship", "build", "-q"], env)
+        finally:
+            os._exit(127)
+    output, done, status = b"", 0, 0
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except OSError:  # EIO: nothing holds the terminal any more
+                    break
+                if not chunk:
+                    break
+                output += chunk
+        while not done and time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.01)
+    finally:
+        if not done:
+            os.kill(pid, signal.SIGKILL)  # stopped go: its watcher takes it along
+            os.waitpid(pid, 0)
+        os.close(fd)
+    text = output.decode(errors="replace")
+    assert done and os.waitstatus_to_exitcode(status) == 1, text
+    assert "undefined: undefinedFunction" in text and "go build failed" in text, text

@@ -63,7 +63,7 @@ def test_verify_knows_the_helpers_and_checks_their_bytes(
 ) -> None:
     proc = wasmship("verify", "--strict", str(configured), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout
-    assert proc.stdout.strip().endswith("19 files match manifest.json")
+    assert proc.stdout.strip().endswith("22 files match manifest.json")
     copy = tmp_path / "dist"
     shutil.copytree(configured, copy)
     with (copy / "nginx.conf").open("a") as conf:

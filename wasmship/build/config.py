@@ -58,9 +58,13 @@ class BuildConfig:
     budgets: tuple[Budget, ...] = ()
     keep: int = 2  # earlier builds whose hashed files are kept in the dist (--keep)
 
+    def configured_specs(self) -> tuple[TargetSpec, ...]:
+        """Every target of the configuration, in the order the dist lists them."""
+        return self.targets or (TargetSpec(name="main", package=self.package),)
+
     def target_specs(self) -> tuple[TargetSpec, ...]:
         """The targets this build makes, in order; --target narrows them."""
-        specs = self.targets or (TargetSpec(name="main", package=self.package),)
+        specs = self.configured_specs()
         if not self.only:
             return specs
         known = [spec.name for spec in specs]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from wasmship.build.config import BuildConfig
 from wasmship.build.toolchain import Toolchain
-from wasmship.dist.manifest import DeployHelper, FileEntry, KeptFile, Manifest
-from wasmship.dist.names import LOADER, LOADER_STYLE, PAGE, SHIM
+from wasmship.dist.manifest import DeployHelper, FileEntry, KeptFile, Manifest, TargetEntry
+from wasmship.dist.names import ICON, LOADER, LOADER_STYLE, PAGE, SHIM
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,17 @@ class Target:
     @property
     def module(self) -> str:
         """The module's logical name in the manifest."""
-        return f"{self.name}.wasm"
+        return module_name(self.name)
+
+
+def module_name(target: str) -> str:
+    """The logical name of TARGET's module: `app` -> `app.wasm`."""
+    return f"{target}.wasm"
+
+
+def import_path(target: Target | TargetEntry) -> str:
+    """The Go import path a target was built from, whether built now or carried."""
+    return target.package.import_path if isinstance(target, Target) else target.package
 
 
 @dataclass
@@ -44,12 +54,16 @@ class BuildContext:
 
     `files` holds the dist's files by logical name as frozen manifest entries; a step that adds
     a variant replaces the entry. `kept` holds the earlier builds' files kept in the dist (--keep).
+    `targets` are the targets built now; `carried` the old dist's targets that --target left
+    out, whose files (`carried_files`) were copied over with their variants as they were.
     """
 
     config: BuildConfig
     staging: Path
     toolchain: Toolchain
     targets: tuple[Target, ...] = ()
+    carried: list[TargetEntry] = field(default_factory=list)
+    carried_files: set[str] = field(default_factory=set)  # logical names; compress skips them
     static_files: list[str] = field(default_factory=list)  # logical names from --static
     files: dict[str, FileEntry] = field(default_factory=dict)
     kept: list[KeptFile] = field(default_factory=list)
@@ -59,15 +73,27 @@ class BuildContext:
     manifest: Manifest | None = None  # written by the last step
 
     @property
-    def page_target(self) -> Target | None:
-        """The browser target that index.html starts: the first js one."""
-        return next((t for t in self.targets if t.goos == "js"), None)
+    def dist_targets(self) -> list[Target | TargetEntry]:
+        """Every target of the new dist, built or carried, in the configuration's order."""
+        found: dict[str, Target | TargetEntry] = {t.name: t for t in self.carried}
+        found.update((t.name, t) for t in self.targets)
+        return [found[s.name] for s in self.config.configured_specs() if s.name in found]
 
-    def files_of(self, target: Target) -> list[str]:
+    @property
+    def page_target(self) -> Target | TargetEntry | None:
+        """The browser target that index.html starts: the dist's first js one, built or not."""
+        return next((t for t in self.dist_targets if t.goos == "js"), None)
+
+    @property
+    def builds_browser_target(self) -> bool:
+        """Whether this build compiles a js target (and so ships this Go's shim)."""
+        return any(t.goos == "js" for t in self.targets)
+
+    def files_of(self, target: Target | TargetEntry) -> list[str]:
         """The logical names that belong to TARGET in the manifest."""
-        names = [target.module]
+        names = [module_name(target.name)]
         if target.goos == "js":
             names.append(SHIM)
-        if target is (self.page_target or self.targets[0]):
-            names += [LOADER, LOADER_STYLE, PAGE, *self.static_files]
+        if target.name == (self.page_target or self.dist_targets[0]).name:
+            names += [LOADER, LOADER_STYLE, ICON, PAGE, *self.static_files]
         return [name for name in names if name in self.files]

@@ -12,6 +12,7 @@ from typing import Protocol
 from wasmship.build.budgets import BudgetResult, check_budgets
 from wasmship.build.config import BuildConfig
 from wasmship.build.context import BuildContext, Target
+from wasmship.build.steps.carry import carry_targets, check_go_version
 from wasmship.build.steps.compile import compile_module, resolve_targets, run_dir_for
 from wasmship.build.steps.compress import compress
 from wasmship.build.steps.deltas import write_deltas
@@ -33,7 +34,8 @@ STEPS: tuple[Step, ...] = (
     compile_module,
     copy_shim,
     fingerprint,
-    write_loader,
+    carry_targets,  # after fingerprint: a shim this build wrote is compared, not carried
+    write_loader,  # after carry_targets: the page starts the first js target, built or not
     copy_static,
     compress,
     keep_files,  # after compress: the new build's names are known, old ones are skipped
@@ -105,7 +107,9 @@ def preflight(config: BuildConfig) -> tuple[Toolchain, tuple[Target, ...]]:
     sources = [config.workdir]
     for target in targets:
         sources += [target.package.directory, target.package.run_dir]
-    check_target(config.out_path, sources, force=config.force)
+    # The path as given: out_path resolves links, and check_target refuses a dangling one.
+    check_target(config.workdir / config.out, sources, force=config.force)
+    check_go_version(config, toolchain.goversion)  # reads the dist check_target accepted
     return toolchain, targets
 
 
@@ -131,8 +135,9 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
         dist=config.out_path,
         manifest=ctx.manifest,
         timings=dict(timings),
-        # Budgets of targets that --target left out wait for the build that makes them.
+        # Budgets guard the dist: a carried target's module is checked as a built one is; the
+        # budget of a target the dist does not hold yet waits for the build that makes it.
         budgets=check_budgets(
-            ctx.manifest, [b for b in config.budgets if b.target in {t.name for t in targets}]
+            ctx.manifest, [b for b in config.budgets if ctx.manifest.target(b.target)]
         ),
     )

@@ -13,6 +13,7 @@ SHIM = "wasm_exec.js"
 NODE_SHIM = "wasm_exec_node.js"
 LOADER = "loader.js"
 LOADER_STYLE = "loader.css"
+ICON = "icon.svg"  # the built-in page's icon: no 404 for /favicon.ico on every load
 PAGE = "index.html"
 
 HASH_LENGTH = 8  # hex digits of the SHA-256 in a hashed name
@@ -30,6 +31,7 @@ CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".json": "application/json",
     ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 
 
@@ -107,3 +109,17 @@ def relative_path(path: object) -> str | None:
     if any(part in ("", ".", "..") for part in path.split("/")):
         return None
     return path
+
+
+def hashed_parts(logical: str) -> tuple[str, str]:
+    """What comes before and after the hash in LOGICAL's hashed name: `main.`, `.wasm`."""
+    stem, dot, ext = logical.rpartition(".")
+    return (f"{stem}.", f".{ext}") if dot else (f"{logical}.", "")
+
+
+def hash_in_name(logical: str, path: str) -> str | None:
+    """The hex digits in PATH when it is LOGICAL's hashed name (see hashed_name), else None."""
+    head, tail = hashed_parts(logical)
+    digits = f"([0-9a-f]{{{HASH_LENGTH}}})"
+    match = re.fullmatch(re.escape(head) + digits + re.escape(tail), path)
+    return match.group(1) if match else None

@@ -11,6 +11,7 @@ import ctypes
 import errno
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -19,7 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from wasmship.dist.reader import is_wasmship_dist
+from wasmship.dist.names import MANIFEST
+from wasmship.dist.reader import is_wasmship_dist, load_document
 from wasmship.errors import PublishError, UsageError
 
 DEFAULT_LOCK_TIMEOUT = 600.0  # seconds a build waits for another on the same dist
@@ -41,7 +43,8 @@ def runtime_dir() -> Path:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         info = folder.lstat()
     except OSError as exc:
-        raise PublishError(f"cannot create the lock folder {folder}: {exc.strerror or exc}") from exc
+        why = exc.strerror or exc
+        raise PublishError(f"cannot create the lock folder {folder}: {why}") from exc
     if not folder.is_dir() or folder.is_symlink() or info.st_uid != os.getuid():
         raise PublishError(
             f"the lock folder {folder} is not a folder of this user's; "
@@ -60,8 +63,49 @@ def _scratch_prefix(dist: Path, kind: str) -> str:
     return f".{dist.name}.wasmship-{kind}-"
 
 
+def _broken_link(path: Path) -> tuple[Path, str] | None:
+    """The first symbolic link on PATH that cannot be followed, and why; None if there is none."""
+    path = path.absolute()
+    for candidate in (*reversed(path.parents), path):
+        if not candidate.is_symlink():
+            continue
+        try:
+            candidate.stat()
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return candidate, "does not exist"
+            return candidate, f"cannot be followed ({exc.strerror})"
+    return None
+
+
+def _not_a_dist(dist: Path) -> str:
+    """Why the non-empty folder DIST is not taken for a wasmship dist."""
+    try:
+        load_document(dist)
+    except UsageError as exc:
+        cause, manifest = exc.__cause__, dist / MANIFEST
+        if isinstance(cause, json.JSONDecodeError):
+            where = f"line {cause.lineno}, column {cause.colno}"
+            return f"its {manifest} is not valid JSON ({where}: {cause.msg}); fix or remove it"
+        if cause is not None:
+            detail = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
+            return f"its {manifest} cannot be read ({detail}); fix or remove it"
+        return f"it is not empty and has no wasmship {MANIFEST}; choose another --out"
+    return f"its {MANIFEST} was not written by wasmship; choose another --out"
+
+
 def check_target(dist: Path, sources: list[Path], *, force: bool) -> None:
-    """Refuse a dist folder that would destroy something: /, home, sources, foreign folders."""
+    """Refuse a dist folder that would destroy something: /, home, sources, foreign folders,
+    a path through a dangling symbolic link (following it would create the link's target)."""
+    broken = _broken_link(dist)
+    if broken is not None:
+        link, why = broken
+        through = "" if link == dist.absolute() else f" goes through {link}, which"
+        raise UsageError(
+            f"refusing to use {dist} as the dist folder: it{through} is a symbolic link to "
+            f"{os.readlink(link)}, which {why}; point the link at a folder, remove it or pass "
+            "another --out"
+        )
     dist = dist.resolve()
     if dist == Path(dist.anchor):
         raise UsageError(f"refusing to use {dist} as the dist folder: it is the filesystem root")
@@ -78,8 +122,8 @@ def check_target(dist: Path, sources: list[Path], *, force: bool) -> None:
         raise UsageError(f"the dist path {dist} exists and is not a folder")
     if dist.is_dir() and any(dist.iterdir()) and not is_wasmship_dist(dist) and not force:
         raise UsageError(
-            f"refusing to replace {dist}: it is not empty and has no wasmship manifest.json. "
-            "Choose another --out, or pass --force to replace it."
+            f"refusing to replace {dist}: {_not_a_dist(dist)}, or pass --force to replace "
+            "the folder"
         )
 
 

@@ -82,7 +82,9 @@ def compress(ctx: BuildContext) -> None:
     config = ctx.config
     chosen = encoders(config.profile, config.gzip, config.zstd)
     cache = open_cache(config)
-    variants = compress_files(ctx.staging, ctx.files.values(), chosen, cache, max(1, config.jobs))
+    # A carried target's files came with their variants; they are not compressed again.
+    fresh = [f for f in ctx.files.values() if f.logical not in ctx.carried_files]
+    variants = compress_files(ctx.staging, fresh, chosen, cache, max(1, config.jobs))
     for variant in variants:
         entry, packed = ctx.files[variant.file.logical], variant.data
         if len(packed) >= entry.size:

@@ -1,5 +1,8 @@
 """Make `dcz` deltas: each browser module (and a changed shim) against each kept earlier version.
 
+Every js target of the dist gets them, a carried one (--target left it out) too: its old
+deltas were not carried, as their dictionaries may have been pruned since.
+
 A returning visitor whose browser holds the previous module downloads only the delta. A delta
 is kept only when it is smaller than the file's br variant; a file too large for the window
 a client must accept (RFC 9842) gets no delta and is served br.
@@ -11,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from wasmship.build.cache import CompressionCache, cache_key
-from wasmship.build.context import BuildContext
+from wasmship.build.context import BuildContext, module_name
 from wasmship.build.steps.compress import open_cache
 from wasmship.dist.digests import sha256_hex
 from wasmship.dist.manifest import FileEntry, Variant
@@ -31,10 +34,10 @@ def delta_jobs(ctx: BuildContext) -> tuple[list[DeltaJob], list[str]]:
     """Every (new file, kept dictionary) pair, and the pairs skipped as too large (why)."""
     jobs: list[DeltaJob] = []
     skipped: list[str] = []
-    for target in ctx.targets:
+    for target in ctx.dist_targets:
         if target.goos != "js":
             continue  # a wasip1 plugin is never fetched by a browser
-        for logical in (target.module, SHIM):
+        for logical in (module_name(target.name), SHIM):
             entry = ctx.files.get(logical)
             if entry is None or not entry.immutable:
                 continue

@@ -28,7 +28,7 @@ def add_file(ctx: BuildContext, logical: str, data: bytes, *, hashed: bool) -> F
 def fingerprint(ctx: BuildContext) -> None:
     """Rename the modules and the shim to content-hashed names (unless --no-hash)."""
     names = [target.module for target in ctx.targets]
-    if ctx.page_target is not None:
+    if ctx.builds_browser_target:
         names.append(SHIM)
     for logical in names:
         plain = ctx.staging / logical

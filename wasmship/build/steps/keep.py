@@ -28,7 +28,7 @@ def candidates(manifest: Manifest) -> Iterator[KeptFile]:
         yield replace(kept, generation=kept.generation + 1)
 
 
-def _verified(dist: Path, path: str, size: int, sha256: str) -> bytes | str:
+def checked_bytes(dist: Path, path: str, size: int, sha256: str) -> bytes | str:
     """The file's bytes when it is there and matches its entry; else why not."""
     safe = relative_path(path)
     if safe is None:
@@ -45,7 +45,7 @@ def _verified(dist: Path, path: str, size: int, sha256: str) -> bytes | str:
 def carry(ctx: BuildContext, old_dist: Path, candidate: KeptFile) -> KeptFile | None:
     """Copy one checked file and its checked variants into staging; None if it was dropped."""
     entry = candidate.file
-    checked = _verified(old_dist, entry.path, entry.size, entry.sha256)
+    checked = checked_bytes(old_dist, entry.path, entry.size, entry.sha256)
     if isinstance(checked, str):
         ctx.warnings.append(f"not keeping an old file: {checked}; dropped, not used for deltas")
         return None
@@ -56,7 +56,7 @@ def carry(ctx: BuildContext, old_dist: Path, candidate: KeptFile) -> KeptFile | 
     for variant in entry.variants:
         if variant.key not in PLAIN_CODINGS:
             continue  # deltas of old files are not kept
-        found = _verified(old_dist, variant.path, variant.size, variant.sha256)
+        found = checked_bytes(old_dist, variant.path, variant.size, variant.sha256)
         if isinstance(found, str):
             ctx.warnings.append(f"not keeping an old variant: {found}; dropped")
             continue

@@ -6,11 +6,11 @@ import html
 from importlib.resources import files
 from pathlib import PurePosixPath
 
-from wasmship.build.context import BuildContext
+from wasmship.build.context import BuildContext, import_path, module_name
 from wasmship.build.steps.fingerprint import add_file
 from wasmship.build.steps.static import static_page
 from wasmship.dist.manifest import FileEntry
-from wasmship.dist.names import LOADER, LOADER_STYLE, PAGE, SHIM
+from wasmship.dist.names import ICON, LOADER, LOADER_STYLE, PAGE, SHIM
 from wasmship.errors import UsageError
 
 SCRIPTS_MARKER = "<!-- wasmship:scripts -->"
@@ -72,11 +72,11 @@ def fill_page(template: str, scripts: str, where: str) -> str:
 
 
 def write_loader(ctx: BuildContext) -> None:
-    """Write the loader and the page that starts the first browser target."""
+    """Write the loader and the page that starts the first browser target (built or carried)."""
     target = ctx.page_target
     if target is None or static_page(ctx):
         return  # no browser target, or the project's own page starts its modules
-    module = ctx.files[target.module]
+    module = ctx.files[module_name(target.name)]
     shim = ctx.files[SHIM]
     loader = add_file(ctx, LOADER, _data(LOADER).encode("utf-8"), hashed=ctx.config.hash_names)
     style = add_file(
@@ -97,7 +97,9 @@ def write_loader(ctx: BuildContext) -> None:
             raise UsageError(f"--html {template_path}: cannot read it ({exc})") from exc
         page = fill_page(template, scripts, str(template_path))
     else:
-        title = PurePosixPath(target.package.import_path).name or "app"
-        page = fill_page(_data(PAGE).replace("{title}", html.escape(title)), scripts, PAGE)
+        icon = add_file(ctx, ICON, _data(ICON).encode("utf-8"), hashed=ctx.config.hash_names)
+        title = PurePosixPath(import_path(target)).name or "app"
+        template = _data(PAGE).replace("{icon}", html.escape(icon.path))
+        page = fill_page(template.replace("{title}", html.escape(title)), scripts, PAGE)
     add_file(ctx, PAGE, page.encode("utf-8"), hashed=False)
     ctx.notes["loader"] = loader.path

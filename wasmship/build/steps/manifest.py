@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from wasmship import __version__
 from wasmship.build.context import BuildContext, Target
 from wasmship.dist.manifest import BuildFlags, Manifest, TargetEntry
@@ -33,7 +35,13 @@ def build_manifest(ctx: BuildContext) -> Manifest:
     return Manifest(
         tool_version=__version__,
         go_version=ctx.toolchain.goversion,
-        targets=tuple(target_entry(ctx, target) for target in ctx.targets),
+        targets=tuple(
+            # A carried target keeps its entry as the old dist had it, with its files as now.
+            target_entry(ctx, t)
+            if isinstance(t, Target)
+            else replace(t, files={name: ctx.files[name] for name in ctx.files_of(t)})
+            for t in ctx.dist_targets
+        ),
         kept=tuple(ctx.kept),
         deploy_helpers=dict(ctx.deploy_helpers),
     )
