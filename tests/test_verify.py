@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -13,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Go, Run, base_env, files_of, manifest_of, snapshot
+from tests.conftest import FIXTURES, Go, Run, base_env, files_of, manifest_of, snapshot
 from wasmship.dist.digests import integrity, integrity_matches
-from wasmship.dist.page import local_path, references
+from wasmship.dist.page import local_path, references, web_manifest_references
+from wasmship.verify.scripts import script_calls
 
 
 @pytest.fixture
@@ -33,7 +35,16 @@ def verify(wasmship: Run, dist: Path, *args: str) -> tuple[int, list[str], str]:
 
 
 def lines_for(lines: list[str], path: str, severity: str = "error") -> list[str]:
-    return [line for line in lines if line.startswith(f"{severity}: {path}: ")]
+    """The problems about PATH, and about what a line of PATH says (`index.html:9: ...`)."""
+    about = re.compile(rf"{severity}: {re.escape(path)}(:[0-9]+)?: ")
+    return [line for line in lines if about.match(line)]
+
+
+def line_of(path: Path, needle: str) -> int:
+    """The 1-based line of PATH where NEEDLE first appears."""
+    text = path.read_text()
+    assert needle in text, needle
+    return text[: text.index(needle)].count("\n") + 1
 
 
 def write_manifest(dist: Path, manifest: Any) -> None:
@@ -129,7 +140,8 @@ def test_a_deleted_file(wasmship: Run, dist: Path) -> None:
     assert lines_for(lines, loader) == [
         f"error: {loader}: missing: the manifest lists it but the dist has no such file"
     ]
-    assert f'error: index.html: <script src="{loader}">: {loader} does not exist' in lines
+    line = line_of(dist / "index.html", f'src="{loader}"')
+    assert f'error: index.html:{line}: <script src="{loader}">: {loader} does not exist' in lines
 
 
 def test_a_wrong_integrity_in_the_page(wasmship: Run, dist: Path) -> None:
@@ -140,7 +152,8 @@ def test_a_wrong_integrity_in_the_page(wasmship: Run, dist: Path) -> None:
     code, lines, _ = verify(wasmship, dist)
     assert code == 1
     tag = f'<script src="{shim["path"]}">'
-    assert f"error: index.html: {tag}: integrity does not match {shim['path']}" in lines
+    line = line_of(page, tag[len("<script ") : -1])
+    assert f"error: index.html:{line}: {tag}: integrity does not match {shim['path']}" in lines
     # The page itself changed after the build, which is its own problem.
     assert any("sha256 differs" in line for line in lines_for(lines, "index.html"))
 
@@ -151,7 +164,11 @@ def test_data_wasm_pointing_at_a_missing_file(wasmship: Run, dist: Path) -> None
     page.write_text(page.read_text().replace(f'data-wasm="{module}"', 'data-wasm="gone.wasm"'))
     code, lines, _ = verify(wasmship, dist)
     assert code == 1
-    assert 'error: index.html: <script data-wasm="gone.wasm">: gone.wasm does not exist' in lines
+    line = line_of(page, 'data-wasm="gone.wasm"')
+    assert (
+        f'error: index.html:{line}: <script data-wasm="gone.wasm">: gone.wasm does not exist'
+        in lines
+    )
 
 
 def test_a_stray_file_warns_and_fails_only_when_strict(wasmship: Run, dist: Path) -> None:
@@ -273,6 +290,7 @@ def test_page_references_are_read_as_the_browser_would() -> None:
         ("data-wasm", "js/../main.wasm"),  # against the script's URL, as the loader does
         ("src", "https://cdn.example/x.js"),
         ("href", "/app.css"),
+        ("href", "favicon.ico"),  # an icon is fetched too: a reference verify follows
     ]
     assert local_path("index.html", refs[1].resolved) == "main.wasm"
     assert local_path("index.html", "/app.css") == "app.css"
@@ -487,3 +505,305 @@ def test_a_file_is_not_a_dist_folder(wasmship: Run, hello: Path) -> None:
         "pass the dist folder `wasmship build` wrote\n"
     )
     assert proc.stdout == ""
+
+
+# -- every reference resolves (issue 12) -------------------------------------------------------
+
+WEB_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Worker app</title>
+<link rel="preconnect" href="https://fonts.example">
+<link rel="stylesheet" href="css/style.css?v=2#top">
+<link rel="icon" href="icons/icon.svg" type="image/svg+xml">
+<link
+  rel="manifest"
+  href="app.webmanifest">
+<script defer src="./app.js"></script>
+<script type="module" src="js/module.mjs"></script>
+</head>
+<body>
+<h1>Worker app</h1>
+<img src="/icons/icon.svg" alt=""><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="">
+<p id="out">waiting for the worker…</p>
+<script>
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("sw.js");
+  }
+</script>
+</body>
+</html>
+"""
+
+WEB_FILES = {
+    "index.html": WEB_PAGE,
+    "app.js": (FIXTURES / "workerapp" / "web" / "app.js").read_text()
+    + """
+// fetch("old/config.json") was the file once: a comment is not a reference.
+fetch("data/config.json").then((reply) => reply.json());
+fetch(`data/${"config"}.json`);
+fetch("data/" + "config.json");
+window.fetch('https://api.example/status', { mode: "cors" });
+""",
+    "js/module.mjs": """// In a subfolder: fetch is relative to the page, new URL to the module.
+const config = new URL("../data/config.json", import.meta.url);
+await fetch("data/config.json");
+export { config };
+""",
+    "sw.js": """// The service worker: its own URL is its base.
+importScripts("./sw-cache.js", "data/../sw-cache.js");
+""",
+    "sw-cache.js": 'self.addEventListener("install", () => self.skipWaiting());\n',
+    "data/config.json": '{"greeting": "hello"}\n',
+    "icons/icon.svg": '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"/>\n',
+    "app.webmanifest": """{
+  "name": "Worker app",
+  "start_url": "./",
+  "scope": "./",
+  "icons": [
+    {"src": "icons/icon.svg", "sizes": "any", "type": "image/svg+xml"}
+  ]
+}
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def built_webapp(go: Go, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workerapp fixture with a page, scripts and a web manifest referencing each other."""
+    project = tmp_path_factory.mktemp("webapp") / "workerapp"
+    shutil.copytree(FIXTURES / "workerapp", project)
+    for name, text in WEB_FILES.items():
+        (project / "web" / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / "web" / name).write_text(text)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "build", "-q", "--static", "web"],
+        cwd=project,
+        env=base_env(WASMSHIP_GO=go.binary),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return project / "dist"
+
+
+@pytest.fixture
+def webapp(built_webapp: Path, tmp_path: Path) -> Path:
+    """A private copy of the built web app, free to break."""
+    copy = tmp_path / "dist"
+    shutil.copytree(built_webapp, copy)
+    return copy
+
+
+def edit(dist: Path, rel: str, old: str, new: str) -> int:
+    """Replace OLD with NEW in the dist's file REL as a build would have written it (its
+    manifest entry follows, its variants go); the line NEW is on."""
+    path = dist / rel
+    text = path.read_text()
+    assert text.count(old) == 1, old
+    data = text.replace(old, new).encode()
+    path.write_bytes(data)
+    manifest: Any = manifest_of(dist)
+    [entry] = [e for t in manifest["targets"] for e in t["files"].values() if e["path"] == rel]
+    for variant in entry["encodings"].values():
+        (dist / variant["path"]).unlink()
+    entry.update(
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        integrity=integrity(data),
+        encodings={},
+    )
+    write_manifest(dist, manifest)
+    return line_of(path, new)
+
+
+def test_a_web_app_whose_references_all_resolve_verifies(wasmship: Run, webapp: Path) -> None:
+    # External URLs, data: URLs, template literals, concatenations and comments are not read.
+    code, lines, stderr = verify(wasmship, webapp, "--strict")
+    assert code == 0, lines
+    assert lines == [f"{webapp}: {len(snapshot(webapp)) - 1} files match manifest.json"]
+    assert stderr == ""
+    # The query and fragment are not part of the file's name.
+    line = edit(webapp, "index.html", 'href="css/style.css?', 'href="css/site.css?')
+    code, lines, _ = verify(wasmship, webapp, "--strict")
+    assert code == 1
+    assert errors_of(lines) == [
+        f'error: index.html:{line}: <link rel="stylesheet" href="css/site.css?v=2#top">: '
+        "css/site.css does not exist"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rel", "old", "new", "message"),
+    [
+        (
+            "index.html",
+            'src="./app.js"',
+            'src="./ap.js"',
+            '<script src="./ap.js">: ap.js does not exist',
+        ),
+        (
+            "index.html",
+            'href="icons/icon.svg"',
+            'href="icons/gone.svg"',
+            '<link rel="icon" href="icons/gone.svg">: icons/gone.svg does not exist',
+        ),
+        (
+            "index.html",
+            'src="/icons/icon.svg"',
+            'src="/icon.svg"',
+            '<img src="/icon.svg">: icon.svg does not exist',
+        ),
+        (
+            "index.html",
+            'href="app.webmanifest"',
+            'href="manifest.webmanifest"',
+            '<link rel="manifest" href="manifest.webmanifest">: '
+            "manifest.webmanifest does not exist",
+        ),
+        (
+            "index.html",
+            'register("sw.js")',
+            'register("/service-worker.js")',
+            'navigator.serviceWorker.register("/service-worker.js"): '
+            "service-worker.js does not exist",
+        ),
+        (
+            "app.js",
+            'fetch("data/config.json")',
+            'fetch("data/settings.json")',
+            'fetch("data/settings.json"): data/settings.json does not exist',
+        ),
+        (
+            "app.js",
+            'new Worker("worker.js")',
+            "new Worker('workers/worker.js')",
+            'new Worker("workers/worker.js"): workers/worker.js does not exist',
+        ),
+        (
+            "js/module.mjs",
+            'fetch("data/config.json")',
+            'fetch("config.json")',
+            'fetch("config.json"): config.json does not exist '
+            "(relative to index.html, which loads it)",
+        ),
+        (
+            "js/module.mjs",
+            'URL("../data/config.json", import.meta.url)',
+            'URL("data/config.json", import.meta.url)',
+            'new URL("data/config.json", import.meta.url): js/data/config.json does not exist',
+        ),
+        (
+            "sw.js",
+            '"data/../sw-cache.js"',
+            '"../sw-cache.js"',
+            'importScripts("../sw-cache.js") points outside the dist',
+        ),
+        (
+            "app.webmanifest",
+            '"src": "icons/icon.svg"',
+            '"src": "icons/icon-512.png"',
+            '$.icons[0].src "icons/icon-512.png": icons/icon-512.png does not exist',
+        ),
+        (
+            "app.webmanifest",
+            '"start_url": "./"',
+            '"start_url": "app/"',
+            '$.start_url "app/": app/index.html does not exist',
+        ),
+        (
+            "app.webmanifest",
+            '"scope": "./"',
+            '"scope": "/app/"',
+            '$.scope "/app/": app/ does not exist',
+        ),
+    ],
+)
+def test_a_broken_reference_is_an_error_at_its_line(
+    wasmship: Run, webapp: Path, rel: str, old: str, new: str, message: str
+) -> None:
+    line = edit(webapp, rel, old, new)
+    code, lines, stderr = verify(wasmship, webapp, "--strict")
+    assert code == 1, lines
+    assert errors_of(lines) == [f"error: {rel}:{line}: {message}"]
+    assert "verify found 1 problem;" in stderr
+
+
+def test_a_worker_loading_the_plain_shim_name_is_caught(wasmship: Run, webapp: Path) -> None:
+    shim = files_of(webapp)["wasm_exec.js"]["path"]
+    line = edit(webapp, "worker.js", f'importScripts("{shim}")', 'importScripts("wasm_exec.js")')
+    code, lines, _ = verify(wasmship, webapp, "--strict")
+    assert code == 1
+    assert errors_of(lines) == [
+        f'error: worker.js:{line}: importScripts("wasm_exec.js"): wasm_exec.js does not exist'
+    ]
+
+
+def test_linking_wasmships_manifest_as_the_web_manifest_warns(wasmship: Run, webapp: Path) -> None:
+    line = edit(webapp, "index.html", 'href="app.webmanifest"', 'href="/manifest.json"')
+    code, lines, _ = verify(wasmship, webapp, "--strict")
+    assert code == 0, lines
+    assert lines_for(lines, "index.html", "warning") == [
+        f'warning: index.html:{line}: <link rel="manifest" href="/manifest.json">: '
+        "manifest.json is wasmship's, not a web manifest"
+    ]
+
+
+def test_a_web_manifest_that_is_not_json(wasmship: Run, webapp: Path) -> None:
+    line = edit(webapp, "app.webmanifest", '"scope": "./",', '"scope": "./"')
+    code, lines, _ = verify(wasmship, webapp, "--strict")
+    assert code == 1
+    assert errors_of(lines) == [
+        f"error: app.webmanifest:{line + 1}: not a web manifest: not valid JSON "
+        "(Expecting ',' delimiter)"
+    ]
+
+
+def test_references_in_json_output_carry_their_line(wasmship: Run, webapp: Path) -> None:
+    line = edit(webapp, "app.js", 'fetch("data/config.json")', 'fetch("data/gone.json")')
+    proc = wasmship("verify", "--json", str(webapp), cwd=webapp.parent)
+    assert proc.returncode == 1
+    [problem] = json.loads(proc.stdout)["problems"]
+    assert problem == {
+        "severity": "error",
+        "path": "app.js",
+        "line": line,
+        "message": 'fetch("data/gone.json"): data/gone.json does not exist',
+    }
+
+
+def test_script_calls_are_read_from_string_literals_only() -> None:
+    code = """// fetch("commented.json")
+/* new Worker("commented.js") */ const s = "// not a comment";
+self.fetch( 'a.json' , {cache: "no-store"});
+api.fetch("method-of-something-else.json");
+fetch(`templated/${name}.json`); fetch("pre/" + name); fetch(name);
+importScripts("one.js",
+  "two.js", later);
+new SharedWorker("shared.js"); new Worker(new URL("w.js", import.meta.url));
+new URL("page.html", location.href); new URL("other.html", somewhere);
+WebAssembly.instantiateStreaming(fetch("main.wasm"), go.importObject);
+"""
+    calls = [(c.describe(), c.line, c.script_relative) for c in script_calls(code, first_line=3)]
+    assert calls == [
+        ('fetch("a.json")', 5, False),
+        ('importScripts("one.js")', 8, False),
+        ('importScripts("two.js")', 9, False),
+        ('new SharedWorker("shared.js")', 10, False),
+        ('new URL("w.js", import.meta.url)', 10, True),
+        ('new URL("page.html", location.href)', 11, False),
+        ('fetch("main.wasm")', 12, False),
+    ]
+
+
+def test_web_manifest_references_have_their_lines() -> None:
+    text = '{"icons": [{"src": "a.png"},\n {"src": "b\\/c.png", "purpose": "any"}],\n'
+    text += ' "shortcuts": [{"url": "x", "icons": [{"src": "n.png"}]}], "start_url": "."}'
+    found = [(r.describe(), r.line) for r in web_manifest_references(text)]
+    assert found == [
+        ('$.icons[0].src "a.png"', 1),
+        ('$.icons[1].src "b/c.png"', 2),
+        ('$.start_url "."', 3),
+    ]
