@@ -30,6 +30,7 @@ class Case:
     message: str
     files: dict[str, str] = field(default_factory=dict)
     absent: str = "\0"  # a fragment the message must not have
+    links: dict[str, str] = field(default_factory=dict)  # symbolic links: name -> target
 
     def __str__(self) -> str:
         return " ".join(self.args)
@@ -66,6 +67,18 @@ CASES = [
     Case(("build", "--out", "."), 2, "it holds the sources"),
     Case(("build", "--out", "main.go"), 2, "exists and is not a folder"),
     Case(("build", "--out", "mine"), 2, "refusing to replace", {"mine/notes.txt": "mine\n"}),
+    Case(
+        ("build", "--out", "mine"),
+        2,
+        "manifest.json is not valid JSON (line 1, column 3",
+        {"mine/manifest.json": "{ not json"},
+    ),
+    Case(
+        ("build", "--out", "gone"),
+        2,
+        "is a symbolic link to /nonexistent/wasmship-dist, which does not exist",
+        links={"gone": "/nonexistent/wasmship-dist"},
+    ),
     # wasmship.toml
     Case(
         ("build",),
@@ -129,13 +142,20 @@ CASES = [
     ),
     # verify, serve, clean, smoke, init
     Case(("verify", "nope"), 2, "nope: no such folder"),
+    Case(("verify", "main.go"), 2, "main.go is a file, not a dist folder"),
     Case(("verify", "empty"), 2, "no manifest.json", {"empty/.keep": ""}),
     Case(("verify", "--json", "nope"), 2, "nope: no such folder"),
     Case(("serve", "nope"), 2, "nope: no such folder"),
     Case(("serve", "--port", "99999"), 2, "99999"),
+    Case(("serve", "--host", "no such host", "--port", "0"), 2, "cannot listen on no such host:0"),
+    Case(("check", "http://127.0.0.1:abc/"), 2, "the port 'abc' is not a number from 1 to 65535"),
+    Case(("check", "ftp://example.org/"), 2, "only http:// and https:// URLs can be checked"),
+    Case(("check", "--json", "http://:8000/"), 2, "it names no host"),
+    Case(("check", "--timeout", "nan", "http://127.0.0.1:9/"), 2, "not a number of seconds"),
     Case(("clean", "mine"), 2, "refusing to remove", {"mine/notes.txt": "mine\n"}),
     Case(("clean", "--lock-timeout", "nan"), 2, "'nan' is not a number of seconds"),
     Case(("smoke", "nope"), 2, "has no manifest.json"),
+    Case(("smoke", "--settle", "nan"), 2, "'nan' is not a number of seconds"),
     Case(("init",), 1, "already exists", {"wasmship.toml": "# mine\n"}),
 ]
 
@@ -154,6 +174,8 @@ def test_a_bad_input_is_refused_and_nothing_is_lost(
     for name, text in case.files.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(text)
+    for name, target in case.links.items():
+        (project / name).symlink_to(target)
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "wasmship", *case.args],
@@ -164,6 +186,8 @@ def test_a_bad_input_is_refused_and_nothing_is_lost(
             timeout=120,
         )
     finally:
+        for name in case.links:
+            (project / name).unlink()
         for name in case.files:
             top = project / Path(name).parts[0]
             shutil.rmtree(top) if top.is_dir() else top.unlink()
@@ -171,6 +195,7 @@ def test_a_bad_input_is_refused_and_nothing_is_lost(
     assert "Traceback" not in proc.stderr
     assert case.absent not in proc.stderr
     assert snapshot(project) == before
+    assert all(not Path(target).exists() for target in case.links.values())  # nothing created
     if "--json" in case.args:
         document = json.loads(proc.stdout)
         assert document["ok"] is False

@@ -6,7 +6,9 @@ import contextlib
 import fcntl
 import os
 import pty
+import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Go, Run, base_env, manifest_of, snapshot
+from tests.conftest import Go, Run, base_env, manifest_of, missing, snapshot
 from wasmship.dist.publish import lock_path
 
 FAKE_OLD_GO = """#!/bin/sh
@@ -373,3 +375,34 @@ def test_go_writes_to_a_terminal_that_stops_background_writers(
     text = output.decode(errors="replace")
     assert done and os.waitstatus_to_exitcode(status) == 1, text
     assert "undefined: undefinedFunction" in text and "go build failed" in text, text
+
+
+def test_a_full_disk_names_the_step_and_the_place_and_loses_nothing(
+    hello: Path, wasmship: Run, tmp_path: Path
+) -> None:
+    # A real filesystem that fills up: a 4.2 MB tmpfs holds one dist of hello, not two.
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        missing("mounting a small tmpfs needs root and mount(8)")
+    disk = tmp_path / "small-disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4200k", "tmpfs", str(disk)], check=True)
+    try:
+        first = wasmship("build", "-q", "--keep", "0", "--out", str(disk / "dist"), cwd=hello)
+        assert first.returncode == 0, first.stderr
+        before = snapshot(disk / "dist")
+        change_source(hello)
+        proc = wasmship("build", "-q", "--keep", "0", "--out", str(disk / "dist"), cwd=hello)
+        assert_clean_failure(
+            proc,
+            1,
+            "No space left on device",
+            f"beside {disk / 'dist'}",
+            "previous dist is untouched",
+        )
+        assert re.search(
+            r"error: (compile|shim|fingerprint|loader|compress|publish): ", proc.stderr
+        )
+        assert snapshot(disk / "dist") == before
+        assert sorted(p.name for p in disk.iterdir()) == ["dist"]  # staging removed
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class WasmshipError(Exception):
     """An expected failure: shown to the user as one message, never a traceback."""
@@ -37,6 +39,19 @@ class CompileError(WasmshipError):
 
 class PublishError(WasmshipError):
     """The dist could not be locked or swapped in."""
+
+
+class StepFailed(WasmshipError):
+    """The system refused a step (a full disk, a read-only folder): names the step and where."""
+
+    def __init__(self, step: str, error: OSError, dist: str) -> None:
+        self.step = step
+        # A full disk is where the dist is written, whatever file the call also named.
+        full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+        where = f", writing beside {dist}" if full or not error.filename else f": {error.filename}"
+        super().__init__(
+            f"{step}: {error.strerror or error}{where}; the previous dist is untouched"
+        )
 
 
 class BudgetExceeded(WasmshipError):

@@ -26,7 +26,7 @@ from wasmship.build.steps.static import copy_static
 from wasmship.build.toolchain import Toolchain, locate_go, read_toolchain
 from wasmship.dist.manifest import Manifest
 from wasmship.dist.publish import check_target, staging
-from wasmship.errors import UsageError
+from wasmship.errors import StepFailed, UsageError
 
 Step = Callable[[BuildContext], None]
 
@@ -119,16 +119,23 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
     with report.step("toolchain"):
         toolchain, targets = preflight(config)
     report.done("toolchain", toolchain.goversion)
-    with staging(config.out_path, lock_timeout=config.lock_timeout, on_wait=report.warn) as folder:
-        ctx = BuildContext(config=config, staging=folder, toolchain=toolchain, targets=targets)
-        for step in STEPS:
-            name = step_name(step)
-            with report.step(name):
-                step(ctx)
-            report.done(name, ctx.notes.get(name, ""))
-            for message in ctx.warnings:
-                report.warn(message)
-            ctx.warnings.clear()
+    name = "publish"  # the step a system error is reported against
+    try:
+        with staging(
+            config.out_path, lock_timeout=config.lock_timeout, on_wait=report.warn
+        ) as folder:
+            ctx = BuildContext(config=config, staging=folder, toolchain=toolchain, targets=targets)
+            for step in STEPS:
+                name = step_name(step)
+                with report.step(name):
+                    step(ctx)
+                report.done(name, ctx.notes.get(name, ""))
+                for message in ctx.warnings:
+                    report.warn(message)
+                ctx.warnings.clear()
+            name = "publish"
+    except OSError as exc:  # a full disk, a read-only folder: say which step and where
+        raise StepFailed(name, exc, str(config.out_path)) from exc
     timings = getattr(report, "timings", {})
     assert ctx.manifest is not None, "the manifest step has not run"
     return BuildResult(

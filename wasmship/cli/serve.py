@@ -12,7 +12,9 @@ from wasmship.cli.options import debug_option, quiet_option
 
 @click.command()
 @click.argument("dist", type=click.Path(path_type=Path), default="dist", required=False)
-@click.option("--host", default="127.0.0.1", show_default=True, help="The address to bind.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, metavar="ADDRESS", help="The address to bind."
+)
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),

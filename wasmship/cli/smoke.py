@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from wasmship.cli.options import debug_option, go_option
+from wasmship.cli.options import Seconds, debug_option, go_option
 
 
 @click.command()
@@ -21,7 +21,7 @@ from wasmship.cli.options import debug_option, go_option
 )
 @click.option(
     "--settle",
-    type=click.FloatRange(min=0),
+    type=Seconds(min=0),
     metavar="SECONDS",
     default=2.0,
     show_default=True,
@@ -29,7 +29,7 @@ from wasmship.cli.options import debug_option, go_option
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=Seconds(min=0.1),
     metavar="SECONDS",
     default=60.0,
     show_default=True,
