@@ -25,6 +25,8 @@ class TargetSpec:
     tags: tuple[str, ...] = ()
     ldflags: str = ""
     env: tuple[tuple[str, str], ...] = ()
+    folder: str = ""  # where in the dist its module (and shim) live, e.g. "web"; "" = the root
+    module: str = ""  # a Go module folder of its own (with go.mod) to build in; "" = the project
 
 
 @dataclass(frozen=True)

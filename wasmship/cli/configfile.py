@@ -22,14 +22,14 @@ from click.core import ParameterSource
 from wasmship.build.budgets import parse_budget, parse_budget_flag
 from wasmship.build.config import CONFIG_NAME, BuildConfig, TargetSpec
 from wasmship.build.server_configs import parse_server_configs
-from wasmship.dist.names import TARGET_NAME_RULE, is_target_name
+from wasmship.dist.names import TARGET_NAME_RULE, is_target_name, relative_path
 from wasmship.encodings.encoders import GzipEncoder, Profile
 from wasmship.errors import UsageError
 from wasmship.sizes import parse_size
 
 # Options that make no sense in a file: they are about one run, not the project.
 NOT_IN_FILE = frozenset({"config", "as_json", "help", "only", "budget", "debug"})
-TARGET_KEYS = ("name", "package", "goos", "tags", "ldflags", "env")
+TARGET_KEYS = ("name", "package", "goos", "tags", "ldflags", "env", "folder", "module")
 GOOS_VALUES = ("js", "wasip1")
 
 
@@ -290,6 +290,14 @@ def _targets(raw: Any, fail_at: Any) -> tuple[TargetSpec, ...]:
         ldflags = table.get("ldflags", "")
         tags = table.get("tags", [])
         env = table.get("env", {})
+        folder = table.get("folder", "")
+        module = table.get("module", "")
+        if not isinstance(folder, str) or (folder and relative_path(folder.strip("/")) is None):
+            fail_at("folder", "target", index)(
+                'folder must be a relative folder inside the dist, e.g. "web"'
+            )
+        if not isinstance(module, str):
+            fail_at("module", "target", index)("module must be a string: a folder with go.mod")
         if not isinstance(package, str):
             fail_at("package", "target", index)("package must be a string")
         if goos not in GOOS_VALUES:
@@ -310,6 +318,8 @@ def _targets(raw: Any, fail_at: Any) -> tuple[TargetSpec, ...]:
                 tags=tuple(t.strip() for t in tags if t.strip()),
                 ldflags=ldflags,
                 env=tuple(sorted(env.items())),
+                folder=folder.strip("/"),
+                module=module,
             )
         )
     return tuple(specs)
