@@ -248,7 +248,7 @@ def test_a_held_lock_waits_then_fails_clearly(
 def test_a_system_error_is_one_line_not_a_traceback(hello: Path, wasmship: Run) -> None:
     # /proc takes no new files, even for root: the OS refuses the lock file.
     proc = wasmship("build", "--out", "/proc/wasmship-dist", cwd=hello)
-    assert_clean_failure(proc, 1, "wasmship: error: No such file or directory", "/proc/")
+    assert_clean_failure(proc, 1, "wasmship: error: publish: No such file or directory", "/proc/")
 
 
 BUILD_MARK = "WASMSHIP_TEST_BUILD"  # in a build's environment: go and its tools inherit it
