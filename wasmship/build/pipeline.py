@@ -13,7 +13,7 @@ from wasmship.build.budgets import BudgetResult, check_budgets
 from wasmship.build.config import BuildConfig
 from wasmship.build.context import BuildContext, Target
 from wasmship.build.steps.carry import carry_targets, check_go_version
-from wasmship.build.steps.compile import compile_module, resolve_targets, run_dir_for
+from wasmship.build.steps.compile import compile_module, resolve_targets, target_run_dir
 from wasmship.build.steps.compress import compress
 from wasmship.build.steps.deltas import write_deltas
 from wasmship.build.steps.fingerprint import fingerprint
@@ -101,7 +101,7 @@ def preflight(config: BuildConfig) -> tuple[Toolchain, tuple[Target, ...]]:
                 f"(targets: {', '.join(sorted(names))})"
             )
     go = locate_go(config.go, config.environ)
-    run_dir, _ = run_dir_for(config.workdir, specs[0].package)
+    run_dir, _ = target_run_dir(config, specs[0])  # go env where the first target builds
     toolchain = read_toolchain(go, run_dir, config.environ)
     targets = resolve_targets(config, toolchain)
     sources = [config.workdir]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from wasmship.build.config import BuildConfig, TargetSpec
+from wasmship.build.config import CONFIG_NAME, BuildConfig, TargetSpec
 from wasmship.build.context import BuildContext, GoPackage, Target
 from wasmship.build.toolchain import Toolchain, go_environ
 from wasmship.errors import CompileError, ToolchainError, UsageError
@@ -30,9 +30,65 @@ def run_dir_for(workdir: Path, package: str) -> tuple[Path, str]:
     return workdir.resolve(), package
 
 
+def _module_dir(config: BuildConfig, spec: TargetSpec) -> Path | None:
+    """The folder of the target's `module` (from wasmship.toml's folder), checked; None: none."""
+    if not spec.module:
+        return None
+    folder = (config.workdir / spec.module).resolve()
+    missing = folder if not folder.is_dir() else folder / "go.mod"
+    if not missing.is_file():
+        raise UsageError(
+            f'target {spec.name!r}: module = "{spec.module}" is not a Go module: {missing} does '
+            "not exist (module names a folder with its own go.mod, relative to wasmship.toml)"
+        )
+    return folder
+
+
+def target_run_dir(config: BuildConfig, spec: TargetSpec) -> tuple[Path, str]:
+    """Where the target's go commands run and the package they are given there."""
+    folder = _module_dir(config, spec)
+    if folder is None:
+        return run_dir_for(config.workdir, spec.package)
+    return folder, spec.package  # `module` is explicit: no folder with a go.mod is built in place
+
+
+def _module_root(folder: Path) -> Path | None:
+    """The folder of the nearest go.mod at or above FOLDER."""
+    return next((d for d in (folder, *folder.parents) if (d / "go.mod").is_file()), None)
+
+
+def _is_path(package: str) -> bool:
+    """Whether go reads PACKAGE as a folder rather than an import path (and not a pattern)."""
+    relative = package in (".", "..") or package.startswith(("./", "../"))
+    return (relative or Path(package).is_absolute()) and "..." not in package
+
+
+def _refuse_other_module(
+    config: BuildConfig, spec: TargetSpec, run_dir: Path, package: str
+) -> None:
+    """Say so when go failed on a package folder that lies in a Go module of its own."""
+    folder = (run_dir / package).resolve()
+    if not _is_path(package) or not folder.is_dir():
+        return
+    owner = _module_root(folder)
+    if owner is None or owner == _module_root(run_dir):
+        return
+    module = os.path.relpath(owner, config.workdir.resolve())
+    inner = "./" + folder.relative_to(owner).as_posix() if folder != owner else "."
+    build = "wasmship build" if inner == "." else f"wasmship build {inner}"
+    # From inside the module, a wasmship.toml above it (not its own) would be found and used.
+    outer = any((d / CONFIG_NAME).is_file() for d in owner.parents)
+    cd = "" if outer and not (owner / CONFIG_NAME).is_file() else f"`cd {module} && {build}`, or "
+    raise UsageError(
+        f"package {spec.package!r} is in {module}, a Go module of its own "
+        f"({os.path.join(module, 'go.mod')}): build it in that module with {cd}a [[target]] "
+        f'with module = "{module}" and package = "{inner}"'
+    )
+
+
 def resolve_package(config: BuildConfig, spec: TargetSpec, toolchain: Toolchain) -> GoPackage:
     """Ask `go list` what the target's package is, and refuse anything but a main package."""
-    run_dir, package = run_dir_for(config.workdir, spec.package)
+    run_dir, package = target_run_dir(config, spec)
     cmd = [toolchain.go, "list", "-e", "-json=ImportPath,Name,Dir,Error", "--", package]
     proc = subprocess.run(
         cmd,
@@ -43,6 +99,7 @@ def resolve_package(config: BuildConfig, spec: TargetSpec, toolchain: Toolchain)
         check=False,
     )
     if proc.returncode != 0 or not proc.stdout.strip():
+        _refuse_other_module(config, spec, run_dir, package)
         detail = proc.stderr.strip() or f"go list exited {proc.returncode}"
         raise UsageError(f"cannot resolve package {spec.package!r}:\n{detail}")
     try:
@@ -55,6 +112,7 @@ def resolve_package(config: BuildConfig, spec: TargetSpec, toolchain: Toolchain)
     name = listed.get("Name", "")
     error = (listed.get("Error") or {}).get("Err", "")
     if not name:
+        _refuse_other_module(config, spec, run_dir, package)
         raise UsageError(f"cannot build package {spec.package!r}: {error or 'no Go files found'}")
     if name != "main":
         raise UsageError(
