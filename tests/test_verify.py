@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -807,3 +808,16 @@ def test_web_manifest_references_have_their_lines() -> None:
         ('$.icons[1].src "b/c.png"', 2),
         ('$.start_url "."', 3),
     ]
+
+
+def test_only_the_page_wasmship_wrote_needs_a_data_wasm(
+    project: Callable[[str], Path], wasmship: Run
+) -> None:
+    root = project("hello")
+    web = root / "web"
+    web.mkdir()
+    (web / "about.html").write_text("<!doctype html><title>About</title><p>About this app.</p>\n")
+    proc = wasmship("build", "-q", "--static", "web", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    code, lines, _ = verify(wasmship, root / "dist", "--strict")
+    assert code == 0, lines

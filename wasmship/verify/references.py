@@ -65,13 +65,15 @@ def _page(
 ) -> None:
     """A page's references; notes the scripts it loads (DOCUMENTS) and its web MANIFESTS.
 
-    A page of the project's own (--static) needs no data-wasm: its scripts start the modules.
+    A page of the project's own (--static) needs no data-wasm: its scripts start the modules;
+    nor does any page but the one wasmship wrote (index.html at the root).
     """
     text = _text(check, rel)
     if text is None:
         return
     page = read_page(text)
-    if loader_page and not any(r.attribute == "data-wasm" for r in page.references):
+    starts = any(r.attribute == "data-wasm" for r in page.references)
+    if loader_page and rel == PAGE and not starts:
         check.error(rel, "no <script data-wasm=...>: the loader has no module to start")
     document = _document(rel, page.base_href)
     if document is None:
