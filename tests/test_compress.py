@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import os
+import random
 import re
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import brotli
 import pytest
@@ -19,10 +21,13 @@ from tests.conftest import FIXTURES, Go, base_env, manifest_of, need, snapshot
 from wasmship.build.cache import CompressionCache
 from wasmship.encodings.encoders import (
     BROTLI_MAX_WINDOW,
+    MIN_SAVING_PERCENT,
     GzipEncoder,
     Profile,
     brotli_window,
     encoders,
+    saves_enough,
+    worth_compressing,
     zstd_window,
 )
 from wasmship.errors import UsageError
@@ -142,6 +147,22 @@ def test_fast_profile_uses_cheap_settings_and_never_zopfli() -> None:
     assert (fast["br"].level, fast["gzip"].codec, fast["gzip"].level) == (5, "gzip", 6)
     assert (release["br"].level, release["gzip"].codec) == (11, "zopfli")
     assert fast["zstd"].level < release["zstd"].level
+
+
+def test_a_variant_must_save_five_percent_of_its_file() -> None:
+    assert MIN_SAVING_PERCENT == 5
+    assert saves_enough(1000, 950) and not saves_enough(1000, 951)
+    assert saves_enough(20, 19) and not saves_enough(19, 19)
+    assert not saves_enough(0, 1)
+
+
+def test_compressed_types_are_tried_only_when_a_probe_saves_enough() -> None:
+    noise = random.Random(7).randbytes(20_000)
+    text = b"a page of text, the same line again and again\n" * 400
+    assert not worth_compressing(noise, "image/png")
+    assert worth_compressing(text, "application/pdf")  # an uncompressed PDF still compresses
+    assert worth_compressing(noise, "audio/wav")  # not a compressed type: the encoders decide
+    assert worth_compressing(noise, "text/plain; charset=utf-8")
 
 
 # -- real builds --------------------------------------------------------------------------------
@@ -310,3 +331,82 @@ def test_release_gzip_is_no_larger_than_gzip_9(built_hello: Path) -> None:
         ).stdout
         ours = built_hello / entry["encodings"]["gzip"]["path"]
         assert ours.stat().st_size <= len(plain), entry["path"]
+
+
+# -- files compressed already (the site-assets fixture's web folder) -----------------------------
+
+# Its files whose format compresses them already, and so well that a probe skips them.
+INCOMPRESSIBLE = {
+    "img/photo.jpg",
+    "img/thumb.jpeg",
+    "img/photo.webp",
+    "img/photo.avif",
+    "img/icon.png",
+    "fonts/blocks.woff2",
+    "media/clip.mp4",
+    "media/clip.webm",
+    "files/docs.zip",
+    "files/notes.tar.gz",
+    "files/items.zst",
+}
+# Compressed types all the same, whose bytes still compress: an uncompressed PDF, a FLAC with a
+# padding block, a small GIF.
+STILL_COMPRESSIBLE = {"files/notes.pdf", "media/tone.flac", "img/spinner.gif"}
+# Tried (their types are not compressed ones) but saving under 5 % in every encoding.
+BARELY = {"favicon.ico", "media/noise.wav"}
+
+
+@pytest.fixture(scope="module")
+def assets(go: Go, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The site-assets fixture with its web folder, zstd too, into an empty cache."""
+    root = tmp_path_factory.mktemp("assets") / "site-assets"
+    shutil.copytree(FIXTURES / "site-assets", root)
+    return built(go, root, "cold", root.parent / "cache", "--static", "web", "--zstd")
+
+
+def all_files(dist: Path) -> dict[str, dict[str, Any]]:
+    return {
+        entry["path"]: entry
+        for target in manifest_of(dist)["targets"]
+        for entry in target["files"].values()
+    }
+
+
+def test_files_compressed_already_are_not_even_tried(assets: Built) -> None:
+    files = all_files(assets.dist)
+    assert files.keys() >= INCOMPRESSIBLE | STILL_COMPRESSIBLE | BARELY
+    tried = len(files) - len(INCOMPRESSIBLE)
+    assert from_cache(assets.stdout) == (0, 3 * tried)  # br, gzip, zstd of the others only
+    assert len(cache_entries(assets.cache)) == 3 * tried
+    assert f"{len(INCOMPRESSIBLE)} files already compressed" in compress_note(assets.stdout)
+    for path in INCOMPRESSIBLE:
+        assert files[path]["encodings"] == {}, path
+        assert not list(assets.dist.glob(path + ".*")), path
+    for path in STILL_COMPRESSIBLE:
+        assert set(files[path]["encodings"]) == {"br", "gzip", "zstd"}, path
+
+
+def test_a_variant_is_kept_only_when_it_saves_five_percent(assets: Built) -> None:
+    files = all_files(assets.dist)
+    for path in BARELY:
+        assert files[path]["encodings"] == {}, path
+        assert not list(assets.dist.glob(path + ".*")), path
+    kept = 0
+    for path, entry in files.items():
+        for variant in entry["encodings"].values():
+            assert saves_enough(entry["size"], variant["size"]), (path, variant)
+            kept += 1
+    assert kept > 60
+    for original, data in decoded(assets.dist).values():
+        assert data == original
+
+
+def test_skipping_keeps_builds_cached_and_deterministic(go: Go, assets: Built) -> None:
+    again = built(go, assets.dist.parent, "warm", assets.cache, "--static", "web", "--zstd")
+    tried = 3 * (len(all_files(assets.dist)) - len(INCOMPRESSIBLE))
+    assert from_cache(again.stdout) == (tried, tried)  # every variant tried, and none more
+    assert len(cache_entries(assets.cache)) == tried
+    assert snapshot(again.dist) == snapshot(assets.dist)
+    proc = build(go, assets.dist.parent, "uncached", "--no-cache", "--static", "web", "--zstd")
+    assert proc.returncode == 0, proc.stderr
+    assert snapshot(assets.dist.parent / "uncached") == snapshot(assets.dist)

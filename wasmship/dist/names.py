@@ -25,14 +25,79 @@ DELTA_KEY_PREFIX = "dcz-"  # a delta's key in `encodings`: dcz-<dictionary sha25
 TARGET_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 TARGET_NAME_RULE = "letters, digits, '-', '_' and '.', not starting with a dot"
 
+UTF8 = "; charset=utf-8"
+
+# The Content-Type of each file a dist may hold, by extension (matched ignoring case): the
+# registered (IANA, WHATWG) types browsers expect; nginx's mime.types says the same where it
+# lists the extension, but for aliases noted here. Text types say UTF-8; XML (and so SVG) and
+# JSON do not: their own rules name the encoding.
 CONTENT_TYPES = {
+    # code and pages
     ".wasm": "application/wasm",
-    ".js": "text/javascript; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
+    ".html": "text/html" + UTF8,
+    ".htm": "text/html" + UTF8,
+    ".js": "text/javascript" + UTF8,  # RFC 9239; nginx's application/javascript is an alias
+    ".mjs": "text/javascript" + UTF8,
+    ".css": "text/css" + UTF8,
+    # data
     ".json": "application/json",
-    ".css": "text/css; charset=utf-8",
+    ".map": "application/json",  # source maps (ECMA-426)
+    ".webmanifest": "application/manifest+json",  # W3C Web Application Manifest
+    ".xml": "application/xml",  # RFC 7303 (nginx: its alias text/xml)
+    ".txt": "text/plain" + UTF8,
+    ".csv": "text/csv" + UTF8,
+    ".pdf": "application/pdf",
+    # images
     ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".ico": "image/x-icon",  # what nginx and browsers send; IANA's is image/vnd.microsoft.icon
+    ".bmp": "image/bmp",
+    # fonts (RFC 8081)
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    # audio and video
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    # archives
+    ".zip": "application/zip",
+    ".gz": "application/gzip",
+    ".zst": "application/zstd",  # RFC 8878
 }
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+# Media types whose bytes are compressed already: a general-purpose coding seldom saves
+# anything on them, so the compress step tries one only after a cheap probe says it would.
+COMPRESSED_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "image/avif",
+        "font/woff",
+        "font/woff2",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/flac",
+        "video/mp4",
+        "video/webm",
+        "application/pdf",
+        "application/zip",
+        "application/gzip",
+        "application/zstd",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +147,12 @@ def delta_path(path: str, dictionary_sha256: str) -> str:
 
 def content_type(name: str) -> str:
     """The Content-Type a server must send for NAME."""
-    return CONTENT_TYPES.get(PurePosixPath(name).suffix, "application/octet-stream")
+    return CONTENT_TYPES.get(PurePosixPath(name).suffix.lower(), DEFAULT_CONTENT_TYPE)
+
+
+def is_compressed_type(content_type: str) -> bool:
+    """Whether files of CONTENT_TYPE are compressed already (PNG, JPEG, WOFF2, MP4, zip...)."""
+    return content_type.split(";", 1)[0].strip().lower() in COMPRESSED_TYPES
 
 
 def is_dictionary_file(logical: str) -> bool:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
-from wasmship.dist.names import CODING_BY_TOKEN
+from wasmship.dist.names import CODING_BY_TOKEN, is_compressed_type
 from wasmship.encodings import dcz
 from wasmship.encodings.zstd import HTTP_MAX_WINDOW_LOG, window_log, zstandard
 from wasmship.errors import UsageError
@@ -20,6 +20,13 @@ from wasmship.errors import UsageError
 BROTLI_MAX_WINDOW = 24  # the largest window of the brotli format (RFC 7932)
 BROTLI_MIN_WINDOW = 10
 ZOPFLI_ITERATIONS = 15  # zopfli's own default
+
+# A variant is kept only when it saves at least this share of its file, in every encoding: a
+# few bytes less are not worth a sibling file, a server rule and a Vary.
+MIN_SAVING_PERCENT = 5
+# The cheap look at an already-compressed file (PNG, JPEG, WOFF2, MP4, ...) before the real
+# encoders: raw deflate at level 1 runs 50 to 100 times faster than brotli 11.
+PROBE_LEVEL = 1
 
 
 class Profile(StrEnum):
@@ -119,6 +126,25 @@ def encoders(
     for encoder in chosen:
         _module(encoder.codec)  # a missing optional library is a usage error, before any work
     return tuple(chosen)
+
+
+def saves_enough(original: int, compressed: int) -> bool:
+    """Whether a COMPRESSED-byte variant of an ORIGINAL-byte file is worth keeping."""
+    return (original - compressed) * 100 >= original * MIN_SAVING_PERCENT
+
+
+def worth_compressing(data: bytes, content_type: str) -> bool:
+    """Whether to run the encoders on DATA: always, unless its type is compressed already.
+
+    Then only when a level-1 deflate probe already saves enough: brotli 11 on a large image
+    costs seconds for a percent or two, while an uncompressed PDF or PNG still gets variants.
+    """
+    if not is_compressed_type(content_type):
+        return True
+    import zlib
+
+    probe = zlib.compressobj(PROBE_LEVEL, zlib.DEFLATED, -15)  # raw deflate: no header to pay
+    return saves_enough(len(data), len(probe.compress(data)) + len(probe.flush()))
 
 
 # Measured on the benchmark programs (docs/performance.md): level 19 gives dcz deltas of 5-8 %

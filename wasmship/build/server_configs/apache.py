@@ -30,8 +30,12 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
         types.setdefault(ext, rule.content_type)
     for ext, mime in sorted(types.items()):
         out.append(f'  AddType "{mime}" .{ext}')
-    # Apache's own mime.types would give the siblings the type of a .gz/.br archive.
-    out.append(f"  RemoveType {' '.join(sorted(SUFFIXES.values()))}")
+    # Apache's own mime.types would give the siblings the type of a .gz/.br archive; a file of
+    # the dist's own with such an extension (data.tar.gz) keeps its type, and the siblings get
+    # theirs from the rewrite rules below.
+    removed = sorted(s for s in SUFFIXES.values() if s.removeprefix(".") not in types)
+    if removed:
+        out.append(f"  RemoveType {' '.join(removed)}")
     out.append("</IfModule>")
     out.append("")
     compressed = [r for r in rules if r.encodings]
@@ -63,9 +67,12 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
     out.append("<IfModule mod_headers.c>")
     out.append(f'  Header always set X-Content-Type-Options "{NOSNIFF}"')
     for encoding in ENCODING_ORDER:
-        if any(encoding in r.encodings for r in rules):
+        having = [r for r in rules if encoding in r.encodings]
+        if having:
+            # The siblings only: a file of the dist's own may end in .gz too (data.tar.gz).
+            names = "|".join(bare_pattern(r.pattern) for r in having)
             suffix = regex_escape(SUFFIXES[encoding])
-            out.append(f'  <FilesMatch "{suffix}$">')
+            out.append(f'  <FilesMatch "^(?:{names}){suffix}$">')
             out.append(f'    Header set Content-Encoding "{encoding}"')
             out.append("  </FilesMatch>")
     for rule in rules:

@@ -1,4 +1,8 @@
-"""Step: precompress every file that benefits; keep a variant only when it is smaller.
+"""Step: precompress every file that benefits; keep a variant only when it saves enough.
+
+One rule for every encoding: a variant is kept only when it saves MIN_SAVING_PERCENT of its
+file (encoders.saves_enough). A file whose type is compressed already (PNG, JPEG, WOFF2, MP4,
+zip, ...) is not even tried unless a cheap probe says it would (encoders.worth_compressing).
 
 Work runs on threads: every codec releases the GIL while it compresses (benchmarks/gil.py
 measures it), so threads use every core without copying files between processes. Each
@@ -18,7 +22,7 @@ from wasmship.build.config import BuildConfig
 from wasmship.build.context import BuildContext
 from wasmship.dist.digests import sha256_hex
 from wasmship.dist.manifest import FileEntry, Variant
-from wasmship.encodings.encoders import Encoder, encoders
+from wasmship.encodings.encoders import Encoder, encoders, saves_enough, worth_compressing
 from wasmship.encodings.encoders import compress as run_codec
 
 
@@ -42,14 +46,14 @@ def open_cache(config: BuildConfig) -> CompressionCache | None:
 
 def compress_files(
     folder: Path,
-    entries: Iterable[FileEntry],
+    entries: Sequence[FileEntry],
     chosen: Sequence[Encoder],
     cache: CompressionCache | None,
     jobs: int,
 ) -> list[Compressed]:
-    """Every (file, encoder) variant, in a stable order, from the cache or freshly compressed."""
-    files = list(entries)
-    inputs = {f.logical: (folder / f.path).read_bytes() for f in files}
+    """Every (file, encoder) variant worth trying, in a stable order, cached or compressed now."""
+    inputs = {f.logical: (folder / f.path).read_bytes() for f in entries}
+    files = [f for f in entries if worth_compressing(inputs[f.logical], f.content_type)]
     work = [(entry, encoder) for entry in files for encoder in chosen]
 
     def run(item: tuple[FileEntry, Encoder]) -> Compressed:
@@ -78,7 +82,7 @@ def compress_files(
 
 
 def compress(ctx: BuildContext) -> None:
-    """Write .br, .gz (and .zst) siblings for every artifact that they make smaller."""
+    """Write .br, .gz (and .zst) siblings for every file they make enough smaller."""
     config = ctx.config
     chosen = encoders(config.profile, config.gzip, config.zstd)
     cache = open_cache(config)
@@ -87,7 +91,7 @@ def compress(ctx: BuildContext) -> None:
     variants = compress_files(ctx.staging, fresh, chosen, cache, max(1, config.jobs))
     for variant in variants:
         entry, packed = ctx.files[variant.file.logical], variant.data
-        if len(packed) >= entry.size:
+        if not saves_enough(entry.size, len(packed)):
             continue
         path = entry.path + variant.encoder.suffix
         (ctx.staging / path).write_bytes(packed)
@@ -97,19 +101,27 @@ def compress(ctx: BuildContext) -> None:
                 key=coding, path=path, size=len(packed), sha256=sha256_hex(packed), coding=coding
             )
         )
-    ctx.notes["compress"] = describe(variants, ctx.files.values(), cache)
+    tried = {v.file.logical for v in variants}
+    skipped = sum(1 for f in fresh if f.logical not in tried)
+    ctx.notes["compress"] = describe(variants, ctx.files.values(), cache, skipped)
 
 
 def describe(
-    variants: list[Compressed], entries: Iterable[FileEntry], cache: CompressionCache | None
+    variants: list[Compressed],
+    entries: Iterable[FileEntry],
+    cache: CompressionCache | None,
+    skipped: int = 0,
 ) -> str:
-    """The step's one-line note: variants kept, and how many came from the cache."""
+    """The step's one-line note: variants kept, how many came from the cache, files skipped."""
     kept = sum(len(f.encodings) for f in entries)
+    note = f"{kept} variants"
+    if skipped:
+        note += f", {skipped} files already compressed"
     if cache is None:
-        return f"{kept} variants, cache off"
+        return note + ", cache off"
     from_cache = sum(1 for v in variants if v.cached)
     stats: CacheStats = cache.stats
-    note = f"{kept} variants, {from_cache} of {len(variants)} from cache"
+    note += f", {from_cache} of {len(variants)} from cache"
     if stats.repaired:
         note += f", {stats.repaired} corrupt cache entries replaced"
     if stats.errors:
