@@ -43,6 +43,17 @@ def module_name(target: str) -> str:
     return f"{target}.wasm"
 
 
+def folder_of(config: BuildConfig, target: str) -> str:
+    """The folder of the dist TARGET's module goes in ("" for the root): its [[target]] folder."""
+    return next((s.folder for s in config.configured_specs() if s.name == target), "")
+
+
+def shim_folder(config: BuildConfig) -> str:
+    """Where the dist's one shim goes: the folder of the first js target (the one the page
+    starts), so a site whose js targets share a folder finds it beside their modules."""
+    return next((s.folder for s in config.configured_specs() if s.goos == "js"), "")
+
+
 def import_path(target: Target | TargetEntry) -> str:
     """The Go import path a target was built from, whether built now or carried."""
     return target.package.import_path if isinstance(target, Target) else target.package

@@ -22,7 +22,7 @@ from wasmship.build.steps.loader import write_loader
 from wasmship.build.steps.manifest import write_manifest
 from wasmship.build.steps.server_config import write_server_config
 from wasmship.build.steps.shim import copy_shim
-from wasmship.build.steps.static import copy_static
+from wasmship.build.steps.static import check_static, copy_static
 from wasmship.build.toolchain import Toolchain, locate_go, read_toolchain
 from wasmship.dist.manifest import Manifest
 from wasmship.dist.publish import check_target, staging
@@ -103,6 +103,8 @@ def preflight(config: BuildConfig) -> tuple[Toolchain, tuple[Target, ...]]:
     go = locate_go(config.go, config.environ)
     run_dir, _ = target_run_dir(config, specs[0])  # go env where the first target builds
     toolchain = read_toolchain(go, run_dir, config.environ)
+    # The static folder's clashes, stale shims and references need no compile (nor go list).
+    check_static(config, toolchain)
     targets = resolve_targets(config, toolchain)
     sources = [config.workdir]
     for target in targets:

@@ -89,6 +89,18 @@ def _with_envvars(command: click.Command) -> click.Command:
     help="Your own web folder: copied in, references to main.wasm etc. rewritten to hashed names.",
 )
 @click.option(
+    "--static-exclude",
+    multiple=True,
+    metavar="GLOBS",
+    help="Also leave these out of --static (e.g. '*.psd,drafts/'); may repeat.",
+)
+@click.option(
+    "--static-include",
+    multiple=True,
+    metavar="GLOBS",
+    help="Copy these from --static even when a rule leaves them out; may repeat.",
+)
+@click.option(
     "--force", is_flag=True, help="Replace a non-empty folder that wasmship did not write."
 )
 @lock_timeout_option

@@ -126,6 +126,8 @@ def build_config(
         hash_names=not options["no_hash"],
         html_template=(cwd / html).resolve() if html else None,
         static=(cwd / options["static"]).resolve() if options.get("static") else None,
+        static_exclude=_patterns(options.get("static_exclude", ())),
+        static_include=_patterns(options.get("static_include", ())),
         force=options["force"],
         lock_timeout=options["lock_timeout"],
         jobs=options["jobs"] or os.cpu_count() or 1,
@@ -143,6 +145,11 @@ def build_config(
         else None,
         cache_max_size=parse_size(options["cache_max_size"]),
     )
+
+
+def _patterns(values: Iterable[str]) -> tuple[str, ...]:
+    """Glob patterns from a repeated, comma-separated option: `'*.psd,drafts/'` -> two."""
+    return tuple(p.strip() for value in values for p in value.split(",") if p.strip())
 
 
 def _is_flag(param: click.Parameter) -> bool:

@@ -70,8 +70,9 @@ def relisted(earlier: str, seen: Listing, where: str, listing: Listing) -> str |
 def entry_names(entry: FileEntry, where: str) -> Iterator[Inconsistency]:
     """Where ENTRY (listed at WHERE) disagrees with itself: its path with its logical name and
     sha256, each variant's key and path with its coding (and a delta's with its dictionary)."""
-    if entry.path != entry.logical:
-        digits = hash_in_name(entry.logical, entry.path)
+    name = entry.path.rsplit("/", 1)[-1]  # a [[target]] folder may come first: web/app.<h>.wasm
+    if entry.path != entry.logical and name != entry.logical:
+        digits = hash_in_name(entry.logical, name)
         if digits is None:
             head, tail = hashed_parts(entry.logical)
             yield Inconsistency(

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from wasmship.build.context import BuildContext
+import posixpath
+
+from wasmship.build.context import BuildContext, folder_of, shim_folder
 from wasmship.dist.digests import integrity, sha256_hex
 from wasmship.dist.manifest import FileEntry
 from wasmship.dist.names import SHIM, content_type, hashed_name
 
 
-def add_file(ctx: BuildContext, logical: str, data: bytes, *, hashed: bool) -> FileEntry:
-    """Write DATA into staging under its (hashed) name and record it: names are made only here."""
+def add_file(
+    ctx: BuildContext, logical: str, data: bytes, *, hashed: bool, folder: str = ""
+) -> FileEntry:
+    """Write DATA into staging under its (hashed) name, in FOLDER of the dist, and record it:
+    names are made only here."""
     name = hashed_name(logical, data) if hashed else logical
+    name = posixpath.join(folder, name) if folder else name
+    (ctx.staging / name).parent.mkdir(parents=True, exist_ok=True)
     (ctx.staging / name).write_bytes(data)
     entry = FileEntry(
         logical=logical,
@@ -26,13 +33,14 @@ def add_file(ctx: BuildContext, logical: str, data: bytes, *, hashed: bool) -> F
 
 
 def fingerprint(ctx: BuildContext) -> None:
-    """Rename the modules and the shim to content-hashed names (unless --no-hash)."""
-    names = [target.module for target in ctx.targets]
+    """Rename the modules and the shim to content-hashed names (unless --no-hash), each in the
+    folder of the dist its [[target]] asks for; the shim goes with the first js target."""
+    names = [(target.module, folder_of(ctx.config, target.name)) for target in ctx.targets]
     if ctx.builds_browser_target:
-        names.append(SHIM)
-    for logical in names:
+        names.append((SHIM, shim_folder(ctx.config)))
+    for logical, folder in names:
         plain = ctx.staging / logical
         data = plain.read_bytes()
         plain.unlink()
-        add_file(ctx, logical, data, hashed=ctx.config.hash_names)
+        add_file(ctx, logical, data, hashed=ctx.config.hash_names, folder=folder)
     ctx.notes["fingerprint"] = ", ".join(ctx.files[t.module].path for t in ctx.targets)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import posixpath
 from importlib.resources import files
 from pathlib import PurePosixPath
 
@@ -49,6 +50,11 @@ def style_tag(entry: FileEntry) -> str:
     )
 
 
+def relative_to(path: str, source: str) -> str:
+    """The URL of the dist file PATH as seen from the dist file SOURCE."""
+    return posixpath.relpath(path, posixpath.dirname(source) or ".")
+
+
 def fill_page(template: str, scripts: str, where: str) -> str:
     """Put the script tags and the status indicator into TEMPLATE at its markers."""
     if SCRIPTS_MARKER in template:
@@ -86,7 +92,8 @@ def write_loader(ctx: BuildContext) -> None:
         (
             style_tag(style),
             script_tag(shim),
-            script_tag(loader, wasm=module.path, wasm_size=module.size),
+            # The loader resolves data-wasm against its own URL, as verify does.
+            script_tag(loader, wasm=relative_to(module.path, loader.path), wasm_size=module.size),
         )
     )
     template_path = ctx.config.html_template
