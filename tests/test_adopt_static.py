@@ -559,3 +559,39 @@ def test_rewritten_kinds() -> None:
         "css",
         None,
     ]
+
+
+@pytest.mark.browser
+def test_a_one_line_change_reaches_the_framework_site_as_a_dcz_delta(
+    tmp_path: Path, go: Go, page: Page
+) -> None:
+    # The module lives in web/: the relative Use-As-Dictionary pattern must hold there too.
+    project = build_fixture(tmp_path, go, "site-framework", config=FRAMEWORK)
+    browser = page.context.browser
+    assert browser is not None
+    # The site's service worker serves its cached copy on reload; this test is about the network.
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    responses: list[tuple[str, dict[str, str]]] = []
+    page.on("response", lambda r: responses.append((r.url, r.all_headers())))
+    with wasmship_serve(project / "dist", stderr=tmp_path / "serve.log") as served:
+        # localhost, not 127.0.0.1: Chromium keeps dictionaries only on secure contexts.
+        url = served.url.replace("127.0.0.1", "localhost")
+        page.goto(url)
+        greeting = page.locator("#greeting")
+        greeting.wait_for(state="attached")
+        page.wait_for_timeout(500)  # the dictionary is stored once the response has completed
+        main = project / "main.go"
+        main.write_text(main.read_text().replace("framework's Go", "framework's Go, v2"))
+        rebuilt = run_build(project, "-q", go=go.binary)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        module = files_of(project / "dist")["app.wasm"]
+        responses.clear()
+        page.reload()
+        greeting.wait_for(state="attached")
+        assert greeting.inner_text() == "hello from the framework's Go, v2"
+    context.close()
+    update = [h for u, h in responses if u.endswith("/" + module["path"])]
+    assert update and update[0].get("content-encoding") == "dcz", responses
+    delta = next(v for k, v in module["encodings"].items() if k.startswith("dcz-"))
+    assert int(update[0]["content-length"]) == delta["size"] < module["encodings"]["br"]["size"]
