@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser import Knobs, Serve, assert_app_ran, open_app, recorded
+from tests.browser import Knobs, Serve, StaticServer, assert_app_ran, open_app, recorded
 from tests.conftest import Go, build_fixture, files_of
 
 if TYPE_CHECKING:
@@ -134,12 +134,15 @@ def test_csp_without_wasm_unsafe_eval_is_reported_on_the_page(
     assert recorded(page, "violations"), "Chromium reported no CSP violation"
 
 
+@pytest.mark.parametrize("content_type", ["application/wasm", "text/plain"])
 def test_progress_counts_decoded_bytes_of_a_brotli_response(
-    built_hello: Path, serve: Serve, page: Page
+    built_hello: Path, serve: Serve, page: Page, content_type: str
 ) -> None:
+    """Streaming (progress counted on a copy of the response) or not (the fallback)."""
     wasm = entry(built_hello, "main.wasm")
     module = url_path(built_hello, "main.wasm")
-    server = serve(built_hello, Knobs(brotli=True, trickle=32 * 1024))
+    knobs = Knobs(brotli=True, trickle=32 * 1024, wasm_content_type=content_type)
+    server = serve(built_hello, knobs)
     responses: dict[str, dict[str, str]] = {}
 
     def seen(response: Response) -> None:
@@ -283,3 +286,91 @@ def test_html_template_markers_place_the_scripts_and_the_indicator(
     assert page.locator("header h1").inner_text() == "My app"
     assert page.locator("#app > #wasmship-status").count() == 1
     assert recorded(page, "violations") == []
+
+
+# The page of docs/loader.md's "Load on demand": the module is fetched on the first click only.
+ON_DEMAND_TEMPLATE = """<!doctype html>
+<html lang="en" data-wasmship-start="manual">
+<head>
+<meta charset="utf-8">
+<title>My app</title>
+<!-- wasmship:scripts -->
+<script defer src="app.js"></script>
+</head>
+<body>
+<button id="start" type="button">Start</button>
+<div id="wasmship-status" role="status" aria-live="polite" hidden>
+<p data-wasmship-message></p><progress max="1"></progress>
+</div>
+</body>
+</html>
+"""
+
+ON_DEMAND_SCRIPT = """// A click starts the Go program; wasmship.load() downloads the module once.
+document.getElementById("start").addEventListener("click", function (event) {
+  var button = event.currentTarget;
+  wasmship.load().then(function () {
+    button.hidden = true;
+  }, function () {
+    // the loader shows the error on the page
+  });
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def built_on_demand(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    root = tmp_path_factory.mktemp("on-demand")
+    (root / "page.html").write_text(ON_DEMAND_TEMPLATE, encoding="utf-8")
+    (root / "web").mkdir()
+    (root / "web" / "app.js").write_text(ON_DEMAND_SCRIPT, encoding="utf-8")
+    args = ("--html", str(root / "page.html"), "--static", str(root / "web"))
+    return build_fixture(root, go, "hello", *args) / "dist"
+
+
+def module_requests(server: StaticServer, dist: Path) -> int:
+    return [s.path for s in server.log].count(url_path(dist, "main.wasm"))
+
+
+def test_manual_start_downloads_the_module_on_the_first_load_only(
+    built_on_demand: Path, serve: Serve, page: Page
+) -> None:
+    dist = built_on_demand
+    server = serve(dist, Knobs(headers={"Content-Security-Policy": STRICT_CSP}))
+    console = open_app(page, server.url)
+    page.wait_for_load_state("networkidle")  # the deferred scripts ran before "load"
+    # Everything but the module: the page is idle, and so is the (hidden) indicator.
+    assert module_requests(server, dist) == 0
+    assert page.evaluate("typeof wasmship.load") == "function"
+    assert url_path(dist, "loader.js") in [s.path for s in server.log]
+    status = page.locator("#wasmship-status")
+    assert status.get_attribute("data-state") == "idle"
+    assert status.is_hidden()
+    assert recorded(page, "progress") == []
+
+    page.locator("#start").dblclick()  # two clicks, two load() calls: one download
+    assert_app_ran(page, console)
+    assert page.locator("#start").is_hidden()
+    assert page.evaluate("wasmship.load() === wasmship.load()")  # later calls: the same promise
+    started = page.evaluate("wasmship.load().then((app) => [app.module, app.go.exited])")
+    assert started == [url_path(dist, "main.wasm").lstrip("/"), True]  # hello's main returned
+    assert module_requests(server, dist) == 1
+    fractions = [e["fraction"] for e in recorded(page, "progress")]
+    assert fractions[0] == 0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
+    assert status.get_attribute("data-progress") == "1.0000"
+    assert recorded(page, "ready") == [{"module": url_path(dist, "main.wasm").lstrip("/")}]
+    assert recorded(page, "violations") == []
+
+
+def test_manual_start_shows_a_failed_load_and_rejects(
+    built_on_demand: Path, serve: Serve, page: Page
+) -> None:
+    module = url_path(built_on_demand, "main.wasm")
+    server = serve(built_on_demand, Knobs(missing=frozenset({module})))
+    open_app(page, server.url)
+    assert page.locator("#wasmship-status").is_hidden()  # nothing failed yet: nothing was asked
+    rejected = page.evaluate("wasmship.load().then(() => 'resolved', (error) => error.message)")
+    assert rejected == f"{module.lstrip('/')}: HTTP 404 Not Found"
+    assert "HTTP 404" in wait_for_error(page)
+    assert module_requests(server, built_on_demand) == 1
+    assert len(recorded(page, "errors")) == 1

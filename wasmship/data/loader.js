@@ -6,7 +6,13 @@
   var script = document.currentScript;
   var moduleName = (script && script.dataset.wasm) || "";
   var total = Number(script && script.dataset.wasmSize) || 0;
+  // data-start="manual" (on this tag, or data-wasmship-start on <html>, which a template can
+  // set): download nothing until the page calls wasmship.load().
+  var manual = ((script && script.dataset.start) ||
+    document.documentElement.getAttribute("data-wasmship-start")) === "manual";
+  var loading = null; // the one promise load() returns, however often it is called
   var started = false; // the Go program is running: a failure now is a stop, not a failed start
+  var failed = false; // the load failed: late progress must not cover the error
   var counting = false; // progress comes from counting the body's decoded bytes
   var stderr = ""; // the tail of the Go program's standard error, for a panic's message
 
@@ -39,6 +45,9 @@
   }
 
   function report(loaded) {
+    if (failed) {
+      return;
+    }
     // Decoded bytes against the manifest's raw size: right under any Content-Encoding.
     var fraction = total > 0 ? Math.min(loaded / total, 1) : 0;
     var percent = Math.floor(fraction * 100);
@@ -48,6 +57,10 @@
   }
 
   function fail(error) {
+    if (failed) {
+      return;
+    }
+    failed = true;
     var message = String(error && error.message ? error.message : error);
     var heading = started ? "The application stopped: " : "Could not start the application: ";
     console.error("wasmship: " + moduleName + (started ? " stopped:" : " failed to load:"), error);
@@ -80,45 +93,77 @@
     return new Error("the Go program exited with code " + code + (panic ? " (" + panic[1] + ")" : ""));
   }
 
-  function counted(response) {
-    if (!response.body || typeof TransformStream === "undefined") {
-      return response;
+  function readBody(response, keep) {
+    // Read RESPONSE's body to the end, reporting decoded bytes; with KEEP, resolve to them.
+    // Resolves to null when this browser cannot read a body in chunks.
+    if (!response.body || typeof response.body.getReader !== "function") {
+      return Promise.resolve(null);
     }
-    var loaded = 0;
     counting = true;
-    var body = response.body.pipeThrough(new TransformStream({
-      transform: function (chunk, controller) {
-        loaded += chunk.byteLength;
+    var reader = response.body.getReader();
+    var chunks = [];
+    var loaded = 0;
+    function next() {
+      if (failed) {
+        return reader.cancel();
+      }
+      return reader.read().then(function (step) {
+        if (step.done) {
+          return;
+        }
+        loaded += step.value.byteLength;
+        if (keep) {
+          chunks.push(step.value);
+        }
         report(loaded);
-        controller.enqueue(chunk);
-      },
-    }));
-    return new Response(body, { status: response.status, headers: response.headers });
+        return next();
+      });
+    }
+    return next().then(function () {
+      if (!keep) {
+        return null;
+      }
+      var bytes = new Uint8Array(loaded);
+      for (var i = 0, at = 0; i < chunks.length; at += chunks[i].byteLength, i++) {
+        bytes.set(chunks[i], at);
+      }
+      return bytes;
+    });
   }
 
   function instantiate(response, imports) {
     var type = (response.headers.get("Content-Type") || "").split(";")[0].trim().toLowerCase();
     if (type === "application/wasm" && WebAssembly.instantiateStreaming) {
-      return WebAssembly.instantiateStreaming(counted(response), imports);
+      // Count a copy of the body, read and dropped, and give the browser the original: only a
+      // response that keeps its URL gets V8's code cache (compiled code reused on the next visit).
+      var copy = response.clone(); // before the browser takes the original's body
+      return Promise.all([
+        WebAssembly.instantiateStreaming(response, imports),
+        readBody(copy, false),
+      ]).then(function (both) {
+        return both[0];
+      });
     }
     console.warn(
       "wasmship: " + moduleName + " was served with Content-Type \"" + (type || "(none)") +
       "\" instead of \"application/wasm\"; streaming compilation is off and the module is " +
       "compiled only after the whole download. Configure the server to send application/wasm."
     );
-    return counted(response).arrayBuffer().then(function (bytes) {
-      return WebAssembly.instantiate(bytes, imports);
-    });
+    return readBody(response, true)
+      .then(function (bytes) {
+        return bytes || response.arrayBuffer();
+      })
+      .then(function (bytes) {
+        return WebAssembly.instantiate(bytes, imports);
+      });
   }
 
-  function start() {
+  function run(resolve, reject) {
     if (!moduleName) {
-      fail(new Error("the loader's <script> tag has no data-wasm attribute naming the module"));
-      return;
+      throw new Error("the loader's <script> tag has no data-wasm attribute naming the module");
     }
     if (typeof Go === "undefined") {
-      fail(new Error("wasm_exec.js did not load, so the Go runtime is missing"));
-      return;
+      throw new Error("wasm_exec.js did not load, so the Go runtime is missing");
     }
     var go = new Go();
     go.exit = function (code) {
@@ -127,6 +172,7 @@
       }
     };
     captureStderr();
+    statusElement().hidden = false;
     report(0);
     fetch(new URL(moduleName, script.src).href)
       .then(function (response) {
@@ -145,14 +191,49 @@
         status.hidden = true;
         emit("ready", { module: moduleName });
         started = true;
-        return go.run(result.instance);
+        var exited = go.run(result.instance);
+        // main has run until it first waited: what it gave JavaScript is there now.
+        resolve({ module: moduleName, instance: result.instance, go: go });
+        return exited;
       })
-      .catch(fail);
+      .catch(function (error) {
+        fail(error);
+        reject(error);
+      });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
+  // Start the download (once: a second call returns the same promise); resolves when the Go
+  // program has started, rejects (with the error shown on the page) when it could not.
+  function load() {
+    if (!loading) {
+      loading = new Promise(function (resolve, reject) {
+        function begin() {
+          try {
+            run(resolve, reject);
+          } catch (error) {
+            fail(error);
+            reject(error);
+          }
+        }
+        if (document.readyState === "loading") {
+          document.addEventListener("DOMContentLoaded", begin);
+        } else {
+          begin();
+        }
+      });
+    }
+    return loading;
+  }
+
+  var api = globalThis.wasmship || {};
+  api.load = load;
+  globalThis.wasmship = api;
+
+  var idle = manual && document.getElementById("wasmship-status");
+  if (idle) {
+    idle.dataset.state = "idle"; // nothing loads until the page calls wasmship.load()
+    idle.hidden = true;
+  } else if (!manual) {
+    load().catch(function () {}); // the failure is on the page and in the console already
   }
 })();
