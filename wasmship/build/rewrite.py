@@ -20,8 +20,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from wasmship.dist.names import PAGE
-from wasmship.dist.page import HTML_SUFFIXES, SCRIPT_SUFFIXES, is_external, lines, local_path
+from wasmship.dist.page import (
+    HTML_SUFFIXES,
+    SCRIPT_SUFFIXES,
+    document_path,
+    is_external,
+    lines,
+    local_path,
+)
 from wasmship.dist.page import read_page as read_html
 from wasmship.errors import UsageError
 
@@ -99,7 +105,7 @@ def documents(texts: Mapping[str, str]) -> tuple[dict[str, str | None], dict[str
         if kind_of(rel) != "html":
             continue
         page = read_html(text)
-        document = _document(rel, page.base_href)
+        document = document_path(rel, page.base_href)
         pages[rel] = document
         if document is None:
             continue
@@ -109,19 +115,6 @@ def documents(texts: Mapping[str, str]) -> tuple[dict[str, str | None], dict[str
                 if script is not None and script not in loaded.get(script, []):
                     loaded.setdefault(script, []).append(document)
     return pages, loaded
-
-
-def _document(rel: str, base_href: str | None) -> str | None:
-    """The path a page's relative URLs resolve against: its own, or its <base href>'s."""
-    if base_href is None:
-        return rel
-    if is_external(base_href):
-        return None
-    named = local_path(rel, base_href)
-    if named is None:
-        return None
-    path = urlsplit(base_href).path
-    return posixpath.join(named, PAGE) if path.endswith("/") or not path else named
 
 
 def spans(

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 from wasmship.dist.consistency import json_path
+from wasmship.dist.names import PAGE
 
 HTML_SUFFIXES = (".html", ".htm")
 SCRIPT_SUFFIXES = (".js", ".mjs")
@@ -244,3 +245,17 @@ def script_sources(html: str) -> list[str]:
     loaders = [r.base for r in found if r.attribute == "data-wasm"]
     others = [r.url for r in found if r.tag == "script" and r.attribute == "src"]
     return [*loaders, *(url for url in others if url not in loaders)]
+
+
+def document_path(rel: str, base_href: str | None) -> str | None:
+    """A path whose folder the page REL's relative URLs resolve against (its <base href>'s, if
+    it has one); None when that is not in the dist."""
+    if base_href is None:
+        return rel
+    if is_external(base_href):
+        return None
+    named = local_path(rel, base_href)
+    if named is None:
+        return None
+    path = urlsplit(base_href).path
+    return posixpath.join(named, PAGE) if path.endswith("/") or not path else named

@@ -22,6 +22,7 @@ from wasmship.dist.page import (
     SCRIPT_SUFFIXES,
     WEB_MANIFEST_SUFFIX,
     Reference,
+    document_path,
     is_external,
     local_path,
     read_page,
@@ -75,7 +76,7 @@ def _page(
     starts = any(r.attribute == "data-wasm" for r in page.references)
     if loader_page and rel == PAGE and not starts:
         check.error(rel, "no <script data-wasm=...>: the loader has no module to start")
-    document = _document(rel, page.base_href)
+    document = document_path(rel, page.base_href)
     if document is None:
         return  # its <base href> is another origin: so are its relative URLs
     for ref in page.references:
@@ -163,20 +164,6 @@ def _resolve(check: Checker, link: _Link) -> str | None:
         check.error(link.source, message, link.line)
         return None
     return None if link.folder else target
-
-
-def _document(rel: str, base_href: str | None) -> str | None:
-    """A path whose folder the page REL's relative URLs resolve against (its <base href>'s, if
-    it has one); None when that is not in the dist."""
-    if base_href is None:
-        return rel
-    if is_external(base_href):
-        return None
-    named = local_path(rel, base_href)
-    if named is None:
-        return None
-    is_folder = urlsplit(base_href).path.endswith("/") or not urlsplit(base_href).path
-    return posixpath.join(named, PAGE) if is_folder else named
 
 
 def _text(check: Checker, rel: str) -> str | None:
