@@ -8,6 +8,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -561,37 +562,100 @@ def test_rewritten_kinds() -> None:
     ]
 
 
+@dataclass(frozen=True)
+class Shape:
+    """A real project's shape: its fixture, its wasmship.toml, how to see that its program ran,
+    and the one-line change (file, old text, new text) made before the second build."""
+
+    fixture: str
+    config: str
+    module: str  # the target's logical module name
+    ran: str  # the line the program shows (#greeting) or logs (console)
+    change: tuple[str, str, str]
+
+
+SHAPES = {
+    "framework site, module in web/": Shape(
+        "site-framework",
+        FRAMEWORK,
+        "app.wasm",
+        "hello from the framework's Go",
+        ("main.go", "framework's Go", "framework's Go, v2"),
+    ),
+    "root page with an old shim": Shape(
+        "site-oldshim",
+        'static = "web"\n',
+        "main.wasm",
+        "hello from a site with an old shim",
+        ("main.go", "old shim", "old shim, v2"),
+    ),
+    "nested module": Shape(
+        "nested",
+        '[[target]]\nname = "demo"\nmodule = "examples/demo"\n',
+        "demo.wasm",
+        "hello from the demo module",
+        ("examples/demo/greeting/greeting.go", "demo module", "demo module, v2"),
+    ),
+    "static files of every type": Shape(
+        "site-assets",
+        'static = "web"\n',
+        "main.wasm",
+        "site assets",
+        ("main.go", '"site assets"', '"site assets, v2"'),
+    ),
+}
+
+
 @pytest.mark.browser
-def test_a_one_line_change_reaches_the_framework_site_as_a_dcz_delta(
-    tmp_path: Path, go: Go, page: Page
+@pytest.mark.parametrize("shape", SHAPES.values(), ids=SHAPES.keys())
+def test_each_shape_runs_in_chromium_with_br_then_updates_by_dcz(
+    shape: Shape, tmp_path: Path, go: Go, page: Page
 ) -> None:
-    # The module lives in web/: the relative Use-As-Dictionary pattern must hold there too.
-    project = build_fixture(tmp_path, go, "site-framework", config=FRAMEWORK)
+    project = build_fixture(tmp_path, go, shape.fixture, config=shape.config)
     browser = page.context.browser
     assert browser is not None
-    # The site's service worker serves its cached copy on reload; this test is about the network.
+    # A site's service worker would answer the reload from its cache: this is about the network.
     context = browser.new_context(service_workers="block")
     page = context.new_page()
     responses: list[tuple[str, dict[str, str]]] = []
     page.on("response", lambda r: responses.append((r.url, r.all_headers())))
+
+    def module() -> Any:
+        return files_of(project / "dist")[shape.module]
+
+    def ran(text: str) -> None:
+        """The program showed TEXT in #greeting, or logged it."""
+        page.wait_for_function(
+            "([text]) => document.getElementById('greeting')?.textContent === text"
+            " || window.__logged?.includes(text)",
+            arg=[text],
+            timeout=60_000,
+        )
+
+    page.add_init_script(
+        "window.__logged = [];"
+        "const log = console.log;"
+        "console.log = (...a) => { window.__logged.push(a.join(' ')); log(...a); };"
+    )
     with wasmship_serve(project / "dist", stderr=tmp_path / "serve.log") as served:
         # localhost, not 127.0.0.1: Chromium keeps dictionaries only on secure contexts.
-        url = served.url.replace("127.0.0.1", "localhost")
-        page.goto(url)
-        greeting = page.locator("#greeting")
-        greeting.wait_for(state="attached")
+        page.goto(served.url.replace("127.0.0.1", "localhost"))
+        ran(shape.ran)
+        first = [h for u, h in responses if u.endswith("/" + module()["path"])]
+        assert first and first[0].get("content-type") == "application/wasm"
+        assert first[0].get("content-encoding") == "br"
         page.wait_for_timeout(500)  # the dictionary is stored once the response has completed
-        main = project / "main.go"
-        main.write_text(main.read_text().replace("framework's Go", "framework's Go, v2"))
+        name, old, new = shape.change
+        source = project / name
+        assert old in source.read_text()
+        source.write_text(source.read_text().replace(old, new))
         rebuilt = run_build(project, "-q", go=go.binary)
         assert rebuilt.returncode == 0, rebuilt.stderr
-        module = files_of(project / "dist")["app.wasm"]
         responses.clear()
         page.reload()
-        greeting.wait_for(state="attached")
-        assert greeting.inner_text() == "hello from the framework's Go, v2"
+        ran(shape.ran.replace(old.strip('"'), new.strip('"')))
     context.close()
-    update = [h for u, h in responses if u.endswith("/" + module["path"])]
-    assert update and update[0].get("content-encoding") == "dcz", responses
-    delta = next(v for k, v in module["encodings"].items() if k.startswith("dcz-"))
-    assert int(update[0]["content-length"]) == delta["size"] < module["encodings"]["br"]["size"]
+    update = [h for u, h in responses if u.endswith("/" + module()["path"])]
+    assert update and update[0].get("content-encoding") == "dcz", [u for u, _ in responses]
+    delta = next(v for k, v in module()["encodings"].items() if k.startswith("dcz-"))
+    assert int(update[0]["content-length"]) == delta["size"] < module()["encodings"]["br"]["size"]
