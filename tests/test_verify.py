@@ -821,3 +821,30 @@ def test_only_the_page_wasmship_wrote_needs_a_data_wasm(
     assert proc.returncode == 0, proc.stderr
     code, lines, _ = verify(wasmship, root / "dist", "--strict")
     assert code == 0, lines
+
+
+@pytest.mark.parametrize("coding", ["br", "gzip"])
+def test_a_variant_that_decodes_to_more_than_its_file_is_stopped_there(
+    wasmship: Run, dist: Path, coding: str
+) -> None:
+    # 256 MiB of zeros packs into a few hundred KB: decoding it whole would be a bomb.
+    import zlib
+
+    import brotli
+
+    bomb_size = 256 << 20
+    if coding == "br":
+        blob = brotli.compress(bytes(bomb_size), quality=1)
+    else:
+        packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+        blob = packer.compress(bytes(bomb_size)) + packer.flush()
+    manifest: Any = manifest_of(dist)
+    entry = manifest["targets"][0]["files"]["loader.js"]
+    variant = entry["encodings"][coding]
+    (dist / variant["path"]).write_bytes(blob)
+    variant.update(size=len(blob), sha256=hashlib.sha256(blob).hexdigest())
+    write_manifest(dist, manifest)
+    code, lines, _ = verify(wasmship, dist)
+    assert code == 1
+    expected = f"decodes to more than the {entry['size']} bytes expected; stopped there"
+    assert any(expected in line for line in lines_for(lines, variant["path"])), lines

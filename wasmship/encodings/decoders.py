@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from typing import Any
 
 from wasmship.encodings import zstd
@@ -22,15 +23,40 @@ class DecoderMissing(DecodeError):
     """A coding wasmship knows whose decoder is an optional package that is not installed."""
 
 
+class TooLarge(DecodeError):
+    """Bytes that decode to more than they may (a decompression bomb, or another file)."""
+
+
+def _too_large(max_size: int) -> TooLarge:
+    return TooLarge(f"decodes to more than the {max_size} bytes expected; stopped there")
+
+
 def _brotli(body: bytes, max_size: int | None) -> bytes:
     import brotli
 
-    result: bytes = brotli.decompress(body)
-    return result
+    if max_size is None:
+        result: bytes = brotli.decompress(body)
+        return result
+    decoder = brotli.Decompressor()
+    # One byte over the limit is enough to know: the output buffer never grows past it.
+    out: bytes = decoder.process(body, output_buffer_limit=max_size + 1)
+    if len(out) > max_size:
+        raise _too_large(max_size)
+    if not decoder.is_finished():
+        raise DecodeError("the brotli stream ends early (truncated)")
+    return out
 
 
 def _gzip(body: bytes, max_size: int | None) -> bytes:
-    return gzip.decompress(body)
+    if max_size is None:
+        return gzip.decompress(body)
+    decoder = zlib.decompressobj(wbits=31)  # a gzip member; its CRC and size are checked at eof
+    out = decoder.decompress(body, max_size + 1)
+    if len(out) > max_size:
+        raise _too_large(max_size)
+    if not decoder.eof:
+        raise DecodeError("the gzip stream ends early (truncated)")
+    return out
 
 
 def _zstd(body: bytes, max_size: int | None) -> bytes:
