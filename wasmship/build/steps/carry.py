@@ -10,14 +10,13 @@ loader, --static files, dcz deltas) are made by their own steps from the current
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from wasmship.build.config import BuildConfig
 from wasmship.build.context import BuildContext, module_name
-from wasmship.build.steps.keep import checked_bytes
+from wasmship.build.steps.keep import copy_checked
 from wasmship.dist.manifest import FileEntry, TargetEntry
-from wasmship.dist.names import MANIFEST, PLAIN_CODINGS, SHIM
+from wasmship.dist.names import MANIFEST, SHIM
 from wasmship.dist.reader import manifest_or_none
 from wasmship.errors import UsageError
 
@@ -51,23 +50,16 @@ def _refused(target: str, why: str) -> UsageError:
 
 
 def carry_file(ctx: BuildContext, old_dist: Path, target: str, entry: FileEntry) -> FileEntry:
-    """Copy one checked file and its checked br/gzip/zstd variants into staging."""
-    data = checked_bytes(old_dist, entry.path, entry.size, entry.sha256)
-    if isinstance(data, str):
-        raise _refused(target, data)
-    (ctx.staging / entry.path).parent.mkdir(parents=True, exist_ok=True)
-    (ctx.staging / entry.path).write_bytes(data)
-    carried = replace(entry, encodings={})
-    for variant in entry.variants:
-        if variant.key not in PLAIN_CODINGS:
-            continue  # dcz deltas are made again against the files kept now
-        found = checked_bytes(old_dist, variant.path, variant.size, variant.sha256)
-        if isinstance(found, str):
-            raise _refused(target, found)
-        (ctx.staging / variant.path).parent.mkdir(parents=True, exist_ok=True)
-        (ctx.staging / variant.path).write_bytes(found)
-        carried = carried.with_variant(variant)
-    return carried
+    """Copy one checked file and its checked br/gzip/zstd variants into staging; any problem
+    stops the build (the user asked to rebuild other targets, not to lose this one)."""
+
+    def refuse(why: str) -> None:
+        raise _refused(target, why)
+
+    copied = copy_checked(ctx, old_dist, entry, refuse)
+    if isinstance(copied, str):
+        raise _refused(target, copied)
+    return copied
 
 
 def carry_target(ctx: BuildContext, old_dist: Path, target: TargetEntry) -> None:

@@ -7,13 +7,13 @@ came from first: a missing or corrupt one is dropped with a warning and never us
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from wasmship.build.context import BuildContext
 from wasmship.dist.digests import integrity, sha256_hex
-from wasmship.dist.manifest import KeptFile, Manifest
+from wasmship.dist.manifest import FileEntry, KeptFile, Manifest
 from wasmship.dist.names import PLAIN_CODINGS, relative_path
 from wasmship.dist.reader import manifest_or_none
 
@@ -42,27 +42,43 @@ def checked_bytes(dist: Path, path: str, size: int, sha256: str) -> bytes | str:
     return data
 
 
-def carry(ctx: BuildContext, old_dist: Path, candidate: KeptFile) -> KeptFile | None:
-    """Copy one checked file and its checked variants into staging; None if it was dropped."""
-    entry = candidate.file
+def copy_checked(
+    ctx: BuildContext, old_dist: Path, entry: FileEntry, variant_problem: Callable[[str], None]
+) -> FileEntry | str:
+    """Copy ENTRY's file and its br/gzip/zstd variants from OLD_DIST into staging, each checked
+    against the entry first. A problem with the file is returned (nothing copied); one with a
+    variant goes to VARIANT_PROBLEM (which may raise) and the variant is left out."""
     checked = checked_bytes(old_dist, entry.path, entry.size, entry.sha256)
     if isinstance(checked, str):
-        ctx.warnings.append(f"not keeping an old file: {checked}; dropped, not used for deltas")
-        return None
+        return checked
     target = ctx.staging / entry.path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(checked)
-    kept = replace(entry, integrity=integrity(checked), encodings={})
+    copied = replace(entry, integrity=integrity(checked), encodings={})
     for variant in entry.variants:
         if variant.key not in PLAIN_CODINGS:
-            continue  # deltas of old files are not kept
+            continue  # deltas are made again, against the files kept now
         found = checked_bytes(old_dist, variant.path, variant.size, variant.sha256)
         if isinstance(found, str):
-            ctx.warnings.append(f"not keeping an old variant: {found}; dropped")
+            variant_problem(found)
             continue
+        (ctx.staging / variant.path).parent.mkdir(parents=True, exist_ok=True)
         (ctx.staging / variant.path).write_bytes(found)
-        kept = kept.with_variant(variant)
-    return replace(candidate, file=kept)
+        copied = copied.with_variant(variant)
+    return copied
+
+
+def carry(ctx: BuildContext, old_dist: Path, candidate: KeptFile) -> KeptFile | None:
+    """Copy one checked file and its checked variants into staging; None if it was dropped."""
+
+    def drop_variant(why: str) -> None:
+        ctx.warnings.append(f"not keeping an old variant: {why}; dropped")
+
+    copied = copy_checked(ctx, old_dist, candidate.file, drop_variant)
+    if isinstance(copied, str):
+        ctx.warnings.append(f"not keeping an old file: {copied}; dropped, not used for deltas")
+        return None
+    return replace(candidate, file=copied)
 
 
 def keep_files(ctx: BuildContext) -> None:
