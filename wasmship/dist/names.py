@@ -130,9 +130,8 @@ def is_target_name(name: str) -> bool:
 
 def hashed_name(logical: str, data: bytes) -> str:
     """`main.wasm` -> `main.3f9c2a1b.wasm`: a prefix of the SHA-256 before the extension."""
-    stem, dot, ext = logical.rpartition(".")
-    digest = sha256_hex(data)[:HASH_LENGTH]
-    return f"{stem}.{digest}.{ext}" if dot else f"{logical}.{digest}"
+    head, tail = hashed_parts(logical)
+    return f"{head}{sha256_hex(data)[:HASH_LENGTH]}{tail}"
 
 
 def variant_path(path: str, coding: str) -> str:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
-from wasmship.dist.names import CODING_BY_TOKEN, is_compressed_type
+from wasmship.dist.names import is_compressed_type
 from wasmship.encodings import dcz
 from wasmship.encodings.zstd import HTTP_MAX_WINDOW_LOG, window_log, zstandard
 from wasmship.errors import UsageError
@@ -67,11 +67,6 @@ class Encoder:
     codec: str
     level: int
     rank: int  # slowest first, so the longest job starts at once
-
-    @property
-    def suffix(self) -> str:
-        """The precompressed sibling's suffix, as servers look for it (one table: dist.names)."""
-        return CODING_BY_TOKEN[self.encoding].suffix
 
     def settings_for(self, size: int, content_type: str) -> Settings:
         """The settings for one file: the window follows its size."""

@@ -10,7 +10,7 @@ from wasmship.build.server_configs.rules import (
     bare_pattern,
     comment_header,
 )
-from wasmship.delivery.negotiation import NOSNIFF
+from wasmship.delivery.negotiation import NOSNIFF, use_as_dictionary
 from wasmship.dist.names import PAGE
 
 
@@ -53,7 +53,7 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
             out.append(f'    ?Vary "{rule.vary}"')
         if rule.dictionary_match:
             # The browser keeps this file as the dictionary for the next version's delta.
-            out.append(f'    Use-As-Dictionary `match="{rule.dictionary_match}"`')
+            out.append(f"    Use-As-Dictionary `{use_as_dictionary(rule.dictionary_match)}`")
         if rule.deltas or rule.encodings or rule.dictionary_match:
             # When the response is written, after file_server: the type is the file's, also
             # for a .dcz delta (to file_server an unknown extension, which gets no type).

@@ -9,7 +9,7 @@ from wasmship.build.server_configs.rules import (
     comment_header,
     helpers_pattern,
 )
-from wasmship.delivery.negotiation import NOSNIFF
+from wasmship.delivery.negotiation import NOSNIFF, use_as_dictionary
 
 # nginx adds a charset to these by default; listing one again is a warning.
 NGINX_CHARSET_TYPES = frozenset(
@@ -56,7 +56,9 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
             out.append(f'    add_header Vary "{rule.vary}";')
         if rule.dictionary_match:
             # The browser keeps this file as the dictionary for the next version's delta.
-            out.append(f"    add_header Use-As-Dictionary 'match=\"{rule.dictionary_match}\"';")
+            out.append(
+                f"    add_header Use-As-Dictionary '{use_as_dictionary(rule.dictionary_match)}';"
+            )
         out.append(f'    add_header X-Content-Type-Options "{NOSNIFF}" always;')
         out.append("}")
         out.append("")

@@ -22,6 +22,7 @@ from wasmship.build.config import BuildConfig
 from wasmship.build.context import BuildContext
 from wasmship.dist.digests import sha256_hex
 from wasmship.dist.manifest import FileEntry, Variant
+from wasmship.dist.names import variant_path
 from wasmship.encodings.encoders import Encoder, encoders, saves_enough, worth_compressing
 from wasmship.encodings.encoders import compress as run_codec
 
@@ -93,9 +94,9 @@ def compress(ctx: BuildContext) -> None:
         entry, packed = ctx.files[variant.file.logical], variant.data
         if not saves_enough(entry.size, len(packed)):
             continue
-        path = entry.path + variant.encoder.suffix
-        (ctx.staging / path).write_bytes(packed)
         coding = variant.encoder.encoding
+        path = variant_path(entry.path, coding)
+        (ctx.staging / path).write_bytes(packed)
         ctx.files[entry.logical] = entry.with_variant(
             Variant(
                 key=coding, path=path, size=len(packed), sha256=sha256_hex(packed), coding=coding
