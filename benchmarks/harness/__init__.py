@@ -1,0 +1,1 @@
+"""The benchmark's parts: the programs, the commands it times, the scenarios and the tables."""
