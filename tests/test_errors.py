@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Go, Run, base_env, manifest_of, missing, snapshot
+from wasmship.build.config import BuildConfig
+from wasmship.build.steps.compile import output_folder
 from wasmship.dist.publish import lock_path
 
 FAKE_OLD_GO = """#!/bin/sh
@@ -286,9 +288,11 @@ def processes_marked(mark: str) -> dict[int, str]:
     return found
 
 
-@pytest.mark.parametrize("whom", ["process", "group"])
+@pytest.mark.parametrize(
+    ("whom", "cache"), [("process", True), ("group", True), ("process", False)]
+)
 def test_a_killed_build_takes_go_and_its_compiler_with_it(
-    go: Go, wasmship: Run, tmp_path: Path, whom: str
+    go: Go, wasmship: Run, tmp_path: Path, compression_cache: Path, whom: str, cache: bool
 ) -> None:
     root = slow_project(tmp_path / "slow")
     mark = f"{BUILD_MARK}={os.getpid()}-{time.time_ns()}"
@@ -296,7 +300,7 @@ def test_a_killed_build_takes_go_and_its_compiler_with_it(
     log = tmp_path / "stderr"
     with log.open("wb") as stderr:  # not a pipe: reading one waits for whoever still holds it
         proc = subprocess.Popen(
-            [sys.executable, "-m", "wasmship", "build", "-q"],
+            [sys.executable, "-m", "wasmship", "build", "-q", *([] if cache else ["--no-cache"])],
             cwd=root,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -322,10 +326,14 @@ def test_a_killed_build_takes_go_and_its_compiler_with_it(
         for pid in processes_marked(mark):  # only what this test started
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-    staging = root / f".dist.wasmship-staging-{proc.pid}"
-    assert scratch_folders(root) == [staging]
-    assert not list(staging.glob("*.wasm"))  # go died before it wrote its module there
-    assert list(staging.glob(".go-tmp/go-build*"))  # what it left is in there, not in /tmp
+    if cache:  # go writes its persistent output in the cache; nothing is staged before it ends
+        assert scratch_folders(root) == []
+        output = output_folder(BuildConfig(workdir=root, cache_dir=compression_cache), "main")
+    else:  # --no-cache: go writes into staging
+        output = root / f".dist.wasmship-staging-{proc.pid}"
+        assert scratch_folders(root) == [output]
+    assert not list(output.glob("*.wasm"))  # go died before it wrote its module there
+    assert list(output.glob(".go-tmp*/go-build*"))  # what it left is in there, not in /tmp
 
     (root / "main.go").write_text('package main\n\nfunc main() { println("quick") }\n')
     again = wasmship("build", "-q", cwd=root)
@@ -333,6 +341,7 @@ def test_a_killed_build_takes_go_and_its_compiler_with_it(
     assert scratch_folders(root) == []
     assert litter(root) == []
     assert sorted(p.name for p in root.iterdir()) == ["dist", "go.mod", "main.go"]
+    assert not list(output.glob(".go-tmp*"))
 
 
 def test_go_writes_to_a_terminal_that_stops_background_writers(

@@ -112,6 +112,7 @@ def test_static_conflicts_are_refused(project: Any, wasmship: Run) -> None:
     # A dist inside the web folder is left out of what is copied, not refused (issue 12).
     inside = wasmship("build", "--static", "web", "--out", "web/dist", cwd=app)
     assert inside.returncode == 0, inside.stderr
-    again = wasmship("build", "--static", "web", "--out", "web/dist", cwd=app)
+    # --no-cache: every step runs (with the cache, the unchanged dist is simply up to date).
+    again = wasmship("build", "--static", "web", "--out", "web/dist", "--no-cache", cwd=app)
     assert again.returncode == 0, again.stderr
     assert "(left out: dist/)" in again.stdout

@@ -7,7 +7,7 @@ from packaging.version import Version
 
 from wasmship.build.steps.loader import STATUS_HTML, fill_page
 from wasmship.build.toolchain import parse_goversion
-from wasmship.dist.digests import integrity
+from wasmship.dist.digests import integrity, sha256_hex
 from wasmship.dist.names import hashed_name
 from wasmship.encodings.encoders import brotli_window
 from wasmship.errors import ToolchainError, UsageError
@@ -42,9 +42,10 @@ def test_unparseable_versions_are_toolchain_errors(text: str) -> None:
 
 def test_hashed_name_puts_the_hash_before_the_extension() -> None:
     # sha256(b"abc") = ba7816bf...
-    assert hashed_name("main.wasm", b"abc") == "main.ba7816bf.wasm"
-    assert hashed_name("wasm_exec.js", b"abc") == "wasm_exec.ba7816bf.js"
-    assert hashed_name("LICENSE", b"abc") == "LICENSE.ba7816bf"
+    abc = sha256_hex(b"abc")
+    assert hashed_name("main.wasm", abc) == "main.ba7816bf.wasm"
+    assert hashed_name("wasm_exec.js", abc) == "wasm_exec.ba7816bf.js"
+    assert hashed_name("LICENSE", abc) == "LICENSE.ba7816bf"
 
 
 def test_integrity_is_sri_sha384() -> None:

@@ -77,3 +77,7 @@ class VerifyFailed(WasmshipError):
         super().__init__(
             f"{dist}: verify found {errors} {noun}; the dist does not match its manifest"
         )
+
+
+class CapabilityRefused(WasmshipError):
+    """A wasip1 module imports what its target's allow list does not grant."""

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wasmship.build.budgets import Budget
+from wasmship.build.cache import default_cache_dir
+from wasmship.dist.manifest import Hosting
 from wasmship.dist.publish import DEFAULT_LOCK_TIMEOUT
 from wasmship.encodings.encoders import GzipEncoder, Profile
 from wasmship.errors import UsageError
@@ -27,6 +29,7 @@ class TargetSpec:
     env: tuple[tuple[str, str], ...] = ()
     folder: str = ""  # where in the dist its module (and shim) live, e.g. "web"; "" = the root
     module: str = ""  # a Go module folder of its own (with go.mod) to build in; "" = the project
+    allow: tuple[str, ...] | None = None  # wasip1: the capabilities it may import; None: no list
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ class BuildConfig:
     only: tuple[str, ...] = ()  # --target: build just these
     budgets: tuple[Budget, ...] = ()
     keep: int = 2  # earlier builds whose hashed files are kept in the dist (--keep)
+    hosting: Hosting = Hosting.NEGOTIATE  # static: the loader decodes a .gz itself
+    offline: bool = False  # a service worker caches the page's generation (--offline)
 
     def configured_specs(self) -> tuple[TargetSpec, ...]:
         """Every target of the configuration, in the order the dist lists them."""
@@ -78,6 +83,11 @@ class BuildConfig:
                 f"--target {', '.join(unknown)}: no such target (targets: {', '.join(known)})"
             )
         return tuple(spec for spec in specs if spec.name in self.only)
+
+    @property
+    def cache_root(self) -> Path:
+        """wasmship's cache folder: --cache-dir, WASMSHIP_CACHE_DIR, else the user cache folder."""
+        return self.cache_dir or default_cache_dir(self.environ)
 
     @property
     def out_path(self) -> Path:

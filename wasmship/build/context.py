@@ -6,9 +6,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wasmship.build.config import BuildConfig
+from wasmship.build.jobs import EncodingJobs
+from wasmship.build.progress import ProgressSink, ignore_progress
 from wasmship.build.toolchain import Toolchain
-from wasmship.dist.manifest import DeployHelper, FileEntry, KeptFile, Manifest, TargetEntry
-from wasmship.dist.names import ICON, LOADER, LOADER_STYLE, PAGE, SHIM
+from wasmship.dist.manifest import (
+    DeployHelper,
+    FileEntry,
+    KeptFile,
+    Manifest,
+    Offline,
+    TargetEntry,
+)
+from wasmship.dist.names import ICON, LOADER, LOADER_STYLE, PAGE, SHIM, WORKER
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,15 @@ class Target:
         return module_name(self.name)
 
 
+@dataclass(frozen=True)
+class Compiled:
+    """A module as go build wrote it: where, and its bytes, read once, with their SHA-256."""
+
+    path: Path  # the persistent per-target output, or in staging with --no-cache
+    data: bytes
+    sha256: str
+
+
 def module_name(target: str) -> str:
     """The logical name of TARGET's module: `app` -> `app.wasm`."""
     return f"{target}.wasm"
@@ -65,14 +83,19 @@ class BuildContext:
 
     `files` holds the dist's files by logical name as frozen manifest entries; a step that adds
     a variant replaces the entry. `kept` holds the earlier builds' files kept in the dist (--keep).
-    `targets` are the targets built now; `carried` the old dist's targets that --target left
-    out, whose files (`carried_files`) were copied over with their variants as they were.
+    `targets` are the targets built now, `compiled` their modules by target name; `carried` the
+    old dist's targets that --target left out, whose files (`carried_files`) were copied over
+    with their variants as they were. `staging` is created after compile, and only when the
+    dist is not up to date (with --no-cache, before compile, which writes into it).
     """
 
     config: BuildConfig
     staging: Path
     toolchain: Toolchain
     targets: tuple[Target, ...] = ()
+    persistent_output: bool = False  # compile writes to the cache (compile.output_folder)
+    compiled: dict[str, Compiled] = field(default_factory=dict)
+    inputs: str | None = None  # the inputs digest (build/inputs.py), recorded in the manifest
     carried: list[TargetEntry] = field(default_factory=list)
     carried_files: set[str] = field(default_factory=set)  # logical names; compress skips them
     static_files: list[str] = field(default_factory=list)  # logical names from --static
@@ -82,6 +105,9 @@ class BuildContext:
     notes: dict[str, str] = field(default_factory=dict)  # step name -> one-line summary
     warnings: list[str] = field(default_factory=list)  # shown by the reporter after each step
     manifest: Manifest | None = None  # written by the last step
+    progress: ProgressSink = ignore_progress  # told how each encoding job moves on
+    encoding: EncodingJobs | None = None  # the encoding pool, from compress to deltas
+    offline: Offline | None = None  # the service worker the offline step wrote, if any
 
     @property
     def dist_targets(self) -> list[Target | TargetEntry]:
@@ -106,5 +132,5 @@ class BuildContext:
         if target.goos == "js":
             names.append(SHIM)
         if target.name == (self.page_target or self.dist_targets[0]).name:
-            names += [LOADER, LOADER_STYLE, ICON, PAGE, *self.static_files]
+            names += [LOADER, LOADER_STYLE, ICON, PAGE, WORKER, *self.static_files]
         return [name for name in names if name in self.files]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,37 +12,52 @@ from typing import Protocol
 from wasmship.build.budgets import BudgetResult, check_budgets
 from wasmship.build.config import BuildConfig
 from wasmship.build.context import BuildContext, Target
+from wasmship.build.inputs import inputs_digest, up_to_date
+from wasmship.build.progress import JobProgress
+from wasmship.build.steps.capabilities import check_capabilities
 from wasmship.build.steps.carry import carry_targets, check_go_version
-from wasmship.build.steps.compile import compile_module, resolve_targets, target_run_dir
+from wasmship.build.steps.compile import (
+    compile_module,
+    persistent_outputs,
+    resolve_targets,
+    target_run_dir,
+)
 from wasmship.build.steps.compress import compress
 from wasmship.build.steps.deltas import write_deltas
 from wasmship.build.steps.fingerprint import fingerprint
 from wasmship.build.steps.keep import keep_files
 from wasmship.build.steps.loader import write_loader
 from wasmship.build.steps.manifest import write_manifest
+from wasmship.build.steps.offline import write_worker
 from wasmship.build.steps.server_config import write_server_config
 from wasmship.build.steps.shim import copy_shim
 from wasmship.build.steps.static import check_static, copy_static
 from wasmship.build.toolchain import Toolchain, locate_go, read_toolchain
 from wasmship.dist.manifest import Manifest
-from wasmship.dist.publish import check_target, staging
+from wasmship.dist.publish import check_target, locked, staged, staging_path
+from wasmship.dist.reader import manifest_or_none
 from wasmship.errors import StepFailed, UsageError
 
 Step = Callable[[BuildContext], None]
 
 STEPS: tuple[Step, ...] = (
     compile_module,
+    check_capabilities,  # after compile: a plugin importing more than it is allowed stops here
     copy_shim,
     fingerprint,
     carry_targets,  # after fingerprint: a shim this build wrote is compared, not carried
     write_loader,  # after carry_targets: the page starts the first js target, built or not
     copy_static,
-    compress,
-    keep_files,  # after compress: the new build's names are known, old ones are skipped
-    write_deltas,  # after keep_files: the kept files are the dictionaries
+    write_worker,  # after the page and static files: sw.js lists them by integrity
+    keep_files,  # before compress: the kept files are the deltas' dictionaries
+    compress,  # starts every variant and delta on one pool, longest first; waits for variants
+    write_deltas,  # waits for the deltas; keeps those smaller than br
     write_server_config,  # after compress: deploy helpers are never precompressed
     write_manifest,
 )
+# Steps that write nothing into staging: they run before the dist is found up to date or not.
+UNSTAGED: tuple[Step, ...] = (compile_module, check_capabilities)
+UP_TO_DATE = "dist up to date: built from the same inputs, left as it was"
 
 
 class Reporter(Protocol):
@@ -54,6 +69,8 @@ class Reporter(Protocol):
 
     def warn(self, message: str) -> None: ...
 
+    def progress(self, job: JobProgress) -> None: ...  # from the encoding threads: thread-safe
+
 
 @dataclass
 class BuildResult:
@@ -63,6 +80,7 @@ class BuildResult:
     manifest: Manifest
     timings: dict[str, float] = field(default_factory=dict)
     budgets: list[BudgetResult] = field(default_factory=list)
+    up_to_date: bool = False  # the dist was built from the same inputs: left as it was
 
 
 class SilentReporter:
@@ -83,6 +101,9 @@ class SilentReporter:
 
     def warn(self, message: str) -> None:
         """Something the user should know, that does not stop the build."""
+
+    def progress(self, job: JobProgress) -> None:
+        """A long job moved on (a live display shows it; a log has no use for it)."""
 
 
 def step_name(step: Step) -> str:
@@ -115,38 +136,75 @@ def preflight(config: BuildConfig) -> tuple[Toolchain, tuple[Target, ...]]:
     return toolchain, targets
 
 
+def run_steps(ctx: BuildContext, steps: Iterable[Step], report: Reporter) -> None:
+    """Run STEPS in order, each timed and reported with its note and warnings."""
+    for step in steps:
+        name = step_name(step)
+        try:
+            with report.step(name):
+                step(ctx)
+        except OSError as exc:  # a full disk, a read-only folder: say which step and where
+            raise StepFailed(name, exc, str(ctx.config.out_path)) from exc
+        report.done(name, ctx.notes.get(name, ""))
+        for message in ctx.warnings:
+            report.warn(message)
+        ctx.warnings.clear()
+
+
+def publish(ctx: BuildContext, dist: Path, report: Reporter) -> tuple[Manifest, bool]:
+    """Compile, then make the rest in staging and swap it in, under the dist's lock.
+
+    Returns the dist's manifest and whether the dist was up to date: compiled from equal inputs
+    and whole, it is left exactly as it is (nothing staged, compressed or swapped).
+    """
+    unstaged = [step for step in STEPS if step in UNSTAGED]
+    rest = [step for step in STEPS if step not in UNSTAGED]
+    if not ctx.persistent_output:  # --no-cache: go writes into staging; always a new dist
+        with staged(dist):
+            run_steps(ctx, unstaged, report)
+            ctx.inputs = inputs_digest(ctx, manifest_or_none(dist))
+            run_steps(ctx, rest, report)
+    else:
+        run_steps(ctx, unstaged, report)
+        with report.step("publish"):
+            old = manifest_or_none(dist)
+            ctx.inputs = inputs_digest(ctx, old)
+            unchanged = old if old is not None and up_to_date(dist, old, ctx.inputs) else None
+        if unchanged is not None:
+            report.done("publish", UP_TO_DATE)
+            return unchanged, True
+        with staged(dist):
+            run_steps(ctx, rest, report)
+    assert ctx.manifest is not None, "the manifest step has not run"
+    return ctx.manifest, False
+
+
 def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
-    """Build the package into its dist folder; the old dist stays until the new one is whole."""
+    """Build the package into its dist folder; the old dist stays until the new one is whole,
+    and a dist already built from the same inputs is left alone."""
     report: Reporter = reporter if reporter is not None else SilentReporter()
     with report.step("toolchain"):
         toolchain, targets = preflight(config)
     report.done("toolchain", toolchain.goversion)
-    name = "publish"  # the step a system error is reported against
     try:
-        with staging(
-            config.out_path, lock_timeout=config.lock_timeout, on_wait=report.warn
-        ) as folder:
-            ctx = BuildContext(config=config, staging=folder, toolchain=toolchain, targets=targets)
-            for step in STEPS:
-                name = step_name(step)
-                with report.step(name):
-                    step(ctx)
-                report.done(name, ctx.notes.get(name, ""))
-                for message in ctx.warnings:
-                    report.warn(message)
-                ctx.warnings.clear()
-            name = "publish"
-    except OSError as exc:  # a full disk, a read-only folder: say which step and where
-        raise StepFailed(name, exc, str(config.out_path)) from exc
-    timings = getattr(report, "timings", {})
-    assert ctx.manifest is not None, "the manifest step has not run"
+        with locked(config.out_path, lock_timeout=config.lock_timeout, on_wait=report.warn) as dist:
+            ctx = BuildContext(
+                config=config,
+                staging=staging_path(dist),
+                toolchain=toolchain,
+                targets=targets,
+                persistent_output=persistent_outputs(config, targets),
+                progress=report.progress,
+            )
+            manifest, unchanged = publish(ctx, dist, report)
+    except OSError as exc:  # the lock, staging or the swap
+        raise StepFailed("publish", exc, str(config.out_path)) from exc
     return BuildResult(
         dist=config.out_path,
-        manifest=ctx.manifest,
-        timings=dict(timings),
+        manifest=manifest,
+        timings=dict(getattr(report, "timings", {})),
         # Budgets guard the dist: a carried target's module is checked as a built one is; the
         # budget of a target the dist does not hold yet waits for the build that makes it.
-        budgets=check_budgets(
-            ctx.manifest, [b for b in config.budgets if ctx.manifest.target(b.target)]
-        ),
+        budgets=check_budgets(manifest, [b for b in config.budgets if manifest.target(b.target)]),
+        up_to_date=unchanged,
     )

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from wasmship.build.budgets import BudgetResult
+    from wasmship.build.config import BuildConfig
+    from wasmship.build.pipeline import BuildResult
 
 from wasmship.cli.options import (
     debug_option,
@@ -135,6 +140,19 @@ def _with_envvars(command: click.Command) -> click.Command:
     help="Fail when a module exceeds a size, e.g. main:br=2MiB; may repeat.",
 )
 @click.option(
+    "--size-report",
+    is_flag=True,
+    help="Attribute each module to Go packages (see `wasmship size`): in --json, and the diff "
+    "when a module grew past --size-threshold.",
+)
+@click.option(
+    "--size-threshold",
+    default="1KiB",
+    show_default=True,
+    metavar="SIZE",
+    help="With --size-report: print the size diff when a module grew by more than this.",
+)
+@click.option(
     "--config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The wasmship.toml to read [default: found upward from here].",
@@ -162,6 +180,20 @@ def _with_envvars(command: click.Command) -> click.Command:
     help="The gzip encoder; zopfli is smaller and slower (pip install 'wasmship[zopfli]').",
 )
 @click.option("--zstd", is_flag=True, help="Also write .zst variants (zstd, RFC 8878).")
+@click.option(
+    "--hosting",
+    type=click.Choice(["negotiate", "static"]),
+    default="negotiate",
+    show_default=True,
+    help="static: for hosts that never send Content-Encoding (GitHub Pages, S3): the loader "
+    "fetches the module's .gz and decodes it in the browser.",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="A service worker (sw.js) caches the page's files, so the app runs offline; built "
+    "without it after a build with it, sw.js unregisters itself (docs/offline.md).",
+)
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -191,32 +223,68 @@ def build(ctx: click.Context, /, **options: Any) -> None:
     from wasmship.build.budgets import exceeded_message
     from wasmship.build.pipeline import build as run_build
     from wasmship.cli.configfile import build_config
-    from wasmship.cli.github import append_step_summary, summary_markdown
-    from wasmship.cli.report import ConsoleReporter
+    from wasmship.cli.github import append_step_summary, size_markdown, summary_markdown
+    from wasmship.cli.progress import console_reporter
     from wasmship.encodings.encoders import encoders
     from wasmship.errors import BudgetExceeded
+    from wasmship.sizes import parse_size
 
     config = build_config(ctx, options, ctx.meta.get("config_file"))
     encoders(config.profile, config.gzip, config.zstd)  # a missing extra fails before go build
     quiet, as_json = options["quiet"], options["as_json"]
-    reporter = ConsoleReporter(quiet=quiet or as_json)
+    reporter = console_reporter(quiet=quiet or as_json)  # live progress on a terminal
     result = run_build(config, reporter)
     budgets = [b.as_json() for b in result.budgets]
+    sizes = _size_reports(config, result, options)
     if as_json:
         document: dict[str, Any] = {
             "dist": str(result.dist),
             "manifest": result.manifest.to_json(),
             "timings": {k: round(v, 4) for k, v in result.timings.items()},
             "budgets": budgets,
+            **({"size": {k: r.to_json() for k, r in sizes.items()}} if sizes else {}),
+            "up_to_date": result.up_to_date,
         }
         echo_json(document)
     elif not quiet:
         reporter.summary(result.manifest, str(result.dist))
         reporter.budgets(result.budgets)
+        threshold = parse_size(options["size_threshold"])
+        for report in sizes.values():
+            if report.diff is not None and report.diff.grew(threshold):
+                click.echo(f"size: {report.diff.line()}")
     append_step_summary(os.environ, summary_markdown(result.manifest, budgets))
+    if sizes:
+        append_step_summary(os.environ, size_markdown(list(sizes.values())))
     over = [b for b in result.budgets if b.exceeded]
     if over:
-        raise BudgetExceeded(exceeded_message(over))
+        raise BudgetExceeded(exceeded_message(over, _growth(config, result, over, sizes)))
+
+
+def _size_reports(config: BuildConfig, result: BuildResult, options: dict[str, Any]) -> Any:
+    """With --size-report: each built js module attributed to packages, and diffed."""
+    if not options["size_report"]:
+        return {}
+    from wasmship.size.after_build import size_reports
+
+    return size_reports(config, result.manifest, result.dist)
+
+
+def _growth(
+    config: BuildConfig, result: BuildResult, over: list[BudgetResult], sizes: dict[str, Any]
+) -> dict[str, str]:
+    """For each exceeded budget's target: which packages grew since the build before."""
+    import contextlib
+
+    from wasmship.errors import WasmshipError
+    from wasmship.size.after_build import growth_lines
+
+    known = {name: r.diff.line() if r.diff else r.note for name, r in sizes.items()}
+    missing = [b.budget.target for b in over if b.budget.target not in known]
+    # The budget failure stands on its own: a failed attribution only leaves the reason out.
+    with contextlib.suppress(WasmshipError):
+        known.update(growth_lines(config, result.manifest, result.dist, missing) if missing else {})
+    return known
 
 
 _with_envvars(build)

@@ -22,14 +22,16 @@ from click.core import ParameterSource
 from wasmship.build.budgets import parse_budget, parse_budget_flag
 from wasmship.build.config import CONFIG_NAME, BuildConfig, TargetSpec
 from wasmship.build.server_configs import parse_server_configs
+from wasmship.dist.manifest import Hosting
 from wasmship.dist.names import TARGET_NAME_RULE, is_target_name, relative_path
 from wasmship.encodings.encoders import GzipEncoder, Profile
 from wasmship.errors import UsageError
+from wasmship.plugins.capabilities import allow_problem
 from wasmship.sizes import parse_size
 
 # Options that make no sense in a file: they are about one run, not the project.
 NOT_IN_FILE = frozenset({"config", "as_json", "help", "only", "budget", "debug"})
-TARGET_KEYS = ("name", "package", "goos", "tags", "ldflags", "env", "folder", "module")
+TARGET_KEYS = ("name", "package", "goos", "tags", "ldflags", "env", "folder", "module", "allow")
 GOOS_VALUES = ("js", "wasip1")
 
 
@@ -139,6 +141,8 @@ def build_config(
         profile=Profile(options["profile"]),
         gzip=GzipEncoder(options["gzip_encoder"]),
         zstd=options["zstd"],
+        hosting=Hosting(options["hosting"]),
+        offline=options.get("offline", False),
         cache=not options["no_cache"],
         cache_dir=(cwd / Path(options["cache_dir"]).expanduser()).resolve()
         if options.get("cache_dir")
@@ -317,6 +321,9 @@ def _targets(raw: Any, fail_at: Any) -> tuple[TargetSpec, ...]:
             fail_at("tags", "target", index)("tags must be a list of strings")
         if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
             fail_at("env", "target", index)("env must be a table of strings")
+        allow = table.get("allow")
+        if allow is not None:
+            _check_allow(allow, goos, fail_at("allow", "target", index))
         specs.append(
             TargetSpec(
                 name=name,
@@ -327,9 +334,21 @@ def _targets(raw: Any, fail_at: Any) -> tuple[TargetSpec, ...]:
                 env=tuple(sorted(env.items())),
                 folder=folder.strip("/"),
                 module=module,
+                allow=None if allow is None else tuple(dict.fromkeys(allow)),
             )
         )
     return tuple(specs)
+
+
+def _check_allow(allow: Any, goos: str, fail: Any) -> None:
+    if goos != "wasip1":
+        fail('allow is for wasip1 targets: the capabilities a plugin may import (goos = "wasip1")')
+    if not isinstance(allow, list):
+        fail('allow must be a list, e.g. allow = ["clock", "stdout"]')
+    for entry in allow:
+        problem = allow_problem(entry)
+        if problem:
+            fail(problem)
 
 
 def _budgets(raw: Any, fail_at: Any) -> dict[str, str]:

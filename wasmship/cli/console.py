@@ -23,3 +23,11 @@ def make_console(*, stderr: bool = False, quiet: bool = False) -> Console:
         width=None if terminal else LOG_WIDTH,
         color_system=None if plain else "auto",
     )
+
+
+def wants_live_display(quiet: bool) -> bool:
+    """Whether a build shows live progress: only on a terminal that takes escape codes (not a
+    log, not TERM=dumb, not NO_COLOR, which promises none), and not when asked to be quiet."""
+    if quiet or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()

@@ -7,23 +7,39 @@ against the JSON Schema (wasmship/data/manifest.schema.json), which is the contr
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from wasmship.dist.digests import available_dictionary, etag_for
+from wasmship.dist.interface import ModuleInterface
 from wasmship.dist.names import (
     CODING_BY_TOKEN,
     MANIFEST,
     dictionary_pattern,
     is_dictionary_file,
+    relative_path,
 )
 
 SCHEMA_VERSION = 1
 TOOL_NAME = "wasmship"
 
 JSONObject = dict[str, Any]  # the JSON form of the manifest, as the writer makes it
+
+
+class Hosting(StrEnum):
+    """What the dist's host can do (--hosting), so the loader and `check` know what to expect."""
+
+    NEGOTIATE = "negotiate"  # it sends the precompressed variants with Content-Encoding
+    STATIC = "static"  # it serves files as they are: the loader fetches and decodes a variant
+
+
+# The codings of the module's variants the loader fetches by URL and decodes itself when the host
+# is static (DecompressionStream's "brotli" and "gzip"), in its order of preference.
+BROWSER_DECODED = ("br", "gzip")
 
 
 @dataclass(frozen=True)
@@ -131,6 +147,7 @@ class TargetEntry:
     files: Mapping[str, FileEntry]  # by logical name
     flags: BuildFlags = BuildFlags()
     goarch: str = "wasm"
+    interface: ModuleInterface | None = None  # a wasip1 module's imports, exports and allow
 
     @property
     def module(self) -> FileEntry | None:
@@ -151,6 +168,15 @@ class DeployHelper:
 
 
 @dataclass(frozen=True)
+class Offline:
+    """The dist's service worker (--offline): the generation it caches, or None for the worker a
+    build without --offline ships after one with it, which unregisters itself."""
+
+    worker: str  # its path: sw.js, stable and unhashed
+    generation: str | None = None  # the id its cache is named by
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A dist's manifest.json, schema 1."""
 
@@ -159,6 +185,9 @@ class Manifest:
     targets: tuple[TargetEntry, ...]
     kept: tuple[KeptFile, ...] = ()  # `previous` in the JSON
     deploy_helpers: Mapping[str, DeployHelper] = field(default_factory=dict)
+    inputs: str | None = None  # `build.inputs`: SHA-256 of everything the dist was made from
+    hosting: Hosting = Hosting.NEGOTIATE  # `hosting`, written only when not the default
+    offline: Offline | None = None  # `offline`: the dist ships a service worker
 
     def target(self, name: str) -> TargetEntry | None:
         """The target called NAME."""
@@ -181,6 +210,30 @@ class Manifest:
         for kept in self.kept:
             found.setdefault(kept.file.path, kept.file)
         return found
+
+    def listed_sizes(self) -> dict[str, int]:
+        """Every path the manifest lists (files, their variants, kept files, deploy helpers)
+        with its size in bytes."""
+        sizes: dict[str, int] = {}
+        for entry in self.files_by_path().values():
+            sizes[entry.path] = entry.size
+            sizes.update((v.path, v.size) for v in entry.encodings.values())
+        sizes.update((h.path, h.size) for h in self.deploy_helpers.values())
+        return sizes
+
+    def differs_from(self, folder: Path) -> str | None:
+        """The first listed file FOLDER lacks or holds with another size, by stat alone (no
+        byte is read); None when every one is there with its size."""
+        for path, size in sorted(self.listed_sizes().items()):
+            if relative_path(path) is None:
+                return f"{path!r} is not a path inside the dist"
+            try:
+                found = (folder / path).stat()
+            except OSError:
+                return f"{path} is missing"
+            if not stat.S_ISREG(found.st_mode) or found.st_size != size:
+                return f"{path} is not the file the manifest lists"
+        return None
 
     def to_json(self) -> JSONObject:
         """The manifest as JSON data: relative paths only, no timestamps."""
@@ -207,6 +260,21 @@ class Manifest:
                 h.name: {"path": h.path, "size": h.size, "sha256": h.sha256}
                 for h in self.deploy_helpers.values()
             }
+        if self.inputs:
+            # Optional (schema 1 extended): a build with equal inputs leaves this dist alone.
+            document["build"] = {"inputs": self.inputs}
+        if self.hosting is not Hosting.NEGOTIATE:
+            # Optional (schema 1 extended): absent means a host that negotiates.
+            document["hosting"] = self.hosting.value
+        if self.offline is not None:
+            # Optional (schema 1 extended): the service worker, so the next build knows there
+            # is one to replace (or to unregister, built without --offline).
+            worker: JSONObject = {"worker": self.offline.worker}
+            if self.offline.generation is None:
+                worker["unregister"] = True
+            else:
+                worker["generation"] = self.offline.generation
+            document["offline"] = worker
         return document
 
     def dumps(self) -> str:
@@ -262,4 +330,6 @@ def _target_json(target: TargetEntry) -> JSONObject:
             "env": list(flags.env),
         },
         "files": {name: _file_json(entry) for name, entry in target.files.items()},
+        # Optional (schema 1 extended): what a wasip1 module asks of its host and offers.
+        **({"interface": target.interface.to_json()} if target.interface else {}),
     }

@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from wasmship.dist.digests import sha256_hex
-
 MANIFEST = "manifest.json"
 SHIM = "wasm_exec.js"
 NODE_SHIM = "wasm_exec_node.js"
@@ -15,6 +13,7 @@ LOADER = "loader.js"
 LOADER_STYLE = "loader.css"
 ICON = "icon.svg"  # the built-in page's icon: no 404 for /favicon.ico on every load
 PAGE = "index.html"
+WORKER = "sw.js"  # the service worker (--offline): a stable URL, never hashed
 
 HASH_LENGTH = 8  # hex digits of the SHA-256 in a hashed name
 DELTA_PREFIX_LENGTH = 8  # hex digits of the dictionary's SHA-256 in a delta's name
@@ -128,10 +127,11 @@ def is_target_name(name: str) -> bool:
     return TARGET_NAME.match(name) is not None
 
 
-def hashed_name(logical: str, data: bytes) -> str:
-    """`main.wasm` -> `main.3f9c2a1b.wasm`: a prefix of the SHA-256 before the extension."""
+def hashed_name(logical: str, sha256: str) -> str:
+    """`main.wasm` -> `main.3f9c2a1b.wasm`: a prefix of the file's SHA-256 (hex) before the
+    extension."""
     head, tail = hashed_parts(logical)
-    return f"{head}{sha256_hex(data)[:HASH_LENGTH]}{tail}"
+    return f"{head}{sha256[:HASH_LENGTH]}{tail}"
 
 
 def variant_path(path: str, coding: str) -> str:

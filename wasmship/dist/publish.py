@@ -200,11 +200,19 @@ def swap_in(staging: Path, dist: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
+def staging_path(dist: Path) -> Path:
+    """The staging folder this process builds DIST in (beside it, so the swap is a rename)."""
+    return dist.parent / (_scratch_prefix(dist, "staging") + str(os.getpid()))
+
+
 @contextmanager
-def staging(
+def locked(
     dist: Path, *, lock_timeout: float, on_wait: Callable[[str], None] | None = None
 ) -> Iterator[Path]:
-    """Yield an empty staging folder beside DIST; swap it in only if the block succeeds."""
+    """Hold DIST's lock, with what a killed build left finished or removed; yield its real path.
+
+    Nothing is written beside DIST yet: a build that finds its dist up to date leaves it alone.
+    """
     dist = dist.resolve()
     try:
         dist.parent.mkdir(parents=True, exist_ok=True)
@@ -212,12 +220,19 @@ def staging(
         raise PublishError(f"cannot create {dist.parent}: {exc.strerror or exc}") from exc
     with dist_lock(dist, lock_timeout, on_wait):
         recover(dist)
-        folder = dist.parent / (_scratch_prefix(dist, "staging") + str(os.getpid()))
-        try:
-            # Inside the try: an interrupt right after mkdir must still remove the folder.
-            folder.mkdir()
-            yield folder
-            swap_in(folder, dist)
-        finally:
-            if folder.exists():
-                shutil.rmtree(folder, ignore_errors=True)
+        yield dist
+
+
+@contextmanager
+def staged(dist: Path) -> Iterator[Path]:
+    """Yield an empty staging folder beside DIST, whose lock the caller holds (`locked`); swap
+    it in only if the block succeeds."""
+    folder = staging_path(dist)
+    try:
+        # Inside the try: an interrupt right after mkdir must still remove the folder.
+        folder.mkdir()
+        yield folder
+        swap_in(folder, dist)
+    finally:
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)

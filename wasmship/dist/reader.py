@@ -8,20 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from wasmship.dist.digests import available_dictionary
+from wasmship.dist.interface import parse_interface
 from wasmship.dist.manifest import (
     SCHEMA_VERSION,
     TOOL_NAME,
     BuildFlags,
     DeployHelper,
     FileEntry,
+    Hosting,
     KeptFile,
     Manifest,
+    Offline,
     TargetEntry,
     Variant,
 )
 from wasmship.dist.names import MANIFEST, TARGET_NAME_RULE, is_target_name
 from wasmship.errors import ManifestError, UsageError
-
 
 
 def _object(value: object, where: str) -> Mapping[str, Any]:
@@ -115,6 +117,9 @@ def _parse_target(raw: object, where: str) -> TargetEntry:
         goarch=_text(found.get("goarch", "wasm"), f"{where}.goarch"),
         package=_text(found.get("package"), f"{where}.package"),
         flags=_parse_flags(found.get("flags", {}), f"{where}.flags"),
+        interface=None
+        if found.get("interface") is None
+        else parse_interface(found["interface"], f"{where}.interface"),
         files={
             str(logical): _parse_file(str(logical), entry, f"{where}.files.{logical}")
             for logical, entry in files.items()
@@ -126,7 +131,9 @@ def _parse_kept(raw: object, where: str) -> KeptFile:
     found = _object(raw, where)
     generation = found.get("generation")
     if not isinstance(generation, int) or isinstance(generation, bool) or generation < 1:
-        raise ManifestError(f"{where}.generation: expected a whole number from 1, found {generation!r}")
+        raise ManifestError(
+            f"{where}.generation: expected a whole number from 1, found {generation!r}"
+        )
     return KeptFile(
         generation=generation,
         target=str(found.get("target", "")),
@@ -152,6 +159,7 @@ def parse_manifest(document: object) -> Manifest:
     if not isinstance(previous, list):
         raise ManifestError("previous: expected a list")
     helpers = _object(found.get("deploy_helpers", {}), "deploy_helpers")
+    inputs = _object(found.get("build", {}), "build").get("inputs")
     return Manifest(
         tool_version=_text(tool.get("version"), "tool.version"),
         go_version=_text(_object(found.get("go"), "go").get("version"), "go.version"),
@@ -161,7 +169,27 @@ def parse_manifest(document: object) -> Manifest:
             str(name): _parse_helper(str(name), raw, f"deploy_helpers.{name}")
             for name, raw in sorted(helpers.items())
         },
+        inputs=None if inputs is None else _text(inputs, "build.inputs"),
+        hosting=_hosting(found.get("hosting", Hosting.NEGOTIATE.value)),
+        offline=_parse_offline(found["offline"]) if "offline" in found else None,
     )
+
+
+def _parse_offline(raw: object) -> Offline:
+    found = _object(raw, "offline")
+    generation = found.get("generation")
+    return Offline(
+        worker=_text(found.get("worker"), "offline.worker"),
+        generation=None if generation is None else _text(generation, "offline.generation"),
+    )
+
+
+def _hosting(value: object) -> Hosting:
+    for mode in Hosting:
+        if value == mode.value:
+            return mode
+    modes = ", ".join(repr(mode.value) for mode in Hosting)
+    raise ManifestError(f"hosting: expected one of {modes}, found {value!r}")
 
 
 def _parse_helper(name: str, raw: object, where: str) -> DeployHelper:

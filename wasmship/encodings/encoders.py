@@ -1,7 +1,7 @@
 """The content encodings wasmship writes, their exact settings, and the libraries behind them.
 
 Every codec here releases the GIL while it compresses (measured by benchmarks/gil.py), so the
-compress step runs them on threads. The libraries are imported only when a build needs them.
+build runs them on threads. The libraries are imported only when a build needs them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from wasmship.dist.names import is_compressed_type
-from wasmship.encodings import dcz
+from wasmship.encodings import dcz, streaming
 from wasmship.encodings.zstd import HTTP_MAX_WINDOW_LOG, window_log, zstandard
 from wasmship.errors import UsageError
 
@@ -66,7 +66,6 @@ class Encoder:
     encoding: str  # the Content-Encoding token, and the manifest's key: br, gzip, zstd
     codec: str
     level: int
-    rank: int  # slowest first, so the longest job starts at once
 
     def settings_for(self, size: int, content_type: str) -> Settings:
         """The settings for one file: the window follows its size."""
@@ -111,13 +110,13 @@ def encoders(
 ) -> tuple[Encoder, ...]:
     """The encoders a build writes; the profile picks the levels, so it is part of every key."""
     fast = profile is Profile.FAST
-    chosen = [Encoder("br", "brotli", 5 if fast else 11, rank=0)]
+    chosen = [Encoder("br", "brotli", 5 if fast else 11)]
     if gzip is GzipEncoder.ZOPFLI and not fast:
-        chosen.append(Encoder("gzip", "zopfli", ZOPFLI_ITERATIONS, rank=1))
+        chosen.append(Encoder("gzip", "zopfli", ZOPFLI_ITERATIONS))
     else:
-        chosen.append(Encoder("gzip", "gzip", 6 if fast else 9, rank=3))
+        chosen.append(Encoder("gzip", "gzip", 6 if fast else 9))
     if zstd:
-        chosen.append(Encoder("zstd", "zstd", 3 if fast else 19, rank=2))
+        chosen.append(Encoder("zstd", "zstd", 3 if fast else 19))
     for encoder in chosen:
         _module(encoder.codec)  # a missing optional library is a usage error, before any work
     return tuple(chosen)
@@ -159,8 +158,48 @@ def delta_settings(profile: Profile, size: int, dictionary_sha256: str) -> Setti
     )
 
 
-def compress(data: bytes, settings: Settings, dictionary: bytes | None = None) -> bytes:
-    """Compress DATA with exactly SETTINGS; deterministic for equal input and settings."""
+# Seconds per MB of a Go module, per (codec, level) that encoders() and DELTA_LEVELS pick, as
+# measured on a 2-core machine: only their order matters, so the longest job starts first.
+SECONDS_PER_MB = {
+    ("brotli", 11): 1.5,
+    ("brotli", 5): 0.03,
+    ("zopfli", ZOPFLI_ITERATIONS): 2.8,
+    ("gzip", 9): 0.3,  # both strategies
+    ("gzip", 6): 0.04,
+    ("zstd", 19): 0.3,
+    ("zstd", 3): 0.004,
+    ("dcz", 19): 0.25,
+    ("dcz", 12): 0.04,
+}
+
+
+def estimated_seconds(settings: Settings, size: int) -> float:
+    """About how long compressing SIZE bytes with SETTINGS takes (to order the work)."""
+    return size / 1e6 * SECONDS_PER_MB.get((settings.codec, settings.level), 1.0)
+
+
+def streamed_bytes(settings: Settings, size: int) -> int:
+    """The input bytes `compress` reports reading for a SIZE-byte file: every pass's, or 0 for a
+    codec it runs in one call (zopfli cannot stream; streamed zstd writes other bytes)."""
+    if settings.codec == "brotli":
+        return size
+    if settings.codec == "gzip":
+        return size * len(settings.mode.split(","))
+    return 0
+
+
+def compress(
+    data: bytes,
+    settings: Settings,
+    dictionary: bytes | None = None,
+    progress: streaming.Progress | None = None,
+) -> bytes:
+    """Compress DATA with exactly SETTINGS; deterministic for equal input and settings.
+
+    brotli and gzip read DATA in chunks and tell PROGRESS how far they are; their bytes equal
+    one-shot compression's (tests/test_encode_jobs.py checks it on real modules).
+    """
+    told = progress or streaming.ignore
     if settings.codec == "dcz":
         if dictionary is None:
             raise ValueError("a dcz delta needs its dictionary's bytes")
@@ -170,12 +209,10 @@ def compress(data: bytes, settings: Settings, dictionary: bytes | None = None) -
     module = _module(settings.codec)
     if settings.codec == "brotli":
         mode = module.MODE_TEXT if settings.mode == "text" else module.MODE_GENERIC
-        result: bytes = module.compress(
-            data, mode=mode, quality=settings.level, lgwin=settings.window
-        )
-        return result
+        packer = module.Compressor(mode=mode, quality=settings.level, lgwin=settings.window)
+        return streaming.feed(data, packer.process, packer.finish, told)
     if settings.codec == "gzip":
-        return _gzip(data, settings.level, settings.mode.split(","))
+        return streaming.gzip(data, settings.level, settings.mode.split(","), told)
     if settings.codec == "zopfli":
         # zopfli's gzip header has mtime 0 and no name, like ours.
         return bytes(module.compress(data, numiterations=settings.level))
@@ -185,24 +222,6 @@ def compress(data: bytes, settings: Settings, dictionary: bytes | None = None) -
         )
         return bytes(module.ZstdCompressor(compression_params=params).compress(data))
     raise ValueError(f"unknown codec {settings.codec!r}")
-
-
-_STRATEGIES = {"default": 0, "filtered": 1}  # zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED
-
-
-def _gzip(data: bytes, level: int, strategies: list[str]) -> bytes:
-    """The smallest gzip of the strategies (first wins a tie); header: mtime 0, no name."""
-    import zlib
-
-    best: bytes | None = None
-    for strategy in strategies:
-        # wbits 31: zlib writes the gzip wrapper itself, with mtime 0 and no file name.
-        packer = zlib.compressobj(level, zlib.DEFLATED, 31, 8, _STRATEGIES[strategy])
-        packed = packer.compress(data) + packer.flush()
-        if best is None or len(packed) < len(best):
-            best = packed
-    assert best is not None, "no gzip strategy"
-    return best
 
 
 _EXTRAS = {"zopfli": "zopfli", "zstd": "zstd"}

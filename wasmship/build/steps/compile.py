@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
+import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from wasmship.build.config import CONFIG_NAME, BuildConfig, TargetSpec
-from wasmship.build.context import BuildContext, GoPackage, Target
+from wasmship.build.context import BuildContext, Compiled, GoPackage, Target
+from wasmship.build.goprocess import GoProcesses
 from wasmship.build.toolchain import Toolchain, go_environ
-from wasmship.errors import CompileError, ToolchainError, UsageError
+from wasmship.dist.digests import sha256_hex
+from wasmship.errors import CompileError, UsageError
 
 
 def run_dir_for(workdir: Path, package: str) -> tuple[Path, str]:
@@ -89,7 +85,8 @@ def _refuse_other_module(
 def resolve_package(config: BuildConfig, spec: TargetSpec, toolchain: Toolchain) -> GoPackage:
     """Ask `go list` what the target's package is, and refuse anything but a main package."""
     run_dir, package = target_run_dir(config, spec)
-    cmd = [toolchain.go, "list", "-e", "-json=ImportPath,Name,Dir,Error", "--", package]
+    # -find: the package alone, not its dependencies (go build reports those, with its own words).
+    cmd = [toolchain.go, "list", "-e", "-find", "-json=ImportPath,Name,Dir,Error", "--", package]
     proc = subprocess.run(
         cmd,
         cwd=run_dir,
@@ -159,151 +156,70 @@ def build_command(
     return cmd
 
 
-# The watcher leads the process group a go build runs in, with go's compilers and linker. Its
-# stdin is a pipe whose other end only wasmship holds: however wasmship ends (even SIGKILL, or
-# a CI runner killing wasmship's own group), the kernel closes it and the watcher kills the
-# whole group, itself last. A go left running would write its module into a staging folder
-# that the next build has removed, and its compiler would run on for seconds.
-WATCHER = "import os\nwhile os.read(0, 4096):\n    pass\nos.killpg(0, 9)\n"
-_PR_SET_PDEATHSIG = 1
-# go's work folders (GOTMPDIR) go inside staging: what a killed go leaves (go cleans up only
-# when it ends by itself) goes with the staging folder, which the next build removes.
+# go's work folder (GOTMPDIR) is beside its output: what a killed go leaves (go cleans up only
+# when it ends by itself) is removed by the next build of the dist, never left in /tmp.
 GO_TMP = ".go-tmp"
+OUTPUTS = "out"  # the persistent outputs' folder in the cache
+WASM_MAGIC = b"\0asm"
 
 
-class GoProcesses:
-    """The go builds under way, each in a process group its watcher leads (see WATCHER).
-
-    Stopping them on a failure or an interrupt kills each whole group.
-    """
-
-    def __init__(self) -> None:
-        self._running: dict[subprocess.Popen[bytes], subprocess.Popen[bytes]] = {}
-        self._lock = threading.Lock()
-        self._stopped = False
-
-    def run(self, cmd: list[str], cwd: Path, env: dict[str, str]) -> int:
-        """Run one go build to the end; Go's stdout and stderr go to our stderr (--json owns
-        stdout)."""
-        with self._lock:
-            if self._stopped:
-                return -signal.SIGKILL  # the build is failing: start nothing more
-            watcher = _start_watcher(cwd, env)
-            try:
-                proc = _start_go(cmd, cwd, env, group=watcher.pid)
-            except BaseException:
-                _end(watcher)
-                raise
-            self._running[proc] = watcher
-        try:
-            return proc.wait()
-        finally:
-            with self._lock:
-                self._running.pop(proc, None)
-            _end(watcher)  # it kills what is left of the group: itself
-
-    def kill_all(self) -> None:
-        """Kill every build under way, with its children, and reap it."""
-        with self._lock:
-            self._stopped = True
-            running = list(self._running.items())
-        for _, watcher in running:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(watcher.pid, signal.SIGKILL)
-        for proc, watcher in running:
-            proc.wait()
-            watcher.wait()
+def output_folder(config: BuildConfig, target: str) -> Path:
+    """TARGET's persistent output folder: in the cache, keyed by the dist's real path, so that
+    go build finds an unchanged module up to date instead of linking it again."""
+    key = hashlib.sha256(os.fsencode(config.out_path)).hexdigest()[:32]
+    return config.cache_root / OUTPUTS / key / target
 
 
-def _start_watcher(cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start a watcher, leading a new process group; its stdin is wasmship's end of the pipe."""
-    cmd = [sys.executable, "-I", "-S", "-c", WATCHER]
+def persistent_outputs(config: BuildConfig, targets: tuple[Target, ...]) -> bool:
+    """Whether compile can write the persistent outputs: the cache is on and its folder usable
+    (else compile writes into staging, as with --no-cache, and the dist is always published)."""
+    if not config.cache:
+        return False
     try:
-        return subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            process_group=0,
-        )
-    except OSError as exc:
-        raise ToolchainError(f"cannot run {cmd[0]}: {exc.strerror or exc}") from exc
+        for target in targets:
+            output_folder(config, target.name).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return True
 
 
-def _start_go(
-    cmd: list[str], cwd: Path, env: dict[str, str], group: int
-) -> subprocess.Popen[bytes]:
-    """Start go in the process group GROUP (its watcher's)."""
-    try:
-        return subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,  # never the terminal: its group is not the foreground one
-            stdout=sys.stderr.fileno(),
-            stderr=sys.stderr.fileno(),
-            process_group=group,
-            preexec_fn=_prepare_go(),
-        )
-    except OSError as exc:
-        raise ToolchainError(f"cannot run {cmd[0]}: {exc.strerror or exc}") from exc
-
-
-def _end(watcher: subprocess.Popen[bytes]) -> None:
-    """Close the watcher's pipe, so that it kills its group, and reap it."""
-    if watcher.stdin is not None:
-        with contextlib.suppress(OSError):
-            watcher.stdin.close()
-    watcher.wait()
-
-
-@functools.cache
-def _prctl() -> Callable[..., int] | None:
-    """libc's prctl (Linux), looked up once in wasmship rather than in a forked child."""
-    try:
-        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
-    except (AttributeError, OSError):
-        return None
-    return prctl
-
-
-def _prepare_go() -> Callable[[], None]:
-    """The preexec_fn of go: write to a terminal from a background group, die with wasmship.
-
-    go's group is not the terminal's foreground group: with `stty tostop` its first line on
-    the terminal would stop it (SIGTTOU), and the build with it; an ignored SIGTTOU is
-    inherited and Go leaves it so. On Linux the kernel also kills go when wasmship dies
-    (strictly, when the thread that started it ends: that thread waits for go); the watcher
-    covers go's compilers and linker, which this signal does not reach.
-    """
-    prctl = _prctl()
-    parent, kill = os.getpid(), ctypes.c_ulong(signal.SIGKILL)
-
-    def prepare() -> None:
-        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
-        if prctl is None:
-            return
-        prctl(_PR_SET_PDEATHSIG, kill)
-        if os.getppid() != parent:  # wasmship died before the signal was armed
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return prepare
+def read_module(output: Path) -> bytes:
+    """The module go build wrote, read once; ValueError when it is not WebAssembly."""
+    with output.open("rb") as file:
+        if file.read(4) != WASM_MAGIC:  # 4 bytes: a wrong output is refused before reading it
+            raise ValueError(f"{output} is not a WebAssembly module")
+        file.seek(0)
+        return file.read()
 
 
 def compile_target(ctx: BuildContext, target: Target, processes: GoProcesses) -> None:
-    """Compile one target into staging as <name>.wasm."""
-    toolchain = ctx.toolchain
-    output = ctx.staging / target.module
-    cmd = build_command(ctx.config, toolchain, target, output)
+    """Compile one target, read its module once and hash it (ctx.compiled).
+
+    The output is persistent (see output_folder) and written under the dist's lock, so two
+    builds never write one file; with --no-cache it goes into staging as <name>.wasm.
+    """
+    if ctx.persistent_output:
+        folder = output_folder(ctx.config, target.name)
+        tmp = folder / GO_TMP
+    else:  # --no-cache: straight into staging, as before
+        folder, tmp = ctx.staging, ctx.staging / f"{GO_TMP}-{target.name}"
+    shutil.rmtree(tmp, ignore_errors=True)  # what a killed go left
+    tmp.mkdir(parents=True)
+    output = folder / target.module
+    cmd = build_command(ctx.config, ctx.toolchain, target, output)
     env = go_environ(ctx.config.environ, target.goos, target.env)
-    env["GOTMPDIR"] = str(ctx.staging / GO_TMP)
-    returncode = processes.run(cmd, target.package.run_dir, env)
+    env["GOTMPDIR"] = str(tmp)  # on the output's filesystem: go renames its link output in place
+    try:
+        returncode = processes.run(cmd, target.package.run_dir, env)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     if returncode != 0:
         raise CompileError(cmd, returncode, target.name)
-    if not output.is_file() or output.read_bytes()[:4] != b"\0asm":
-        raise CompileError(cmd, 0, target.name)
+    try:
+        data = read_module(output)
+    except (OSError, ValueError):
+        raise CompileError(cmd, 0, target.name) from None
+    ctx.compiled[target.name] = Compiled(path=output, data=data, sha256=sha256_hex(data))
 
 
 def compile_module(ctx: BuildContext) -> None:
@@ -311,7 +227,6 @@ def compile_module(ctx: BuildContext) -> None:
     processes = GoProcesses()
     workers = max(1, min(ctx.config.jobs, len(ctx.targets)))
     pool = ThreadPoolExecutor(max_workers=workers)
-    (ctx.staging / GO_TMP).mkdir()
     try:
         futures = [pool.submit(compile_target, ctx, t, processes) for t in ctx.targets]
         for future in futures:
@@ -321,8 +236,6 @@ def compile_module(ctx: BuildContext) -> None:
         processes.kill_all()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
-    finally:
-        shutil.rmtree(ctx.staging / GO_TMP, ignore_errors=True)
     pool.shutdown(wait=True)
     names = [t.package.import_path for t in ctx.targets]
     ctx.notes["compile"] = names[0] if len(names) == 1 else f"{len(names)} targets"

@@ -4,82 +4,53 @@ One rule for every encoding: a variant is kept only when it saves MIN_SAVING_PER
 file (encoders.saves_enough). A file whose type is compressed already (PNG, JPEG, WOFF2, MP4,
 zip, ...) is not even tried unless a cheap probe says it would (encoders.worth_compressing).
 
-Work runs on threads: every codec releases the GIL while it compresses (benchmarks/gil.py
-measures it), so threads use every core without copying files between processes. Each
-variant comes from the compression cache when an equal input was compressed with equal
-settings before, in any build and any dist folder.
+This step starts all the build's encoding work on one pool (build/jobs.py): its variants and
+the deltas step's dcz deltas, the longest first, so a delta runs beside brotli instead of after
+it. It waits only for the variants. Each comes from the compression cache when an equal input
+was compressed with equal settings before, in any build and any dist folder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.build.cache import CacheStats, CompressionCache, cache_key, default_cache_dir
-from wasmship.build.config import BuildConfig
+from wasmship.build.cache import CacheStats, CompressionCache
 from wasmship.build.context import BuildContext
+from wasmship.build.jobs import Encoded, Job, open_cache
+from wasmship.build.steps.deltas import delta_jobs, encoding
 from wasmship.dist.digests import sha256_hex
 from wasmship.dist.manifest import FileEntry, Variant
 from wasmship.dist.names import variant_path
 from wasmship.encodings.encoders import Encoder, encoders, saves_enough, worth_compressing
-from wasmship.encodings.encoders import compress as run_codec
 
 
-@dataclass(frozen=True)
-class Compressed:
-    """One compressed variant of one file, wherever it came from."""
-
-    file: FileEntry
-    encoder: Encoder
-    data: bytes
-    cached: bool
-
-
-def open_cache(config: BuildConfig) -> CompressionCache | None:
-    """The cache this build uses, or None with --no-cache."""
-    if not config.cache:
-        return None
-    root = config.cache_dir or default_cache_dir(config.environ)
-    return CompressionCache(root=root, max_size=config.cache_max_size)
-
-
-def compress_files(
+def variant_jobs(
     folder: Path,
     entries: Sequence[FileEntry],
     chosen: Sequence[Encoder],
     cache: CompressionCache | None,
-    jobs: int,
-) -> list[Compressed]:
-    """Every (file, encoder) variant worth trying, in a stable order, cached or compressed now."""
-    inputs = {f.logical: (folder / f.path).read_bytes() for f in entries}
-    files = [f for f in entries if worth_compressing(inputs[f.logical], f.content_type)]
-    work = [(entry, encoder) for entry in files for encoder in chosen]
-
-    def run(item: tuple[FileEntry, Encoder]) -> Compressed:
-        entry, encoder = item
-        data = inputs[entry.logical]
-        settings = encoder.settings_for(len(data), entry.content_type)
-        key = cache_key(entry.sha256, settings)
-        if cache is not None:
-            hit = cache.get(key)
-            if hit is not None:
-                return Compressed(entry, encoder, hit, cached=True)
-        packed = run_codec(data, settings)
-        if cache is not None:
-            cache.put(key, packed)
-        return Compressed(entry, encoder, packed, cached=False)
-
-    # Largest file and slowest codec first, so the longest job starts at once.
-    order = sorted(
-        range(len(work)), key=lambda i: (-len(inputs[work[i][0].logical]), work[i][1].rank)
-    )
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        done = dict(zip(order, pool.map(run, [work[i] for i in order]), strict=True))
-    if cache is not None and cache.stats.written:
-        cache.evict()
-    return [done[i] for i in range(len(work))]
+) -> list[tuple[FileEntry, Encoder, Job]]:
+    """A job per (file, encoder) worth trying, in a stable order: files, then encoders."""
+    files = [
+        f for f in entries if worth_compressing((folder / f.path).read_bytes(), f.content_type)
+    ]
+    return [
+        (
+            entry,
+            encoder,
+            Job(
+                name=f"{entry.path} {encoder.encoding}",
+                source=folder / entry.path,
+                sha256=entry.sha256,
+                size=entry.size,
+                settings=encoder.settings_for(entry.size, entry.content_type),
+                cache=cache,
+            ),
+        )
+        for entry in files
+        for encoder in chosen
+    ]
 
 
 def compress(ctx: BuildContext) -> None:
@@ -89,26 +60,30 @@ def compress(ctx: BuildContext) -> None:
     cache = open_cache(config)
     # A carried target's files came with their variants; they are not compressed again.
     fresh = [f for f in ctx.files.values() if f.logical not in ctx.carried_files]
-    variants = compress_files(ctx.staging, fresh, chosen, cache, max(1, config.jobs))
-    for variant in variants:
-        entry, packed = ctx.files[variant.file.logical], variant.data
-        if not saves_enough(entry.size, len(packed)):
-            continue
-        coding = variant.encoder.encoding
-        path = variant_path(entry.path, coding)
-        (ctx.staging / path).write_bytes(packed)
-        ctx.files[entry.logical] = entry.with_variant(
-            Variant(
-                key=coding, path=path, size=len(packed), sha256=sha256_hex(packed), coding=coding
-            )
-        )
-    tried = {v.file.logical for v in variants}
-    skipped = sum(1 for f in fresh if f.logical not in tried)
+    planned = variant_jobs(ctx.staging, fresh, chosen, cache)
+    jobs = [job for _, _, job in planned]
+    with encoding(ctx) as pool:
+        pool.start([*jobs, *delta_jobs(ctx)])  # the deltas need only the kept files: start them
+        variants = pool.results(jobs)
+        for (entry, encoder, _), variant in zip(planned, variants, strict=True):
+            write_variant(ctx, ctx.files[entry.logical], encoder.encoding, variant.data)
+    skipped = len(fresh) - len({entry.logical for entry, _, _ in planned})
     ctx.notes["compress"] = describe(variants, ctx.files.values(), cache, skipped)
 
 
+def write_variant(ctx: BuildContext, entry: FileEntry, coding: str, packed: bytes) -> None:
+    """Write PACKED beside ENTRY's file and list it, if it saves enough."""
+    if not saves_enough(entry.size, len(packed)):
+        return
+    path = variant_path(entry.path, coding)
+    (ctx.staging / path).write_bytes(packed)
+    ctx.files[entry.logical] = entry.with_variant(
+        Variant(key=coding, path=path, size=len(packed), sha256=sha256_hex(packed), coding=coding)
+    )
+
+
 def describe(
-    variants: list[Compressed],
+    variants: list[Encoded],
     entries: Iterable[FileEntry],
     cache: CompressionCache | None,
     skipped: int = 0,

@@ -6,16 +6,20 @@ deltas were not carried, as their dictionaries may have been pruned since.
 A returning visitor whose browser holds the previous module downloads only the delta. A delta
 is kept only when it is smaller than the file's br variant; a file too large for the window
 a client must accept (RFC 9842) gets no delta and is served br.
+
+The compress step has started the deltas on the build's one encoding pool (build/jobs.py),
+beside its variants; this step waits for them and decides, now that br's sizes are known.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from wasmship.build.cache import CompressionCache, cache_key
+from wasmship.build.cache import CompressionCache
 from wasmship.build.context import BuildContext, module_name
-from wasmship.build.steps.compress import open_cache
+from wasmship.build.jobs import EncodingJobs, Job, open_cache
 from wasmship.dist.digests import sha256_hex
 from wasmship.dist.manifest import FileEntry, Variant
 from wasmship.dist.names import DELTA_KEY_PREFIX, SHIM, delta_path
@@ -30,7 +34,7 @@ class DeltaJob:
     dictionary: FileEntry
 
 
-def delta_jobs(ctx: BuildContext) -> tuple[list[DeltaJob], list[str]]:
+def planned_deltas(ctx: BuildContext) -> tuple[list[DeltaJob], list[str]]:
     """Every (new file, kept dictionary) pair, and the pairs skipped as too large (why)."""
     jobs: list[DeltaJob] = []
     skipped: list[str] = []
@@ -57,44 +61,55 @@ def delta_jobs(ctx: BuildContext) -> tuple[list[DeltaJob], list[str]]:
     return jobs, skipped
 
 
-def make_deltas(
-    ctx: BuildContext, jobs: list[DeltaJob], cache: CompressionCache | None
-) -> list[tuple[DeltaJob, bytes, bool]]:
-    """(job, delta, from cache) for every job, in parallel (zstd frees the GIL).
+def encoding_job(ctx: BuildContext, delta: DeltaJob, cache: CompressionCache | None) -> Job:
+    """DELTA as a job of the encoding pool; its cache key holds the dictionary's hash, so a
+    delta is made once per (file, dictionary, settings)."""
+    file, dictionary = delta.file, delta.dictionary
+    return Job(
+        name=f"{file.path} dcz from {dictionary.path}",
+        source=ctx.staging / file.path,
+        sha256=file.sha256,
+        size=file.size,
+        settings=encoders.delta_settings(ctx.config.profile, file.size, dictionary.sha256),
+        dictionary=ctx.staging / dictionary.path,
+        cache=cache,
+    )
 
-    Deltas go through the compression cache like every variant; the key holds the
-    dictionary's hash, so a delta is made once per (file, dictionary, settings).
-    """
 
-    def run(job: DeltaJob) -> tuple[DeltaJob, bytes, bool]:
-        settings = encoders.delta_settings(ctx.config.profile, job.file.size, job.dictionary.sha256)
-        key = cache_key(job.file.sha256, settings)
-        if cache is not None:
-            hit = cache.get(key)
-            if hit is not None:
-                return job, hit, True
-        data = (ctx.staging / job.file.path).read_bytes()
-        dictionary = (ctx.staging / job.dictionary.path).read_bytes()
-        body = encoders.compress(data, settings, dictionary)
-        if cache is not None:
-            cache.put(key, body)
-        return job, body, False
+def delta_jobs(ctx: BuildContext) -> list[Job]:
+    """The jobs of every delta this build makes (the kept files must be in staging)."""
+    cache = open_cache(ctx.config)
+    return [encoding_job(ctx, delta, cache) for delta in planned_deltas(ctx)[0]]
 
-    ordered = sorted(jobs, key=lambda j: -j.file.size)  # the longest job starts first
-    with ThreadPoolExecutor(max_workers=max(1, ctx.config.jobs)) as pool:
-        made = list(pool.map(run, ordered))
-    if cache is not None and cache.stats.written:
-        cache.evict()
-    return made
+
+@contextmanager
+def encoding(ctx: BuildContext) -> Iterator[EncodingJobs]:
+    """The build's encoding pool, made by the first step that needs it; stopped if a step fails."""
+    if ctx.encoding is None:
+        ctx.encoding = EncodingJobs(ctx.config.jobs, ctx.progress)
+    try:
+        yield ctx.encoding
+    except BaseException:
+        ctx.encoding.close(failed=True)
+        ctx.encoding = None
+        raise
 
 
 def write_deltas(ctx: BuildContext) -> None:
     """Write `<path>.<dictionary hash prefix>.dcz` for every delta smaller than br."""
-    jobs, skipped = delta_jobs(ctx)
-    made = make_deltas(ctx, jobs, open_cache(ctx.config))
+    deltas, skipped = planned_deltas(ctx)
+    cache = open_cache(ctx.config)
+    with encoding(ctx) as pool:
+        made = pool.results([encoding_job(ctx, delta, cache) for delta in deltas])
+        pool.close()  # the last encoding of the build
+    ctx.encoding = None
     kept = 0
-    from_cache = sum(1 for _, _, cached in made if cached)
-    for job, body, _ in sorted(made, key=lambda item: (item[0].file.path, item[0].dictionary.path)):
+    from_cache = sum(1 for result in made if result.cached)
+    pairs = sorted(
+        zip(deltas, made, strict=True), key=lambda p: (p[0].file.path, p[0].dictionary.path)
+    )
+    for job, result in pairs:
+        body = result.data
         entry = ctx.files[job.file.logical]
         br = entry.encodings.get("br")
         if len(body) >= (br.size if br is not None else entry.size):
@@ -118,7 +133,7 @@ def write_deltas(ctx: BuildContext) -> None:
             + ", ".join(skipped)
         )
     ctx.notes["deltas"] = (
-        f"{kept} of {len(jobs)} kept, {from_cache} from cache"
-        if jobs
+        f"{kept} of {len(deltas)} kept, {from_cache} from cache"
+        if deltas
         else "none (nothing earlier kept)"
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 from wasmship.build.context import BuildContext
 from wasmship.dist.digests import integrity, sha256_hex
 from wasmship.dist.manifest import FileEntry, KeptFile, Manifest
-from wasmship.dist.names import PLAIN_CODINGS, relative_path
+from wasmship.dist.names import PLAIN_CODINGS, relative_path, variant_path
 from wasmship.dist.reader import manifest_or_none
 
 
@@ -89,8 +89,11 @@ def keep_files(ctx: BuildContext) -> None:
     if old is None:
         ctx.notes["keep"] = "none kept" if keep > 0 else "off (--keep 0)"
         return
+    # Runs before compress: the new build's variants are not written yet, but their names are
+    # known (and a carried target's are there), so no kept file can take one's place.
     taken = {f.path for f in ctx.files.values()}
     taken |= {v.path for f in ctx.files.values() for v in f.encodings.values()}
+    taken |= {variant_path(f.path, coding) for f in ctx.files.values() for coding in PLAIN_CODINGS}
     pruned = 0
     for candidate in sorted(candidates(old), key=lambda c: c.generation):
         if candidate.file.path in taken:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from wasmship import __version__
 from wasmship.build.context import BuildContext, Target
+from wasmship.build.steps.capabilities import plugin_interface
 from wasmship.dist.manifest import BuildFlags, Manifest, TargetEntry
 from wasmship.dist.names import MANIFEST
 
@@ -27,6 +28,7 @@ def target_entry(ctx: BuildContext, target: Target) -> TargetEntry:
             env=tuple(name for name, _ in target.env),  # names only: values may be secrets
         ),
         files={name: ctx.files[name] for name in ctx.files_of(target)},
+        interface=plugin_interface(ctx, target),
     )
 
 
@@ -44,6 +46,9 @@ def build_manifest(ctx: BuildContext) -> Manifest:
         ),
         kept=tuple(ctx.kept),
         deploy_helpers=dict(ctx.deploy_helpers),
+        inputs=ctx.inputs,
+        hosting=ctx.config.hosting,
+        offline=ctx.offline,
     )
 
 
