@@ -59,11 +59,14 @@ def read_dist(dist: Path) -> dict[str, FileEntry]:
 class DistIndex:
     """The dist's files, re-read whenever manifest.json changes (a rebuild swaps the dist in)."""
 
-    def __init__(self, dist: Path) -> None:
+    def __init__(self, dist: Path, *, until_built: bool = False) -> None:
         self.dist = dist.absolute()
         self._lock = threading.Lock()
-        self._files = read_dist(self.dist)
         self._stamp = self._manifest_stamp()
+        # until_built (wasmship dev): no files until a first build writes the manifest.
+        self._files: Mapping[str, FileEntry] = (
+            {} if until_built and self._stamp is None else read_dist(self.dist)
+        )
         self._etags: dict[tuple[int, ...], str] = {}
 
     def _manifest_stamp(self) -> tuple[int, ...] | None:
@@ -100,6 +103,12 @@ class DistIndex:
             return None
         return file, info
 
+    def owner_of(self, relative: str) -> FileEntry | None:
+        """The file whose precompressed variant RELATIVE is: a static host's loader asks for a
+        module's .gz by name (--hosting static), and gets it as a file, cached as the module."""
+        found = (e for e in self.files().values() if any(v.path == relative for v in e.variants))
+        return next(found, None)
+
     def etag_of(self, file: BinaryIO, info: os.stat_result) -> str:
         """A strong ETag for a file the manifest does not list: its content hash, cached."""
         key = (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
@@ -116,12 +125,18 @@ class DistServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024
 
-    def __init__(self, address: tuple[str, int], index: DistIndex, log: Log | None) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        index: DistIndex,
+        log: Log | None,
+        handler: type[DistHandler] | None = None,  # wasmship dev answers some paths itself
+    ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.index = index
         self.log = log
-        super().__init__(address, DistHandler)
+        super().__init__(address, handler or DistHandler)
 
     def handle_error(self, request: object, client_address: object) -> None:
         exc = sys.exc_info()[1]
@@ -201,6 +216,7 @@ class DistHandler(BaseHTTPRequestHandler):
         if opened is None:
             return self.send_plain(404, "not found", [])
         file, info = opened
+        owner = entry or index.owner_of(relative)
         with file:
             if variant is not None:
                 etag = variant.etag
@@ -210,7 +226,7 @@ class DistHandler(BaseHTTPRequestHandler):
                 etag = index.etag_of(file, info)
             headers += [
                 ("ETag", etag),
-                ("Cache-Control", cache_control(entry.immutable) if entry else REVALIDATE_CACHE),
+                ("Cache-Control", cache_control(owner.immutable) if owner else REVALIDATE_CACHE),
                 ("X-Content-Type-Options", NOSNIFF),
             ]
             if none_match(self.headers.get("If-None-Match"), etag):
@@ -275,16 +291,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def listen(
+    host: str,
+    port: int,
+    index: DistIndex,
+    log: Log | None,
+    handler: type[DistHandler] | None = None,
+) -> DistServer:
+    """A server for INDEX bound to HOST:PORT; a clear error when the port is taken."""
+    try:
+        return DistServer((host, port), index, log, handler)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
+            "choose another --port (0 picks a free one) or --host"
+        ) from exc
+
+
 def start(config: ServeConfig, log: Log | None = None) -> DistServer:
     """Read the dist and listen; the caller runs serve_forever()."""
     index = DistIndex(config.dist)
-    try:
-        return DistServer((config.host, config.port), index, None if config.quiet else log)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}; "
-            "choose another --port (0 picks a free one) or --host"
-        ) from exc
+    return listen(config.host, config.port, index, None if config.quiet else log)
 
 
 def serve(config: ServeConfig, announce: Callable[[str], None], log: Log | None = None) -> None:

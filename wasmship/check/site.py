@@ -29,7 +29,7 @@ from wasmship.delivery.negotiation import (
     negotiable,
     response_vary,
 )
-from wasmship.dist.manifest import FileEntry, Manifest
+from wasmship.dist.manifest import BROWSER_DECODED, FileEntry, Hosting, Manifest, Variant
 from wasmship.dist.names import MANIFEST
 from wasmship.dist.page import script_sources
 from wasmship.dist.reader import loads_manifest
@@ -113,8 +113,11 @@ def expected_type(entry: FileEntry) -> str:
     return f"a JavaScript type ({want})" if want in JAVASCRIPT_TYPES else want
 
 
-def check_reply(entry: FileEntry, reply: Reply, coding: str) -> Iterator[Result]:
-    """Every rule for one response to a request that accepted only CODING."""
+def check_reply(
+    entry: FileEntry, reply: Reply, coding: str, *, negotiates: bool = True
+) -> Iterator[Result]:
+    """Every rule for one response to a request that accepted only CODING (Vary only from a
+    host that NEGOTIATES)."""
     request = f"Accept-Encoding: {coding}"
 
     def result(check: str, ok: bool, expected: str, actual: str | None) -> Result:
@@ -144,7 +147,7 @@ def check_reply(entry: FileEntry, reply: Reply, coding: str) -> Iterator[Result]
     cache = reply.header("Cache-Control")
     ok, expected = cache_ok(entry, cache)
     yield result("Cache-Control", ok, expected, cache)
-    expected_vary = response_vary(entry)
+    expected_vary = response_vary(entry) if negotiates else None
     if expected_vary:
         vary = reply.header("Vary")
         tokens = header_tokens(vary)
@@ -154,18 +157,54 @@ def check_reply(entry: FileEntry, reply: Reply, coding: str) -> Iterator[Result]
     yield result("X-Content-Type-Options", (sniff or "").lower() == NOSNIFF, NOSNIFF, sniff)
 
 
-def check_file(fetcher: Fetcher, base: str, entry: FileEntry) -> Iterator[Result]:
-    """Fetch ENTRY once as identity and once per encoding the dist has, checking each."""
+def check_file(
+    fetcher: Fetcher, base: str, entry: FileEntry, hosting: Hosting = Hosting.NEGOTIATE
+) -> Iterator[Result]:
+    """Fetch ENTRY once as identity and, from a host that negotiates, once per encoding the
+    dist has, checking each; from a static host, the module's variants the loader fetches."""
     url = urljoin(base, quote(entry.path))
-    for coding in [IDENTITY, *(v.coding for v in entry.plain_variants)]:
+    negotiates = hosting is Hosting.NEGOTIATE
+    codings = [IDENTITY, *(v.coding for v in entry.plain_variants)] if negotiates else [IDENTITY]
+    for coding in codings:
         reply = fetcher.get(url, {"Accept-Encoding": coding}, limit=entry_body(entry))
-        yield from check_reply(entry, reply, coding)
+        yield from check_reply(entry, reply, coding, negotiates=negotiates)
+    if not negotiates and media_type(entry.content_type) == "application/wasm":
+        yield from check_fetched_variants(fetcher, base, entry)
     known = negotiable(entry)
     for variant in entry.variants:
         if variant not in known:
             yield Result(
                 entry.path, "Content-Encoding", "warn", "a coding wasmship knows", variant.coding
             )
+
+
+def check_fetched_variants(fetcher: Fetcher, base: str, entry: FileEntry) -> Iterator[Result]:
+    """A static host's module variants, asked for by their own URLs as the loader does."""
+    for variant in entry.plain_variants:
+        if variant.coding in BROWSER_DECODED:
+            yield from check_fetched_variant(fetcher, base, entry, variant)
+
+
+def check_fetched_variant(
+    fetcher: Fetcher, base: str, entry: FileEntry, variant: Variant
+) -> Iterator[Result]:
+    """VARIANT is there, its bytes as they are (whatever Content-Encoding labels them), cached
+    as its module is."""
+    url = urljoin(base, quote(variant.path))
+    reply = fetcher.get(url, {"Accept-Encoding": IDENTITY}, limit=entry_body(entry))
+    request = f"Accept-Encoding: {IDENTITY}"
+
+    def result(check: str, ok: bool, expected: str, actual: str | None) -> Result:
+        outcome: Outcome = "ok" if ok else "fail"
+        return Result(variant.path, check, outcome, expected, actual or NONE, request)
+
+    yield result("status", reply.status == 200, "200", str(reply.status))
+    if reply.status != 200:
+        return
+    digest = hashlib.sha256(reply.body).hexdigest()
+    yield result("body", digest == variant.sha256, f"sha256 {variant.sha256}", f"sha256 {digest}")
+    ok, expected = cache_ok(entry, reply.header("Cache-Control"))
+    yield result("Cache-Control", ok, expected, reply.header("Cache-Control"))
 
 
 def check_site(url: str, *, timeout: float = 10.0) -> CheckReport:
@@ -192,8 +231,9 @@ def check_site(url: str, *, timeout: float = 10.0) -> CheckReport:
         results.append(Result(MANIFEST, "manifest", "ok", "found", manifest_url))
         base = base_of(manifest_url)
         for entry in files.values():
-            results.extend(check_file(fetcher, base, entry))
-            results.extend(check_dictionary_transport(fetcher, base, entry, files))
+            results.extend(check_file(fetcher, base, entry, manifest.hosting))
+            if manifest.hosting is Hosting.NEGOTIATE:  # a static host sends no deltas
+                results.extend(check_dictionary_transport(fetcher, base, entry, files))
     finally:
         fetcher.close()
     return CheckReport(url=url, manifest_url=manifest_url, results=tuple(results))

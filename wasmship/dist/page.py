@@ -21,10 +21,15 @@ WEB_MANIFEST_SUFFIX = ".webmanifest"
 
 # The <link rel> kinds a browser fetches (not canonical, alternate, preconnect...).
 LINK_RELS = frozenset(
-    "stylesheet icon apple-touch-icon apple-touch-icon-precomposed mask-icon manifest "
-    "modulepreload preload prefetch".split()
+    (
+        *("stylesheet", "icon", "apple-touch-icon", "apple-touch-icon-precomposed"),
+        *("mask-icon", "manifest", "modulepreload", "preload", "prefetch"),
+    )
 )
 _SCRIPT_TYPES = frozenset(("", "module", "text/javascript", "application/javascript"))
+# The loader tag's attributes naming a file, each with a `-size` beside it: the module, and
+# (--hosting static) its variants.
+LOADER_FILES = ("data-wasm", "data-wasm-br", "data-wasm-gzip")
 
 
 @dataclass(frozen=True)
@@ -115,15 +120,17 @@ class _Collector(HTMLParser):
         if tag == "script" and "src" in values:
             src = values["src"]
             self._add("script", "src", src, integrity=values.get("integrity"))
-            if "data-wasm" in values:
-                # The loader resolves its module against its own URL.
-                self._add(
-                    "script",
-                    "data-wasm",
-                    values["data-wasm"],
-                    wasm_size=values.get("data-wasm-size"),
-                    base=src,
-                )
+            # The loader resolves its module (and, for a static host, the module's variants it
+            # may fetch instead) against its own URL.
+            for attribute in LOADER_FILES:
+                if attribute in values:
+                    self._add(
+                        "script",
+                        attribute,
+                        values[attribute],
+                        wasm_size=values.get(attribute + "-size"),
+                        base=src,
+                    )
         elif tag == "script" and values.get("type", "").strip().lower() in _SCRIPT_TYPES:
             self.script = []
         elif tag == "link" and "href" in values:

@@ -124,7 +124,7 @@ def _tag(check: Checker, rel: str, ref: Reference, target: str) -> None:
     if ref.wasm_size is not None and ref.wasm_size != str(len(blob)):
         check.error(
             rel,
-            f'data-wasm-size="{ref.wasm_size}" but {target} has {len(blob)} bytes '
+            f'{ref.attribute}-size="{ref.wasm_size}" but {target} has {len(blob)} bytes '
             "(the progress indicator would be wrong)",
             ref.line,
         )
