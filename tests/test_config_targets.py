@@ -114,7 +114,7 @@ def test_targets_share_one_shim_and_one_dist(multi: Path) -> None:
     assert app["files"]["app.wasm"]["path"] in page
 
 
-def test_the_wasip1_target_runs_under_wasmtime(multi: Path) -> None:
+def test_the_wasip1_target_runs_under_wazero(multi: Path) -> None:
     plugin = targets_of(multi / "dist")["plugin"]["files"]["plugin.wasm"]
     result = run_wasi(multi / "dist" / plugin["path"], timeout=60, memory=256 << 20)
     assert (result.exit_code, result.stdout, result.stderr) == (

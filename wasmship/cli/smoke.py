@@ -1,4 +1,4 @@
-"""`wasmship smoke`: run each module of a dist once, in a browser, under Node or a WASI runtime."""
+"""`wasmship smoke`: run each module of a dist once, in a browser, under Node or under wazero."""
 
 from __future__ import annotations
 
@@ -10,7 +10,50 @@ import click
 from wasmship.cli.options import Seconds, debug_option, go_option
 
 
-@click.command()
+def _is_number(text: str) -> bool:
+    """Whether TEXT is an argument of --call: a number as Go parses one (2, -7, 0x10, 1.5e3)."""
+    try:
+        float(text)
+    except ValueError:
+        try:
+            int(text, 0)
+        except ValueError:
+            return False
+    return True
+
+
+class _SmokeCommand(click.Command):
+    """Takes `--call NAME [ARG...]` out before click parses: the arguments are the numbers
+    that follow NAME (a wasm function takes numbers), so `--call add 2 3` reads as written."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest: list[str] = []
+        at = 0
+        while at < len(args):
+            arg = args[at]
+            if arg == "--":
+                rest += args[at:]
+                break
+            if arg == "--call" or arg.startswith("--call="):
+                name = arg.partition("=")[2] if "=" in arg else None
+                if name is None:
+                    at += 1
+                    if at >= len(args):
+                        raise click.UsageError("--call needs the name of an exported function", ctx)
+                    name = args[at]
+                at += 1
+                values = []
+                while at < len(args) and _is_number(args[at]):
+                    values.append(args[at])
+                    at += 1
+                ctx.meta["call"] = (name, tuple(values))
+                continue
+            rest.append(arg)
+            at += 1
+        return super().parse_args(ctx, rest)
+
+
+@click.command(cls=_SmokeCommand)
 @click.argument("dist", default="dist", type=click.Path(path_type=Path))
 @go_option
 @click.option(
@@ -33,20 +76,72 @@ from wasmship.cli.options import Seconds, debug_option, go_option
     metavar="SECONDS",
     default=60.0,
     show_default=True,
-    help="Seconds each module may run (in a browser: may take to start).",
+    help="Seconds each module may run (in a browser: may take to start); a wasip1 module "
+    "still running then is stopped.",
+)
+@click.option(
+    "--memory",
+    metavar="SIZE",
+    default="512 MiB",
+    show_default=True,
+    help="The memory cap of a wasip1 module: growing past it fails.",
+)
+@click.option(
+    "--target",
+    "only",
+    metavar="NAME",
+    multiple=True,
+    help="Run only this target; may repeat.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="PATH",
+    help='The folder mounted at / for a wasip1 target allowed "fs" (else an empty one).',
+)
+@click.option(
+    "--call",
+    "call_placeholder",
+    metavar="NAME [ARG...]",
+    help="Call this export of the wasip1 target with these numbers and print what it returns.",
 )
 @debug_option
-def smoke(dist: Path, go: str | None, browser: str | None, settle: float, timeout: float) -> None:
+def smoke(
+    dist: Path,
+    go: str | None,
+    browser: str | None,
+    settle: float,
+    timeout: float,
+    memory: str,
+    only: tuple[str, ...],
+    directory: Path | None,
+    call_placeholder: str | None,
+) -> None:
     """Run each module of DIST once; exit 1 if one crashes, 2 if one needs a missing browser.
 
     js modules run in headless Chromium or Chrome when there is one, else under Node.js;
-    wasip1 modules run under wasmtime.
+    wasip1 modules run under wazero, with a memory cap, a deadline and only what their
+    target's allow list grants.
     """
     from wasmship.errors import ToolchainError, WasmshipError
-    from wasmship.smoke import Outcome
+    from wasmship.sizes import parse_size
+    from wasmship.smoke import Call, Outcome
     from wasmship.smoke import smoke as run_smoke
 
-    report = run_smoke(dist, go, os.environ, timeout=timeout, browser=browser, settle=settle)
+    called = click.get_current_context().meta.get("call")
+    report = run_smoke(
+        dist,
+        go,
+        os.environ,
+        timeout=timeout,
+        browser=browser,
+        settle=settle,
+        memory=parse_size(memory),
+        only=only,
+        call=Call(*called) if called else None,
+        directory=directory,
+    )
     for run in report.runs:
         click.echo(run.stdout, nl=False)
         click.echo(run.stderr, nl=False, err=True)

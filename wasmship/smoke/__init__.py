@@ -1,25 +1,42 @@
 """`wasmship smoke`: run each module of a dist once. js modules run in a headless browser when
-there is one (browser.py), else under Node.js (node.py); wasip1 modules run under wasmtime
-(wasi.py)."""
+there is one (browser.py), else under Node.js (node.py); wasip1 modules run under wazero with a
+memory cap, a deadline and what their allow list grants (wasi.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import ExitStack
-from importlib.metadata import PackageNotFoundError, version
+from dataclasses import dataclass
 from pathlib import Path
 
 from wasmship.dist.manifest import Manifest, TargetEntry
 from wasmship.dist.names import MANIFEST, PAGE
 from wasmship.dist.page import local_path, references
 from wasmship.dist.reader import read_manifest
-from wasmship.errors import ManifestError
+from wasmship.errors import ManifestError, UsageError
+from wasmship.plugins.capabilities import grants
+from wasmship.plugins.wazero import Runner, wazero_runner
 from wasmship.smoke.browser import browser_runner, choose_browser
 from wasmship.smoke.node import node_runner
 from wasmship.smoke.results import Outcome, SmokeReport, SmokeRun, exit_verdict
-from wasmship.smoke.wasi import run_wasi
+from wasmship.smoke.wasi import DEFAULT_MEMORY, run_wasi
 
-__all__ = ["Outcome", "SmokeReport", "SmokeRun", "smoke"]
+__all__ = ["Call", "Outcome", "SmokeReport", "SmokeRun", "smoke"]
+
+WASM_PAGE = 64 << 10  # wasm memory grows by pages of 64 KiB
+
+
+@dataclass(frozen=True)
+class Call:
+    """`--call add 2 3`: an export of a wasip1 target to call after it starts, and its
+    arguments as typed."""
+
+    name: str
+    args: tuple[str, ...] = ()
+
+    def shown(self, results: tuple[str, ...]) -> str:
+        """`add(2, 3) = 5`."""
+        return f"{self.name}({', '.join(self.args)}) = {', '.join(results) or '(nothing)'}"
 
 
 def smoke(
@@ -30,14 +47,23 @@ def smoke(
     timeout: float = 60.0,
     browser: str | None = None,
     settle: float = 2.0,
+    memory: int = DEFAULT_MEMORY,
+    only: tuple[str, ...] = (),
+    call: Call | None = None,
+    directory: Path | None = None,
 ) -> SmokeReport:
-    """Run every target of DIST: js in a browser if one is found (else Node), wasip1 in wasmtime."""
+    """Run every target of DIST (or ONLY these): js in a browser if one is found (else Node),
+    wasip1 under wazero; with CALL, call that export of the one wasip1 target."""
+    if memory < WASM_PAGE:
+        raise UsageError(f"--memory: {memory} bytes is less than one 64 KiB page of wasm memory")
     manifest = read_manifest(dist)
     for target in manifest.targets:
         if target.module is None:
             raise ManifestError(f"{dist / MANIFEST}: target {target.name!r} has no .wasm file")
-    has_js = any(t.goos == "js" for t in manifest.targets)
+    chosen = _chosen(manifest, only, call, directory)
+    has_js = any(t.goos == "js" for t in chosen)
     choice = choose_browser(browser, environ) if has_js else None
+    runner = wazero_runner(go, environ) if any(t.goos == "wasip1" for t in chosen) else None
     runs: list[SmokeRun] = []
     with ExitStack() as stack:
         in_browser = in_node = None
@@ -49,15 +75,54 @@ def smoke(
             # Only Node needs Go: wasm_exec_node.js must come from the Go that built the dist.
             in_node = node_runner(dist, manifest, go, environ, choice.hint)
         started_by_page = page_module(dist, manifest)
-        for target in manifest.targets:
+        for target in chosen:
             if target.goos == "wasip1":
-                runs.append(_run_wasi(dist, target, timeout))
+                assert runner is not None
+                runs.append(_run_wasi(dist, target, runner, timeout, memory, call, directory))
             elif in_browser is not None:
                 on_page = target.module is not None and target.module.path == started_by_page
                 runs.append(in_browser.run(target, on_page=on_page))
             elif in_node is not None:
                 runs.append(in_node.run(dist, target, timeout))
     return SmokeReport(tuple(runs), choice.hint if choice is not None else "")
+
+
+def _chosen(
+    manifest: Manifest, only: tuple[str, ...], call: Call | None, directory: Path | None
+) -> list[TargetEntry]:
+    """The targets to run: --target's, else all; with --call, the one wasip1 target."""
+    names = [t.name for t in manifest.targets]
+    unknown = [name for name in only if name not in names]
+    if unknown:
+        raise UsageError(
+            f"--target {', '.join(unknown)}: no such target (targets: {', '.join(names)})"
+        )
+    chosen = [t for t in manifest.targets if not only or t.name in only]
+    if call is not None:
+        plugins = [t for t in chosen if t.goos == "wasip1"]
+        if len(plugins) != 1:
+            which = ", ".join(t.name for t in plugins)
+            raise UsageError(
+                f"--call {call.name}: the dist has no wasip1 target to call"
+                if not plugins
+                else f"--call {call.name}: several wasip1 targets ({which}); pick one with --target"
+            )
+        interface = plugins[0].interface
+        if interface is not None and call.name not in interface.functions():
+            raise UsageError(
+                f"--call {call.name}: target {plugins[0].name!r} exports no function "
+                f"{call.name!r} (it exports {', '.join(interface.functions()) or 'none'})"
+            )
+        chosen = plugins
+    if directory is not None:
+        if not directory.is_dir():
+            raise UsageError(f"--dir {directory}: no such folder")
+        if not any(t.interface and "fs" in (t.interface.allow or ()) for t in chosen):
+            raise UsageError(
+                f"--dir {directory}: no wasip1 target here is allowed the file system; add "
+                '"fs" to its allow list in wasmship.toml and build again'
+            )
+    return chosen
 
 
 def page_module(dist: Path, manifest: Manifest) -> str | None:
@@ -75,21 +140,40 @@ def page_module(dist: Path, manifest: Manifest) -> str | None:
     return None  # the project's own page: how it starts its modules is its business
 
 
-def _run_wasi(dist: Path, target: TargetEntry, timeout: float) -> SmokeRun:
+def _run_wasi(
+    dist: Path,
+    target: TargetEntry,
+    runner: Runner,
+    timeout: float,
+    memory: int,
+    call: Call | None,
+    directory: Path | None,
+) -> SmokeRun:
     module = target.module
     assert module is not None
-    result = run_wasi(dist / module.path, timeout=timeout)
-    stderr = result.stderr + (f"trap: {result.trap}\n" if result.trap else "")
-    if result.exit_code == 0:
+    interface = target.interface
+    granted = grants(interface.allow if interface is not None else None)
+    result = run_wasi(
+        dist / module.path,
+        timeout=timeout,
+        memory=memory,
+        grants=granted,
+        directory=directory if "fs" in granted else None,
+        call=call.name if call else None,
+        call_args=call.args if call else (),
+        runner=runner,
+        name=target.name,
+        imports=tuple(i.key for i in interface.imports) if interface is not None else (),
+    )
+    stdout = result.stdout
+    if result.ok:
         outcome, verdict = Outcome.OK, "ok"
+        if call is not None:
+            verdict = call.shown(result.results)
+            stdout += " ".join(result.results) + "\n"
     else:
         outcome = Outcome.FAILED
-        verdict = f"trap: {result.trap}" if result.trap else exit_verdict(result.exit_code, stderr)
-    return SmokeRun(target.name, _wasmtime(), outcome, verdict, result.stdout, stderr)
-
-
-def _wasmtime() -> str:
-    try:
-        return f"wasmtime {version('wasmtime')}"
-    except PackageNotFoundError:
-        return "wasmtime"
+        verdict = result.trap or exit_verdict(result.exit_code, result.stderr)
+        if result.crashed and "stderr" not in granted:
+            verdict += " (stderr is not granted: the module's messages were discarded)"
+    return SmokeRun(target.name, result.runtime, outcome, verdict, stdout, result.stderr)

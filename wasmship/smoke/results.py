@@ -23,7 +23,7 @@ class SmokeRun:
     """One module's run: what ran it, how it ended, and what it printed."""
 
     target: str
-    runtime: str  # as shown: "chromium 156 at /usr/bin/chromium", "node v20.20.2", "wasmtime 50"
+    runtime: str  # as shown: "chromium 156 at /usr/bin/chromium", "node v20.20.2", "wazero v1.12.0"
     outcome: Outcome
     verdict: str  # "ok", "exit 2, panic: boom", "needs a browser: ..."
     stdout: str = ""

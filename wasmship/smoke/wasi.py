@@ -1,76 +1,102 @@
-"""Run a wasip1 module under wasmtime, with a memory limit, a fuel limit and a time limit."""
+"""Run a wasip1 module under wazero (wasmship/plugins/wazero.py): a memory cap, a wall-clock
+deadline, and only what its target's allow list grants; optionally call one of its exports."""
 
 from __future__ import annotations
 
+import os
 import tempfile
-import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.errors import UsageError
+from wasmship.plugins.capabilities import DEFAULT_GRANTS, WASI
+from wasmship.plugins.wazero import (
+    DEFAULT_MEMORY,
+    Runner,
+    RunnerReport,
+    Sandbox,
+    run_module,
+    wazero_runner,
+)
+from wasmship.sizes import human_size
+from wasmship.smoke.results import exit_verdict
 
-DEFAULT_MEMORY = 512 << 20
-DEFAULT_FUEL = 20_000_000_000  # instructions, roughly; a runaway loop stops here
+__all__ = ["DEFAULT_MEMORY", "WasiRun", "run_wasi", "verdict"]
 
 
 @dataclass(frozen=True)
 class WasiRun:
     """How a wasip1 module ended, and what it printed."""
 
-    exit_code: int  # -1 when it trapped or ran out of time or fuel
+    exit_code: int  # -1 when it trapped, hit the deadline or the memory cap, or could not run
     stdout: str
     stderr: str
-    trap: str = ""
+    trap: str = ""  # why it stopped, when it did not exit by itself
+    runtime: str = "wazero"  # "wazero v1.12.0"
+    results: tuple[str, ...] = ()  # what a called export returned
+    crashed: bool = False  # the module itself failed (a non-zero exit, a trap, the memory cap)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and not self.trap
 
 
 def run_wasi(
     module: Path,
-    args: tuple[str, ...] = (),
     *,
     timeout: float = 60.0,
     memory: int = DEFAULT_MEMORY,
-    fuel: int = DEFAULT_FUEL,
+    grants: tuple[str, ...] = DEFAULT_GRANTS,
+    directory: Path | None = None,
+    call: str | None = None,
+    call_args: tuple[str, ...] = (),
+    runner: Runner | None = None,
+    go: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    name: str | None = None,
+    imports: tuple[str, ...] = (),
 ) -> WasiRun:
-    """Run MODULE's _start with WASI; stdout and stderr are captured."""
-    try:
-        import wasmtime
-    except ImportError as exc:
-        raise UsageError(
-            "running wasip1 modules needs wasmtime: pip install 'wasmship[wasi]'"
-        ) from exc
-    config = wasmtime.Config()
-    config.consume_fuel = True
-    config.epoch_interruption = True
-    engine = wasmtime.Engine(config)
-    store = wasmtime.Store(engine)
-    store.set_fuel(fuel)
-    store.set_epoch_deadline(1)
-    store.set_limits(memory_size=memory)
-    with tempfile.TemporaryDirectory(prefix="wasmship-wasi-") as tmp:
-        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
-        wasi = wasmtime.WasiConfig()
-        wasi.argv = [module.name, *args]
-        wasi.stdout_file = str(out)
-        wasi.stderr_file = str(err)
-        store.set_wasi(wasi)
-        linker = wasmtime.Linker(engine)
-        linker.define_wasi()
-        timer = threading.Timer(timeout, engine.increment_epoch)
-        timer.start()
-        code, trap = 0, ""
-        try:
-            instance = linker.instantiate(store, wasmtime.Module.from_file(engine, str(module)))
-            start = instance.exports(store)["_start"]
-            assert isinstance(start, wasmtime.Func)
-            start(store)
-        except wasmtime.ExitTrap as exit_trap:
-            code = exit_trap.code
-        except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-            code, trap = -1, str(exc).strip().splitlines()[0]
-        finally:
-            timer.cancel()
-        return WasiRun(code, _read(out), _read(err), trap)
+    """Run MODULE's _start (or a reactor's _initialize, then CALL) under wazero.
+
+    With "fs" granted, DIRECTORY (else a new empty folder, removed after) is mounted at /.
+    IMPORTS (`module.name`, from the manifest) only sharpen the message when linking fails.
+    """
+    if runner is None:
+        runner = wazero_runner(go, os.environ if environ is None else environ)
+    sandbox = Sandbox(memory, timeout, grants, directory, name or module.stem)
+    if "fs" in grants and directory is None:
+        with tempfile.TemporaryDirectory(prefix="wasmship-fs-") as empty:
+            sandbox = Sandbox(memory, timeout, grants, Path(empty), sandbox.name)
+            report = run_module(runner, module, sandbox, call, call_args)
+    else:
+        report = run_module(runner, module, sandbox, call, call_args)
+    trap = verdict(report, sandbox, imports)
+    ok = not trap and report.exit_code in (0, None)
+    code = report.exit_code if report.exit_code is not None and not trap else (0 if ok else -1)
+    crashed = bool(report.trap or report.memory_asked or report.exit_code)
+    return WasiRun(
+        code, report.stdout, report.stderr, trap, report.runtime, report.results, crashed
+    )
 
 
-def _read(path: Path) -> str:
-    return path.read_text("utf-8", "replace") if path.exists() else ""
+def verdict(report: RunnerReport, sandbox: Sandbox, imports: tuple[str, ...] = ()) -> str:
+    """Why the run stopped short, in the user's words; "" when it ran to its end."""
+    if report.deadline:
+        return f"stopped at the deadline: still running after {sandbox.timeout:g} s (--timeout)"
+    if report.memory_asked:
+        detail = f"; {exit_verdict(report.exit_code, report.stderr)}" if report.exit_code else ""
+        return (
+            f"memory cap reached: it asked for {human_size(report.memory_asked)}, the cap is "
+            f"{human_size(sandbox.memory)} (--memory){detail}"
+        )
+    if report.trap:
+        return f"trap: {report.trap}"
+    if report.error:
+        foreign = [i for i in imports if not i.startswith(f"{WASI}.")]
+        if foreign and not report.ran:
+            return (
+                f"cannot run: it imports {', '.join(foreign)}, which only its own host "
+                "provides (smoke provides WASI preview 1)"
+            )
+        return f"cannot run: {report.error}" if not report.ran else report.error
+    return ""
