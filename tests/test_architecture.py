@@ -101,8 +101,15 @@ def test_no_module_outside_dist_reads_or_writes_manifest_json_itself() -> None:
         text = path.read_text(encoding="utf-8")
         if '"manifest.json"' in text or "dict[str, Any] manifest" in text:
             offenders.append(str(path.relative_to(REPO)))
-        # The only JSON these modules parse is what `go env` and `go list` print.
-        if "json.loads" in text and path.name not in ("toolchain.py", "compile.py", "init.py"):
+        # The only JSON these modules parse is what `go env` and `go list` print, the size
+        # data `wasmship size` keeps in its cache (size/store.py), and the wazero runner's
+        # report (plugins/wazero.py).
+        own = (
+            path.name in ("toolchain.py", "compile.py", "init.py")
+            or path == PACKAGE / "size/store.py"
+            or path == PACKAGE / "plugins/wazero.py"
+        )
+        if "json.loads" in text and not own:
             offenders.append(f"{path.relative_to(REPO)} (json.loads)")
     assert offenders == []
 

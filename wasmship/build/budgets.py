@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,11 +92,15 @@ def check_budgets(manifest: Manifest, budgets: list[Budget]) -> list[BudgetResul
     return results
 
 
-def exceeded_message(over: list[BudgetResult]) -> str:
-    """One line per exceeded budget: the size, the budget and the overshoot."""
-    lines = [
-        f"{r.budget.label} is {human_size(r.size or 0)} ({r.size} B), over its budget of "
-        f"{human_size(r.budget.limit)} by {human_size(r.overshoot)}"
-        for r in over
-    ]
+def exceeded_message(over: list[BudgetResult], grew: Mapping[str, str] | None = None) -> str:
+    """One line per exceeded budget: the size, the budget and the overshoot; then, when GREW
+    has a line for its target (from the size diff), which packages grew."""
+    lines = []
+    for r in over:
+        lines.append(
+            f"{r.budget.label} is {human_size(r.size or 0)} ({r.size} B), over its budget of "
+            f"{human_size(r.budget.limit)} by {human_size(r.overshoot)}"
+        )
+        if grew and grew.get(r.budget.target):
+            lines.append(f"  since the build before: {grew[r.budget.target]}")
     return "size budget exceeded (the dist was written):\n  " + "\n  ".join(lines)

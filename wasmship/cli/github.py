@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wasmship.dist.manifest import Manifest
 from wasmship.sizes import human_size
+
+if TYPE_CHECKING:
+    from wasmship.size import SizeReport
 
 
 def summary_markdown(manifest: Manifest, budgets: list[dict[str, Any]]) -> str:
@@ -31,6 +34,31 @@ def summary_markdown(manifest: Manifest, budgets: list[dict[str, Any]]) -> str:
                 f"| {size} | {verdict} |"
             )
     return "\n".join(lines) + "\n\n"
+
+
+def size_markdown(reports: list[SizeReport]) -> str:
+    """Each module's size change since the build before (--size-report), as Markdown."""
+    from wasmship.size.diff import signed_size
+
+    lines = ["### wasmship size", ""]
+    for report in reports:
+        size = report.size
+        lines.append(
+            f"`{size.module}`: {human_size(size.total)}, {size.coverage:.1%} attributed to "
+            f"{len(size.packages)} packages"
+        )
+        if report.diff is None:
+            lines += ["", f"_{report.note}_", ""]
+            continue
+        lines += ["", report.diff.line(), "", "| package | raw | br est. | |"]
+        lines.append("|---|---:|---:|---|")
+        for change in report.diff.packages[:15]:
+            lines.append(
+                f"| `{change.name}` | {signed_size(change.raw)} | {signed_size(change.br)} "
+                f"| {change.status} |"
+            )
+        lines.append("")
+    return "\n".join(lines) + "\n"
 
 
 def append_step_summary(environ: Mapping[str, str], text: str) -> None:
