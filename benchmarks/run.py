@@ -26,7 +26,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.commands import BROTLI_CLI, Bench
 from harness.measure import measure
+from harness.output import publish, scratch
 from harness.programs import PROGRAMS
 from harness.scenarios import run_program
 from harness.tables import render
@@ -110,9 +110,8 @@ def main() -> None:
     if not args.go:
         raise SystemExit("benchmark: no go on PATH (or pass --go)")
     ci = set(args.ci.split(","))
-    root = Path(tempfile.mkdtemp(prefix="wasmship-bench-"))
     began = time.perf_counter()
-    try:
+    with scratch("wasmship-bench-", args.keep) as root:
         bench = Bench(root, args.go)
         machine = machine_facts(bench)
         results = [
@@ -122,18 +121,10 @@ def main() -> None:
         start = startup(bench)
         machine["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
         machine["whole benchmark"] = f"{(time.perf_counter() - began) / 60:.1f} min"
-        tables = render(results, machine, start)
-        print(tables)
-        if args.markdown:
-            args.markdown.write_text(tables)
+        publish(render(results, machine, start), args.markdown)
         if args.json:
             raw = {"machine": machine, "results": [r.__dict__ for r in results]}
             args.json.write_text(json.dumps(raw, default=lambda o: o.__dict__, indent=2))
-    finally:
-        if args.keep:
-            print(f"benchmark: kept {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

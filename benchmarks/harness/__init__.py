@@ -1,1 +1,2 @@
-"""The benchmark's parts: the programs, the commands it times, the scenarios and the tables."""
+"""The benchmark's parts: the programs, the commands it times, the scenarios, the tables, and
+where a run works and writes (output.py)."""

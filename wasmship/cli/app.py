@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import click
 
-from wasmship.cli import build, check, clean, init, serve, smoke, verify
+from wasmship.cli import build, check, clean, dev, init, serve, size, smoke, verify
 from wasmship.cli.options import DEBUG_ENV, debug_option, echo_json, json_document_printed
 from wasmship.errors import WasmshipError
 
@@ -47,11 +47,13 @@ def cli() -> None:
 for command in (
     build.build,
     serve.serve,
+    dev.dev,
     check.check,
     verify.verify,
     clean.clean,
     smoke.smoke,
     init.init,
+    size.size,
 ):
     cli.add_command(command)
 

@@ -39,6 +39,19 @@ json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON document on stdout."
 )
 
+host_option = click.option(
+    "--host", default="127.0.0.1", show_default=True, metavar="ADDRESS", help="The address to bind."
+)
+
+port_option = click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    metavar="PORT",
+    default=8000,
+    show_default=True,
+    help="The port to listen on (0 picks a free one).",
+)
+
 
 class Seconds(click.FloatRange):
     """A number of seconds: finite, at least MIN (nan and inf are no length of time)."""

@@ -7,22 +7,13 @@ from pathlib import Path
 
 import click
 
-from wasmship.cli.options import debug_option, quiet_option
+from wasmship.cli.options import debug_option, host_option, port_option, quiet_option
 
 
 @click.command()
 @click.argument("dist", type=click.Path(path_type=Path), default="dist", required=False)
-@click.option(
-    "--host", default="127.0.0.1", show_default=True, metavar="ADDRESS", help="The address to bind."
-)
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    metavar="PORT",
-    default=8000,
-    show_default=True,
-    help="The port to listen on (0 picks a free one).",
-)
+@host_option
+@port_option
 @quiet_option("No access log on stderr.")
 @debug_option
 def serve(dist: Path, host: str, port: int, quiet: bool) -> None:

@@ -1,0 +1,122 @@
+"""`wasmship dev`: the URL first on stdout, then one line per build; Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from wasmship.cli.options import (
+    debug_option,
+    go_option,
+    host_option,
+    port_option,
+    quiet_option,
+)
+
+if TYPE_CHECKING:
+    from wasmship.build.config import BuildConfig
+    from wasmship.dev.session import DevEvent
+
+SHOWN_CHANGES = 3  # changed files named on a build's line; more are counted
+
+
+@click.command()
+@click.argument("package", required=False)
+@host_option
+@port_option
+@go_option
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The wasmship.toml to read [default: found upward from here].",
+)
+@click.option(
+    "--poll", is_flag=True, help="Poll for changes instead of native file watching (inotify)."
+)
+@quiet_option("Print only the URL and failed builds.")
+@debug_option
+def dev(
+    package: str | None, host: str, port: int, go: str | None, config: Path | None, **flags: bool
+) -> None:
+    """Build PACKAGE (default .) for the browser, serve it, and rebuild and reload on save.
+
+    Builds use the fast profile in a private folder (never ./dist), with the settings of
+    wasmship.toml; open pages reload when a build is ready and show Go's errors when one fails.
+    Prints the URL as the first line on stdout; Ctrl-C stops it.
+    """
+    from wasmship.dev.session import DevOptions, DevSession, Notice
+    from wasmship.serve import is_loopback
+
+    quiet = flags["quiet"]
+
+    def configure() -> BuildConfig:
+        return _build_config(package, go, config)
+
+    def on_event(event: DevEvent) -> None:
+        if isinstance(event, Notice):
+            click.echo(f"wasmship: {event.message}", err=True)
+            return
+        line, error = render(event)
+        if line and (error or not quiet):
+            click.echo(line)
+        if error:
+            click.echo(f"wasmship: error: {error}", err=True)
+
+    options = DevOptions(host=host, port=port, poll=True if flags["poll"] else None)
+    session = DevSession(configure, options, on_event)
+    url = session.start()
+    click.echo(url)
+    sys.stdout.flush()
+    click.echo(f"wasmship: dev server at {url}, building into {session.dist}", err=True)
+    click.echo("wasmship: rebuilds on save; Ctrl-C to stop", err=True)
+    if not is_loopback(host):
+        click.echo(f"wasmship: warning: {host} is reachable from other machines", err=True)
+    try:
+        session.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        session.stop(wait=False)  # a build under way ends with the process (and its go)
+    click.echo("wasmship: stopped", err=True)
+
+
+def _build_config(package: str | None, go: str | None, config: Path | None) -> BuildConfig:
+    """The project's settings as `wasmship build` reads them (flags, WASMSHIP_*, wasmship.toml)."""
+    from wasmship.cli.build import build
+    from wasmship.cli.configfile import build_config
+
+    args = [package] if package is not None else []
+    args += ["--go", go] if go else []
+    args += ["--config", str(config)] if config else []
+    ctx = build.make_context("wasmship dev", args)
+    return build_config(ctx, ctx.params, ctx.meta.get("config_file"))
+
+
+def render(event: DevEvent) -> tuple[str, str]:
+    """A build's line (its clock time, duration, what changed) and the error to print, if any."""
+    from wasmship.dev.session import Built
+
+    if not isinstance(event, Built):
+        return "", ""
+    at = time.strftime("%H:%M:%S")
+    what = "built" if event.number == 1 else "rebuilt"
+    if event.failure is not None:
+        what = "build failed"
+    line = f"{at} {what} in {event.seconds:.2f}s"
+    names = [_shown(p) for p in event.changes]
+    if names:
+        more = len(names) - SHOWN_CHANGES
+        line += ": " + ", ".join(names[:SHOWN_CHANGES]) + (f" and {more} more" if more > 0 else "")
+    return line, event.failure.message if event.failure else ""
+
+
+def _shown(path: Path) -> str:
+    """PATH relative to the working directory when it is inside it."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,151 @@
+"""What `wasmship dev` watches: the Go packages a build compiles from the project's own modules,
+their module files and embedded files, the static folder, the HTML template and wasmship.toml.
+
+Go says which packages a target depends on (`go list -deps`, with the target's GOOS and tags);
+only those in the main module, a workspace module or a module replaced by a local folder are
+the project's: the standard library and the module cache do not change under an editor.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wasmship.build.config import CONFIG_NAME, BuildConfig
+from wasmship.build.context import Target
+from wasmship.build.toolchain import Toolchain, go_environ
+from wasmship.build.webfolder import select_files
+from wasmship.errors import UsageError
+
+MODULE_FILES = ("go.mod", "go.sum")
+LIST_FIELDS = "Dir,Standard,Module,EmbedFiles"
+
+
+@dataclass(frozen=True)
+class WatchSet:
+    """The folders to watch (each on its own, not recursively) and which changes in them count."""
+
+    packages: frozenset[Path]  # folders whose .go files are compiled
+    files: frozenset[Path]  # single files: go.mod, go.sum, embedded files, template, toml
+    static: Path | None = None  # the --static folder
+    static_files: frozenset[Path] = frozenset()  # what of it goes into the dist
+
+    @property
+    def folders(self) -> frozenset[Path]:
+        """Every folder to watch."""
+        static = {self.static} if self.static is not None else set()
+        return frozenset(
+            {*self.packages, *(f.parent for f in self.files), *static}
+            | {f.parent for f in self.static_files}
+        )
+
+    def counts(self, path: Path, now: WatchSet | None = None) -> bool:
+        """Whether a change of PATH (absolute, resolved) needs a build; NOW is the static
+        folder as it is after the change (a new file counts when the build would copy it)."""
+        if path in self.files:
+            return True
+        if path.parent in self.packages and _is_go_source(path.name):
+            return True
+        if self.static is None or not path.is_relative_to(self.static):
+            return False
+        selected = self.static_files | (now.static_files if now is not None else frozenset())
+        return path in selected or any(f.is_relative_to(path) for f in selected)
+
+
+def _is_go_source(name: str) -> bool:
+    """A .go file go build reads (not a test, not an editor's lock or backup file)."""
+    return name.endswith(".go") and not name.endswith("_test.go") and name[0] not in ".#"
+
+
+def go_list_deps(
+    config: BuildConfig, toolchain: Toolchain, target: Target
+) -> Iterable[dict[str, Any]]:
+    """The packages TARGET is built from, as `go list -deps -json` describes them."""
+    tags = (*config.tags, *target.tags)
+    cmd = [toolchain.go, "list", "-e", "-deps", f"-json={LIST_FIELDS}"]
+    cmd += ["-tags", ",".join(tags)] if tags else []
+    cmd += ["--", target.package.pattern]
+    proc = subprocess.run(
+        cmd,
+        cwd=target.package.run_dir,
+        env=go_environ(config.environ, target.goos, target.env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise UsageError(f"cannot list the packages of {target.package.pattern!r}:\n{proc.stderr}")
+    decoder, text, at = json.JSONDecoder(), proc.stdout, 0
+    while True:  # a stream of JSON objects, one per package
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at == len(text):
+            return
+        package, at = decoder.raw_decode(text, at)
+        yield package
+
+
+def _is_projects(package: dict[str, Any]) -> bool:
+    """A package of the main (or a workspace) module or of a module replaced by a folder."""
+    module = package.get("Module") or {}
+    if package.get("Standard") or not module:
+        return False
+    replace = module.get("Replace") or {}
+    return bool(module.get("Main")) or (bool(replace) and not replace.get("Version"))
+
+
+def watch_set(config: BuildConfig, toolchain: Toolchain, targets: Iterable[Target]) -> WatchSet:
+    """What to watch for CONFIG's targets (resolved by the build's preflight)."""
+    packages: set[Path] = set()
+    files: set[Path] = set()
+    for target in targets:
+        for package in go_list_deps(config, toolchain, target):
+            if not _is_projects(package) or not package.get("Dir"):
+                continue
+            folder = Path(package["Dir"]).resolve()
+            packages.add(folder)
+            files.update(folder / name for name in package.get("EmbedFiles") or ())
+            module = Path(package["Module"].get("Dir") or folder).resolve()
+            files.update(module / name for name in MODULE_FILES)
+        files.update(workspace_files(config, toolchain, target))
+    config_file = config.workdir / CONFIG_NAME
+    files.update(p.resolve() for p in (config.html_template, config_file) if p is not None)
+    static, static_files = None, frozenset[Path]()
+    if config.static is not None and config.static.is_dir():
+        static = config.static.resolve()
+        static_files = static_selection(config)
+    return WatchSet(frozenset(packages), frozenset(files), static, static_files)
+
+
+def workspace_files(config: BuildConfig, toolchain: Toolchain, target: Target) -> set[Path]:
+    """go.work and go.work.sum, when TARGET builds in a Go workspace."""
+    proc = subprocess.run(
+        [toolchain.go, "env", "GOWORK"],
+        cwd=target.package.run_dir,
+        env=go_environ(config.environ, target.goos, target.env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    work = proc.stdout.strip()
+    if proc.returncode != 0 or not work or work == "off":
+        return set()
+    path = Path(work).resolve()
+    return {path, path.with_name(path.name + ".sum")}
+
+
+def static_selection(config: BuildConfig) -> frozenset[Path]:
+    """The static folder's files a build copies, resolved."""
+    if config.static is None or not config.static.is_dir():
+        return frozenset()
+    selection = select_files(
+        config.static,
+        config.out_path,
+        include=config.static_include,
+        exclude=config.static_exclude,
+    )
+    return frozenset(path.resolve() for _, path in selection.files)
