@@ -33,6 +33,18 @@ class TargetSpec:
 
 
 @dataclass(frozen=True)
+class AppConfig:
+    """The installable app ([app] in wasmship.toml): what manifest.webmanifest says."""
+
+    name: str
+    short_name: str = ""
+    theme_color: str = ""
+    background_color: str = ""
+    display: str = "standalone"
+    icons: tuple[Path, ...] = ()  # PNG or SVG files: in the static folder, else the project's
+
+
+@dataclass(frozen=True)
 class BuildConfig:
     """Everything one `wasmship build` needs to know, already validated."""
 
@@ -66,6 +78,7 @@ class BuildConfig:
     keep: int = 2  # earlier builds whose hashed files are kept in the dist (--keep)
     hosting: Hosting = Hosting.NEGOTIATE  # static: the loader decodes a .gz itself
     offline: bool = False  # a service worker caches the page's generation (--offline)
+    app: AppConfig | None = None  # a web app manifest makes the page installable ([app])
 
     def configured_specs(self) -> tuple[TargetSpec, ...]:
         """Every target of the configuration, in the order the dist lists them."""

@@ -99,6 +99,7 @@ class BuildContext:
     carried: list[TargetEntry] = field(default_factory=list)
     carried_files: set[str] = field(default_factory=set)  # logical names; compress skips them
     static_files: list[str] = field(default_factory=list)  # logical names from --static
+    app_files: list[str] = field(default_factory=list)  # the web app manifest and its icons
     files: dict[str, FileEntry] = field(default_factory=dict)
     kept: list[KeptFile] = field(default_factory=list)
     deploy_helpers: dict[str, DeployHelper] = field(default_factory=dict)
@@ -132,5 +133,5 @@ class BuildContext:
         if target.goos == "js":
             names.append(SHIM)
         if target.name == (self.page_target or self.dist_targets[0]).name:
-            names += [LOADER, LOADER_STYLE, ICON, PAGE, WORKER, *self.static_files]
+            names += [LOADER, LOADER_STYLE, ICON, PAGE, WORKER, *self.static_files, *self.app_files]
         return [name for name in names if name in self.files]

@@ -82,6 +82,8 @@ def _settings(ctx: BuildContext) -> dict[str, object]:
     the manifest or a server config)."""
     config = ctx.config
     found = {name: value for name, value in _fields(config).items() if name not in NOT_INPUTS}
+    if config.app is None:  # a dist without [app] keeps the digest it had before [app] existed
+        del found["app"]
     found["targets"] = [_target(spec) for spec in config.configured_specs()]
     found["built"] = [target.package.import_path for target in ctx.targets]
     # The exact codec settings (library versions included) of every variant and delta.

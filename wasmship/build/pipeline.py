@@ -14,6 +14,7 @@ from wasmship.build.config import BuildConfig
 from wasmship.build.context import BuildContext, Target
 from wasmship.build.inputs import inputs_digest, up_to_date
 from wasmship.build.progress import JobProgress
+from wasmship.build.steps.app_manifest import check_app, write_app_manifest
 from wasmship.build.steps.capabilities import check_capabilities
 from wasmship.build.steps.carry import carry_targets, check_go_version
 from wasmship.build.steps.compile import (
@@ -48,6 +49,7 @@ STEPS: tuple[Step, ...] = (
     carry_targets,  # after fingerprint: a shim this build wrote is compared, not carried
     write_loader,  # after carry_targets: the page starts the first js target, built or not
     copy_static,
+    write_app_manifest,  # after the static files: it names the icons the static step copied
     write_worker,  # after the page and static files: sw.js lists them by integrity
     keep_files,  # before compress: the kept files are the deltas' dictionaries
     compress,  # starts every variant and delta on one pool, longest first; waits for variants
@@ -126,6 +128,7 @@ def preflight(config: BuildConfig) -> tuple[Toolchain, tuple[Target, ...]]:
     toolchain = read_toolchain(go, run_dir, config.environ)
     # The static folder's clashes, stale shims and references need no compile (nor go list).
     check_static(config, toolchain)
+    check_app(config)  # an unreadable or non-image icon, before go build
     targets = resolve_targets(config, toolchain)
     sources = [config.workdir]
     for target in targets:

@@ -20,8 +20,9 @@ import click
 from click.core import ParameterSource
 
 from wasmship.build.budgets import parse_budget, parse_budget_flag
-from wasmship.build.config import CONFIG_NAME, BuildConfig, TargetSpec
+from wasmship.build.config import CONFIG_NAME, AppConfig, BuildConfig, TargetSpec
 from wasmship.build.server_configs import parse_server_configs
+from wasmship.build.steps.app_manifest import locate_icons, parse_app
 from wasmship.dist.manifest import Hosting
 from wasmship.dist.names import TARGET_NAME_RULE, is_target_name, relative_path
 from wasmship.encodings.encoders import GzipEncoder, Profile
@@ -47,6 +48,7 @@ class FileConfig:
     options: dict[str, Any] = field(default_factory=dict)  # click parameter name -> value
     targets: tuple[TargetSpec, ...] = ()
     budgets: dict[str, str] = field(default_factory=dict)
+    app: AppConfig | None = None  # [app]: the web app manifest
 
     @property
     def root(self) -> Path:
@@ -116,6 +118,8 @@ def build_config(
         b.label: b for b in (parse_budget(k, v) for k, v in (file.budgets if file else {}).items())
     }
     budgets.update({b.label: b for b in map(parse_budget_flag, options.get("budget", ()))})
+    static = (cwd / options["static"]).resolve() if options.get("static") else None
+    app = locate_icons(file.app, static, workdir) if file and file.app else None
     return BuildConfig(
         package=package,
         out=out,
@@ -127,7 +131,7 @@ def build_config(
         debug_symbols=options["debug_symbols"],
         hash_names=not options["no_hash"],
         html_template=(cwd / html).resolve() if html else None,
-        static=(cwd / options["static"]).resolve() if options.get("static") else None,
+        static=static,
         static_exclude=_patterns(options.get("static_exclude", ())),
         static_include=_patterns(options.get("static_include", ())),
         force=options["force"],
@@ -143,6 +147,7 @@ def build_config(
         zstd=options["zstd"],
         hosting=Hosting(options["hosting"]),
         offline=options.get("offline", False),
+        app=app,
         cache=not options["no_cache"],
         cache_dir=(cwd / Path(options["cache_dir"]).expanduser()).resolve()
         if options.get("cache_dir")
@@ -255,11 +260,11 @@ def load_config(path: Path, command: click.Command) -> FileConfig:
     for key, value in data.items():
         if key == "target":
             continue
-        if key == "budget":
+        if key in ("budget", "app"):
             continue
         param = allowed.get(key)
         if param is None:
-            valid = [*allowed, "target", "budget"]
+            valid = [*allowed, "target", "budget", "app"]
             fail_at(key)(f"unknown key {key!r}{_did_you_mean(key, valid)}")
             continue
         assert param.name is not None
@@ -271,7 +276,8 @@ def load_config(path: Path, command: click.Command) -> FileConfig:
             "package; move it into a [[target]] table"
         )
     budgets = _budgets(data.get("budget", {}), fail_at)
-    return FileConfig(path=path, options=options, targets=targets, budgets=budgets)
+    app = parse_app(data["app"], fail_at) if "app" in data else None
+    return FileConfig(path=path, options=options, targets=targets, budgets=budgets, app=app)
 
 
 def _targets(raw: Any, fail_at: Any) -> tuple[TargetSpec, ...]:

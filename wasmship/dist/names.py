@@ -14,6 +14,7 @@ LOADER_STYLE = "loader.css"
 ICON = "icon.svg"  # the built-in page's icon: no 404 for /favicon.ico on every load
 PAGE = "index.html"
 WORKER = "sw.js"  # the service worker (--offline): a stable URL, never hashed
+WEB_MANIFEST = "manifest.webmanifest"  # the web app manifest ([app]): stable, never hashed
 
 HASH_LENGTH = 8  # hex digits of the SHA-256 in a hashed name
 DELTA_PREFIX_LENGTH = 8  # hex digits of the dictionary's SHA-256 in a delta's name

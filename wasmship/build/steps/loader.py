@@ -20,7 +20,7 @@ from wasmship.build.steps.compress import compress
 from wasmship.build.steps.fingerprint import add_file
 from wasmship.build.steps.static import static_page
 from wasmship.dist.manifest import BROWSER_DECODED, FileEntry, Hosting, Variant
-from wasmship.dist.names import ICON, LOADER, LOADER_STYLE, PAGE, SHIM, WORKER
+from wasmship.dist.names import ICON, LOADER, LOADER_STYLE, PAGE, SHIM, WEB_MANIFEST, WORKER
 from wasmship.errors import UsageError
 
 SCRIPTS_MARKER = "<!-- wasmship:scripts -->"
@@ -191,6 +191,11 @@ def write_loader(ctx: BuildContext) -> None:
     tags = [style_tag(style), script_tag(shim)]
     settings = loader_settings(module, loader, hosting, offline=ctx.config.offline)
     tags.append(script_tag(loader, **settings))
+    app = ctx.config.app
+    if app is not None:  # the web app manifest (steps/app_manifest.py), at a stable URL
+        tags.insert(0, f'<link rel="manifest" href="{relative_to(WEB_MANIFEST, PAGE)}">')
+        if app.theme_color:
+            tags.insert(1, f'<meta name="theme-color" content="{html.escape(app.theme_color)}">')
     early = preloaded(module, hosting, template)
     if early is not None:  # first, so the largest download starts first
         tags.insert(0, preload_tag(relative_to(early.path, PAGE)))

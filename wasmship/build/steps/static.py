@@ -24,7 +24,7 @@ from wasmship.build.server_configs import SERVER_CONFIGS
 from wasmship.build.steps.fingerprint import add_file
 from wasmship.build.toolchain import Toolchain
 from wasmship.build.webfolder import Pattern, Selection, holds_dist_manifest, select_files
-from wasmship.dist.names import ICON, LOADER, LOADER_STYLE, MANIFEST, PAGE, SHIM
+from wasmship.dist.names import ICON, LOADER, LOADER_STYLE, MANIFEST, PAGE, SHIM, WEB_MANIFEST
 from wasmship.errors import UsageError
 
 
@@ -118,6 +118,8 @@ def reserved_names(config: BuildConfig) -> dict[str, str]:
             reserved[LOADER_STYLE] = "the loader's stylesheet"
             if config.html_template is None:
                 reserved[ICON] = "the icon of the page wasmship writes"
+    if config.app is not None:
+        reserved[WEB_MANIFEST] = "the web app manifest wasmship writes from [app]"
     for server in SERVER_CONFIGS:
         if server.name in config.server_configs:
             reserved[server.path] = f"the {server.name} config (--server-config {server.name})"
