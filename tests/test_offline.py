@@ -15,7 +15,7 @@ import pytest
 
 from tests.browser import GREETING, Knobs, Serve, assert_app_ran, open_app, recorded
 from tests.conftest import FIXTURES, Go, base_env, manifest_of
-from tests.serving import request, wasmship_serve
+from tests.serving import request, swap_in, wasmship_serve
 from wasmship.check import check_site
 from wasmship.dist.schema import schema_problems
 
@@ -88,14 +88,6 @@ def builds(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Builds:
     build()
     shutil.copytree(root / "dist", base / "off")
     return Builds(base / "v1", base / "v2", base / "off")
-
-
-def swap_in(site: Path, dist: Path) -> None:
-    """Deploy DIST at SITE as a build does: the folder is replaced by a whole new one."""
-    retired = site.with_name(site.name + "-old")
-    site.rename(retired)
-    shutil.copytree(dist, site)
-    shutil.rmtree(retired)
 
 
 def generation_urls(dist: Path, base: str) -> set[str]:

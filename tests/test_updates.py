@@ -21,7 +21,7 @@ from tests.servers import (
     stop,
     wait_until_listening,
 )
-from tests.serving import request, wasmship_serve
+from tests.serving import request, swap_in, wasmship_serve
 from wasmship.check import check_site
 from wasmship.encodings import dcz
 from wasmship.verify import verify_dist
@@ -277,14 +277,6 @@ def test_check_fails_a_server_that_ignores_available_dictionary(
 
 
 # -- Chromium --------------------------------------------------------------------------------
-
-
-def swap_in(site: Path, dist: Path) -> None:
-    """Deploy DIST at SITE the way a build does: the folder is replaced by a whole new one."""
-    retired = site.with_name(site.name + "-old")
-    site.rename(retired)
-    shutil.copytree(dist, site)
-    shutil.rmtree(retired)
 
 
 @pytest.mark.browser
