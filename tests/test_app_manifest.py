@@ -12,7 +12,7 @@ import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,6 +24,9 @@ from wasmship.build.context import BuildContext
 from wasmship.build.inputs import _settings
 from wasmship.check import check_site
 from wasmship.dist.schema import schema_problems
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.toolchain
 
@@ -246,13 +249,13 @@ def test_check_fails_a_host_that_sends_it_immutable(app_dist: Path, serve: Serve
 # -- Chromium --------------------------------------------------------------------------------
 
 
-def installability(url: str, *, worker: bool) -> tuple[list[str], dict[str, Any]]:
+def installability(browser: Browser, url: str, *, worker: bool) -> tuple[list[str], dict[str, Any]]:
     """Open URL in a fresh persistent profile (an incognito one is never installable) and ask
-    Chromium, over CDP, why the page is not installable and which manifest it parsed."""
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
+    Chromium, over CDP, why the page is not installable and which manifest it parsed. The
+    profile is launched by the session's Playwright (BROWSER's type): a second sync Playwright
+    cannot start inside the first one's event loop."""
+    with tempfile.TemporaryDirectory() as profile:
+        context = browser.browser_type.launch_persistent_context(
             profile, executable_path=need("chromium"), headless=True, args=list(CHROMIUM_ARGS)
         )
         try:
@@ -274,10 +277,10 @@ def installability(url: str, *, worker: bool) -> tuple[list[str], dict[str, Any]
 
 @pytest.mark.browser
 def test_chromium_finds_the_app_installable(
-    app_dist: Path, built_hello: Path, tmp_path: Path
+    app_dist: Path, built_hello: Path, tmp_path: Path, browser: Browser
 ) -> None:
     with wasmship_serve(app_dist, "--quiet", stderr=tmp_path / "serve.log") as served:
-        errors, parsed = installability(served.url, worker=True)
+        errors, parsed = installability(browser, served.url, worker=True)
     assert errors == []
     assert parsed["url"] == served.url + "manifest.webmanifest"
     assert parsed["errors"] == []
@@ -287,5 +290,5 @@ def test_chromium_finds_the_app_installable(
     assert [i["sizes"] for i in parsed["manifest"]["icons"]] == ["192x192", "512x512"]
     # The control: the same profile and server, a dist without [app], is not installable.
     with wasmship_serve(built_hello, "--quiet", stderr=tmp_path / "plain.log") as served:
-        errors, _ = installability(served.url, worker=False)
+        errors, _ = installability(browser, served.url, worker=False)
     assert "no-manifest" in errors
