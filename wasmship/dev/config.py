@@ -7,7 +7,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from wasmship.build.cache import default_cache_dir
 from wasmship.build.config import BuildConfig
 from wasmship.encodings.encoders import Profile
 
@@ -17,10 +16,9 @@ DEV_FOLDER = "dev"  # in wasmship's cache folder
 def dev_folder(config: BuildConfig) -> Path:
     """The session's private folder: in wasmship's cache folder, one per project and package,
     so a restart finds its last build (and go's up-to-date output) and the project gets nothing."""
-    root = config.cache_dir or default_cache_dir(config.environ)
     what = [str(config.workdir.resolve()), config.package, sorted(config.only)]
     key = hashlib.sha256(json.dumps(what).encode("utf-8")).hexdigest()[:16]
-    return root / DEV_FOLDER / key
+    return config.cache_root / DEV_FOLDER / key
 
 
 def dev_config(config: BuildConfig, folder: Path) -> BuildConfig:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from wasmship.build.cache import default_cache_dir
 from wasmship.build.config import BuildConfig
 from wasmship.build.steps.compile import resolve_targets, target_run_dir
 from wasmship.build.toolchain import locate_go, read_toolchain
@@ -14,11 +13,6 @@ from wasmship.dist.manifest import Manifest
 from wasmship.size import SizeReport, measure, previous
 from wasmship.size.source import source_of_build
 from wasmship.size.store import load
-
-
-def cache_dir_of(config: BuildConfig) -> Path:
-    """Where the build's size data is kept: beside its compression cache."""
-    return config.cache_dir or default_cache_dir(config.environ)
 
 
 def size_reports(
@@ -50,7 +44,7 @@ def size_reports(
             source,
             go=go,
             environ=config.environ,
-            cache_dir=cache_dir_of(config),
+            cache_dir=config.cache_root,
         )
     return reports
 
@@ -67,7 +61,7 @@ def growth_lines(
         earlier = previous(manifest, entry) if entry is not None else None
         if earlier is None:
             continue  # nothing to compare with: the budget line says enough
-        if load(cache_dir_of(config), earlier.file.sha256) is None:
+        if load(config.cache_root, earlier.file.sha256) is None:
             lines[name] = (
                 "no size data stored for the build before: build with --size-report to see "
                 "which packages grow"
