@@ -198,7 +198,7 @@ def main() -> None:
                     release_round(release_page, release_folder, f"rel{run}", env, release_loop)
                 browser.close()
             sys.path.insert(0, str(REPO))
-            from wasmship.dist.reader import read_manifest
+            from wasmship.distformat.reader import read_manifest
 
             size = read_manifest(release_folder / "dist").targets[0].files["main.wasm"].size
             table = [

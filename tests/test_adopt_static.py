@@ -19,10 +19,10 @@ from tests.conftest import FIXTURES, Go, Run, base_env, build_fixture, files_of
 from tests.servers import real_server
 from tests.serving import request, wasmship_serve
 from tests.test_errors import assert_clean_failure
-from wasmship.build.goshim import read_shim
-from wasmship.build.rewrite import Built, kind_of, rewrite_texts, url_of
-from wasmship.build.webfolder import Pattern
-from wasmship.dist.digests import integrity
+from wasmship.builder.goshim import read_shim
+from wasmship.builder.rewrite import Built, kind_of, rewrite_texts, url_of
+from wasmship.builder.webfolder import Pattern
+from wasmship.distformat.digests import integrity
 from wasmship.errors import UsageError
 
 if TYPE_CHECKING:

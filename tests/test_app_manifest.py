@@ -19,11 +19,11 @@ import pytest
 from tests.browser import CHROMIUM_ARGS, GREETING, Knobs, Serve
 from tests.conftest import FIXTURES, Go, base_env, files_of, manifest_of, need, snapshot
 from tests.serving import request, wasmship_serve
-from wasmship.build.config import BuildConfig
-from wasmship.build.context import BuildContext
-from wasmship.build.inputs import _settings
+from wasmship.builder.config import BuildConfig
+from wasmship.builder.context import BuildContext
+from wasmship.builder.inputs import _settings
 from wasmship.check import check_site
-from wasmship.dist.schema import schema_problems
+from wasmship.distformat.schema import schema_problems
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO, base_env
 
 PACKAGE = REPO / "wasmship"
-DIST = PACKAGE / "dist"
+DIST = PACKAGE / "distformat"
 
 
 def module_name(path: Path) -> str:
@@ -88,7 +88,8 @@ def test_the_dist_package_depends_only_on_errors() -> None:
         f"{path.relative_to(REPO)} imports {name}"
         for path in DIST.rglob("*.py")
         for name in wasmship_imports(path)
-        if name not in ("wasmship", "wasmship.errors") and not name.startswith("wasmship.dist")
+        if name not in ("wasmship", "wasmship.errors")
+        and not name.startswith("wasmship.distformat")
     }
     assert outside == set()
 
@@ -105,7 +106,7 @@ def test_no_module_outside_dist_reads_or_writes_manifest_json_itself() -> None:
         # data `wasmship size` keeps in its cache (size/store.py), and the wazero runner's
         # report (plugins/wazero.py).
         own = (
-            path.name in ("toolchain.py", "compile.py", "init.py")
+            path.name in ("toolchain.py", "compile.py", "scaffold.py")
             or path == PACKAGE / "size/store.py"
             or path == PACKAGE / "plugins/wazero.py"
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wasmship.build.cache import (
+from wasmship.builder.cache import (
     MAGIC,
     CompressionCache,
     cache_key,

@@ -25,10 +25,10 @@ from tests.conftest import Go, base_env, build_fixture, files_of, manifest_of, n
 from tests.serving import Served, request, wasmship_serve
 from wasmship.check import cache_ok
 from wasmship.delivery.negotiation import cache_control
-from wasmship.dist.manifest import FileEntry
-from wasmship.dist.reader import parse_manifest
+from wasmship.distformat.model import FileEntry
+from wasmship.distformat.reader import parse_manifest
 from wasmship.encodings.decoders import DecodeError, decode
-from wasmship.sizes import human_size
+from wasmship.units import human_size
 
 
 def dist_files(document: Any) -> dict[str, FileEntry]:

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import Go, Run, base_env, build_fixture, missing, need, snapshot
 from tests.test_errors import FAKE_OLD_GO, assert_clean_failure
 from wasmship.smoke.browser import PageRun, judge
-from wasmship.smoke.results import Outcome
+from wasmship.smoke.runs import Outcome
 
 IN_CHROMIUM = r"\(chromium \d+ at \S+\)"
 UNDER_NODE = r"\(node v\d+\.\d+\.\d+\)"

@@ -19,7 +19,7 @@ import pytest
 import zstandard
 
 from tests.conftest import FIXTURES, Go, base_env, manifest_of, need, snapshot
-from wasmship.build.cache import CompressionCache
+from wasmship.builder.cache import CompressionCache
 from wasmship.encodings.encoders import (
     BROTLI_MAX_WINDOW,
     MIN_SAVING_PERCENT,

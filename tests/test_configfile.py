@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from wasmship.build.budgets import Budget, BudgetResult, check_budgets, parse_budget_flag
+from wasmship.builder.budgets import Budget, BudgetResult, check_budgets, parse_budget_flag
 from wasmship.cli.build import build
 from wasmship.cli.configfile import ConfigError, find_config, load_config
-from wasmship.dist.manifest import FileEntry, Manifest, TargetEntry, Variant
+from wasmship.distformat.model import FileEntry, Manifest, TargetEntry, Variant
 from wasmship.errors import UsageError
-from wasmship.sizes import parse_size
+from wasmship.units import parse_size
 
 
 def write(tmp_path: Path, text: str) -> Path:

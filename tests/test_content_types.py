@@ -16,10 +16,10 @@ import pytest
 from tests.conftest import Go, Run, build_fixture, manifest_of
 from tests.servers import REAL_SERVERS, real_server
 from tests.serving import request
-from wasmship.dist.names import CONTENT_TYPES, content_type
+from wasmship.distformat.names import CONTENT_TYPES, content_type
 
 # What browsers expect for each extension (WHATWG, IANA, nginx's mime.types), written out
-# apart from the table in wasmship/dist/names.py so that a slip in either shows.
+# apart from the table in wasmship/distformat/names.py so that a slip in either shows.
 EXPECTED = {
     ".wasm": "application/wasm",
     ".html": "text/html; charset=utf-8",

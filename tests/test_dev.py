@@ -22,8 +22,8 @@ import pytest
 from tests.conftest import REPO, Go, Run, base_env, snapshot
 from tests.serving import read_first_line
 from tests.test_startup import HEAVY, imported_by
-from wasmship.build.config import BuildConfig
-from wasmship.build.pipeline import BuildResult, Reporter, build, preflight
+from wasmship.builder.config import BuildConfig
+from wasmship.builder.pipeline import BuildResult, Reporter, build, preflight
 from wasmship.dev.server import reload_script
 from wasmship.dev.session import Built, DevEvent, DevOptions, DevSession
 from wasmship.dev.sources import watch_set

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from wasmship.build.config import BuildConfig
+from wasmship.builder.config import BuildConfig
 from wasmship.cli.dev import render
-from wasmship.dev.config import dev_config, dev_folder
-from wasmship.dev.page import allow_dev, inject, script_tag
+from wasmship.dev.folder import dev_config, dev_folder
+from wasmship.dev.inject import allow_dev, inject, script_tag
 from wasmship.dev.server import reload_integrity, reload_script
 from wasmship.dev.session import Built, Failure
 from wasmship.dev.sources import WatchSet

@@ -19,11 +19,11 @@ import zopfli.gzip
 import zstandard
 
 from tests.conftest import FIXTURES, Go, base_env
-from wasmship.build.cache import CompressionCache
-from wasmship.build.config import BuildConfig
-from wasmship.build.jobs import EncodingJobs, Job
-from wasmship.build.pipeline import SilentReporter, build
-from wasmship.build.progress import JobProgress, JobState
+from wasmship.builder.cache import CompressionCache
+from wasmship.builder.config import BuildConfig
+from wasmship.builder.jobs import EncodingJobs, Job
+from wasmship.builder.pipeline import SilentReporter, build
+from wasmship.builder.progress import JobProgress, JobState
 from wasmship.encodings import dcz, streaming
 from wasmship.encodings.encoders import (
     DELTA_LEVELS,

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Go, Run, base_env, manifest_of, missing, snapshot
-from wasmship.build.config import BuildConfig
-from wasmship.build.steps.compile import output_folder
-from wasmship.dist.publish import lock_path
+from wasmship.builder.config import BuildConfig
+from wasmship.builder.steps.compile import output_folder
+from wasmship.distformat.publish import lock_path
 
 FAKE_OLD_GO = """#!/bin/sh
 # A stand-in for Go 1.20: answers `go env -json` like the real one would.

@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, Go, Run, manifest_of, missing
-from wasmship.build.budgets import parse_budget_flag
-from wasmship.build.config import BuildConfig
-from wasmship.build.context import BuildContext, Compiled, GoPackage, Target
-from wasmship.build.inputs import inputs_digest
-from wasmship.build.steps.compile import output_folder
-from wasmship.build.toolchain import read_toolchain
-from wasmship.dist.manifest import FileEntry, Manifest, TargetEntry
-from wasmship.dist.reader import read_manifest
+from wasmship.builder.budgets import parse_budget_flag
+from wasmship.builder.config import BuildConfig
+from wasmship.builder.context import BuildContext, Compiled, GoPackage, Target
+from wasmship.builder.inputs import inputs_digest
+from wasmship.builder.steps.compile import output_folder
+from wasmship.builder.toolchain import read_toolchain
+from wasmship.distformat.model import FileEntry, Manifest, TargetEntry
+from wasmship.distformat.reader import read_manifest
 from wasmship.encodings.encoders import Profile
 
 pytestmark = pytest.mark.toolchain

@@ -27,8 +27,8 @@ from tests.browser import Console, Knobs, Serve, assert_app_ran, open_app, recor
 from tests.conftest import Go, base_env, build_fixture, files_of, manifest_of
 from tests.serving import wasmship_serve
 from wasmship.check import check_site
-from wasmship.dist.reader import parse_manifest
-from wasmship.dist.schema import schema_problems
+from wasmship.distformat.reader import parse_manifest
+from wasmship.distformat.schema import schema_problems
 from wasmship.errors import ManifestError
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import FIXTURES, Go, base_env
-from wasmship.dist.schema import manifest_schema
+from wasmship.distformat.schema import manifest_schema
 from wasmship.verify import verify_dist
 
 pytestmark = pytest.mark.toolchain

@@ -20,7 +20,7 @@ from tests.browser import Knobs, Serve, assert_app_ran, open_app, recorded
 from tests.conftest import Go, Run, build_fixture, files_of
 from tests.test_loader_browser import ON_DEMAND_SCRIPT, ON_DEMAND_TEMPLATE
 from tests.test_loader_code_cache import built_heavy, served_heavy, visit  # noqa: F401
-from wasmship.build.steps.loader import MANUAL_START
+from wasmship.builder.steps.loader import MANUAL_START
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -14,11 +14,11 @@ from wasmship.delivery.negotiation import (
     parse_accept_encoding,
 )
 from wasmship.delivery.request import ByteRange, Unsatisfiable, parse_range, request_path
-from wasmship.dist.manifest import FileEntry, Variant
-from wasmship.dist.names import CODINGS
-from wasmship.dist.reader import parse_manifest
+from wasmship.distformat.model import FileEntry, Variant
+from wasmship.distformat.names import CODINGS
+from wasmship.distformat.reader import parse_manifest
 from wasmship.errors import ManifestError
-from wasmship.serve import is_loopback
+from wasmship.preview import is_loopback
 
 
 def dist_files(document: Any) -> dict[str, FileEntry]:

@@ -17,7 +17,7 @@ from tests.browser import GREETING, Knobs, Serve, assert_app_ran, open_app, reco
 from tests.conftest import FIXTURES, Go, base_env, manifest_of
 from tests.serving import request, swap_in, wasmship_serve
 from wasmship.check import check_site
-from wasmship.dist.schema import schema_problems
+from wasmship.distformat.schema import schema_problems
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Response

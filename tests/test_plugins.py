@@ -11,10 +11,10 @@ import pytest
 
 from tests.conftest import FIXTURES, Go, Run, base_env, manifest_of
 from tests.test_errors import assert_clean_failure
-from wasmship.dist.interface import Export, Import, ModuleInterface
-from wasmship.dist.reader import read_manifest
-from wasmship.dist.schema import schema_problems
-from wasmship.plugins.capabilities import (
+from wasmship.distformat.plugin import Export, Import, ModuleInterface
+from wasmship.distformat.reader import read_manifest
+from wasmship.distformat.schema import schema_problems
+from wasmship.plugins.allowlist import (
     BASELINE,
     DEFAULT_GRANTS,
     WASI,
@@ -32,8 +32,8 @@ from wasmship.plugins.origin import (
     package_of,
     reach_tree,
 )
+from wasmship.wasm.binary import NotWasm
 from wasmship.wasm.interface import read_interface
-from wasmship.wasm.reader import NotWasm
 
 
 def wasip1_build(go: Go, project: Path, package: str, out: Path, *flags: str) -> bytes:

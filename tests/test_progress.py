@@ -14,9 +14,9 @@ from rich.console import Console
 
 from tests.conftest import Go, Run, base_env
 from tests.test_output import run_on_a_terminal
-from wasmship.build.progress import JobProgress, JobState
+from wasmship.builder.progress import JobProgress, JobState
 from wasmship.cli import console
-from wasmship.cli.progress import JobsDisplay
+from wasmship.cli.live_progress import JobsDisplay
 
 MIB = 1 << 20
 ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import Go, base_env, build_fixture, manifest_of
 from tests.serving import Response, Served, request, wasmship_serve
-from wasmship.dist.reader import parse_manifest
+from wasmship.distformat.reader import parse_manifest
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 

@@ -27,7 +27,7 @@ from tests.servers import (
     real_server,
 )
 from tests.serving import Response, request
-from wasmship.dist.schema import manifest_schema
+from wasmship.distformat.schema import manifest_schema
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 HELPERS = {

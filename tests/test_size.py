@@ -16,7 +16,7 @@ from wasmship.size.store import load, save, stored_path
 from wasmship.size.symbols import data_by_package, owner, parse_dumpdep, parse_nm
 from wasmship.size.treemap import Rect, squarify
 from wasmship.size.wasm import memory_image, parse_module
-from wasmship.wasm.reader import NotWasm
+from wasmship.wasm.binary import NotWasm
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import base_env
 
-HEAVY = ("rich", "brotli", "zstandard", "zopfli", "http", "jsonschema", "wasmship.build.steps")
+HEAVY = ("rich", "brotli", "zstandard", "zopfli", "http", "jsonschema", "wasmship.builder.steps")
 
 
 def imported_by(*args: str) -> set[str]:

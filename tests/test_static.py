@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import Go, Run, build_fixture, files_of
 from tests.serving import request, wasmship_serve
 from tests.test_errors import assert_clean_failure
-from wasmship.build.steps.static import rewrite
+from wasmship.builder.steps.static import rewrite
 
 RENAMES = {"main.wasm": "main.1234abcd.wasm", "wasm_exec.js": "wasm_exec.5678ef90.js"}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
-from wasmship.build.steps.loader import STATUS_HTML, fill_page
-from wasmship.build.toolchain import parse_goversion
-from wasmship.dist.digests import integrity, sha256_hex
-from wasmship.dist.names import hashed_name
+from wasmship.builder.steps.loader import STATUS_HTML, fill_page
+from wasmship.builder.toolchain import parse_goversion
+from wasmship.distformat.digests import integrity, sha256_hex
+from wasmship.distformat.names import hashed_name
 from wasmship.encodings.encoders import brotli_window
 from wasmship.errors import ToolchainError, UsageError
 

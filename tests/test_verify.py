@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import FIXTURES, Go, Run, base_env, files_of, manifest_of, snapshot
-from wasmship.dist.digests import integrity, integrity_matches
-from wasmship.dist.page import local_path, references, web_manifest_references
+from wasmship.distformat.digests import integrity, integrity_matches
+from wasmship.distformat.page import local_path, references, web_manifest_references
 from wasmship.verify.scripts import script_calls
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from harness.commands import Bench
 from harness.measure import Run, Series, interleave
 from harness.programs import Program, clone, set_build
-from wasmship.dist.reader import read_manifest
+from wasmship.distformat.reader import read_manifest
 from wasmship.encodings.encoders import GzipEncoder, Profile, Settings, encoders
 
 # The series of one program, by scenario. Cold: an empty wasmship cache and a fresh dist (for

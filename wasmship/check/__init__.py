@@ -4,7 +4,7 @@
 file, `dictionaries` checks Compression Dictionary Transport, `report` shows the results.
 """
 
-from wasmship.check.results import CheckReport, Result
+from wasmship.check.findings import CheckReport, Result
 from wasmship.check.site import cache_ok, check_site
 
 __all__ = ["CheckReport", "Result", "cache_ok", "check_site"]

@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterator, Mapping
 from urllib.parse import quote, urljoin, urlsplit
 
-from wasmship.check.results import NONE, Outcome, Result
+from wasmship.check.findings import NONE, Outcome, Result
 from wasmship.delivery.client import Fetcher, entry_body
-from wasmship.dist.digests import sha256_hex
-from wasmship.dist.manifest import FileEntry
+from wasmship.distformat.digests import sha256_hex
+from wasmship.distformat.model import FileEntry
 from wasmship.encodings import dcz
 
 _MATCH = re.compile(r'(?:^|[;,\s])match\s*=\s*"([^"]*)"')

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from rich.console import Console
 from rich.text import Text
 
-from wasmship.check.results import NONE, CheckReport, Result
+from wasmship.check.findings import NONE, CheckReport, Result
 from wasmship.delivery.negotiation import IMMUTABLE_CACHE, media_type
 from wasmship.encodings.decoders import IDENTITY
 

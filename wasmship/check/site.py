@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from urllib.parse import quote, urljoin, urlsplit
 
 from wasmship.check.dictionaries import check_dictionary_transport
-from wasmship.check.results import NONE, CheckReport, Outcome, Result
+from wasmship.check.findings import NONE, CheckReport, Outcome, Result
 from wasmship.delivery.client import (
     MANIFEST_BODY,
     PAGE_BODY,
@@ -29,13 +29,13 @@ from wasmship.delivery.negotiation import (
     negotiable,
     response_vary,
 )
-from wasmship.dist.manifest import BROWSER_DECODED, FileEntry, Hosting, Manifest, Variant
-from wasmship.dist.names import MANIFEST
-from wasmship.dist.page import script_sources
-from wasmship.dist.reader import loads_manifest
+from wasmship.distformat.model import BROWSER_DECODED, FileEntry, Hosting, Manifest, Variant
+from wasmship.distformat.names import MANIFEST
+from wasmship.distformat.page import script_sources
+from wasmship.distformat.reader import loads_manifest
 from wasmship.encodings.decoders import IDENTITY, DecodeError, decode
 from wasmship.errors import CheckError, ManifestError, UsageError
-from wasmship.serve import is_loopback
+from wasmship.preview import is_loopback
 
 
 def base_of(url: str) -> str:

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from wasmship.build.budgets import BudgetResult
-    from wasmship.build.config import BuildConfig
-    from wasmship.build.pipeline import BuildResult
+    from wasmship.builder.budgets import BudgetResult
+    from wasmship.builder.config import BuildConfig
+    from wasmship.builder.pipeline import BuildResult
 
 from wasmship.cli.options import (
     debug_option,
@@ -220,14 +220,14 @@ def build(ctx: click.Context, /, **options: Any) -> None:
     Flags after `--` go to `go build` unchanged. Settings may also come from wasmship.toml
     and WASMSHIP_* environment variables; flags win.
     """
-    from wasmship.build.budgets import exceeded_message
-    from wasmship.build.pipeline import build as run_build
+    from wasmship.builder.budgets import exceeded_message
+    from wasmship.builder.pipeline import build as run_build
     from wasmship.cli.configfile import build_config
     from wasmship.cli.github import append_step_summary, size_markdown, summary_markdown
-    from wasmship.cli.progress import console_reporter
+    from wasmship.cli.live_progress import console_reporter
     from wasmship.encodings.encoders import encoders
     from wasmship.errors import BudgetExceeded
-    from wasmship.sizes import parse_size
+    from wasmship.units import parse_size
 
     config = build_config(ctx, options, ctx.meta.get("config_file"))
     encoders(config.profile, config.gzip, config.zstd)  # a missing extra fails before go build

@@ -16,7 +16,7 @@ from wasmship.cli.options import debug_option, lock_timeout_option, quiet_option
 @debug_option
 def clean(dist: Path, lock_timeout: float, quiet: bool) -> None:
     """Remove DIST (only if wasmship wrote it) and stale staging folders beside it."""
-    from wasmship.clean import clean as run_clean
+    from wasmship.cleanup import clean as run_clean
 
     result = run_clean(dist, lock_timeout=lock_timeout)
     if not quiet:

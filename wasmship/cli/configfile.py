@@ -19,16 +19,16 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from wasmship.build.budgets import parse_budget, parse_budget_flag
-from wasmship.build.config import CONFIG_NAME, AppConfig, BuildConfig, TargetSpec
-from wasmship.build.server_configs import parse_server_configs
-from wasmship.build.steps.app_manifest import locate_icons, parse_app
-from wasmship.dist.manifest import Hosting
-from wasmship.dist.names import TARGET_NAME_RULE, is_target_name, relative_path
+from wasmship.builder.budgets import parse_budget, parse_budget_flag
+from wasmship.builder.config import CONFIG_NAME, AppConfig, BuildConfig, TargetSpec
+from wasmship.builder.server_configs import parse_server_configs
+from wasmship.builder.steps.app_manifest import locate_icons, parse_app
+from wasmship.distformat.model import Hosting
+from wasmship.distformat.names import TARGET_NAME_RULE, is_target_name, relative_path
 from wasmship.encodings.encoders import GzipEncoder, Profile
 from wasmship.errors import UsageError
-from wasmship.plugins.capabilities import allow_problem
-from wasmship.sizes import parse_size
+from wasmship.plugins.allowlist import allow_problem
+from wasmship.units import parse_size
 
 # Options that make no sense in a file: they are about one run, not the project.
 NOT_IN_FILE = frozenset({"config", "as_json", "help", "only", "budget", "debug"})

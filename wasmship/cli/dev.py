@@ -18,7 +18,7 @@ from wasmship.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from wasmship.build.config import BuildConfig
+    from wasmship.builder.config import BuildConfig
     from wasmship.dev.session import DevEvent
 
 SHOWN_CHANGES = 3  # changed files named on a build's line; more are counted
@@ -49,7 +49,7 @@ def dev(
     Prints the URL as the first line on stdout; Ctrl-C stops it.
     """
     from wasmship.dev.session import DevOptions, DevSession, Notice
-    from wasmship.serve import is_loopback
+    from wasmship.preview import is_loopback
 
     quiet = flags["quiet"]
 

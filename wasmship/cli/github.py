@@ -6,8 +6,8 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from wasmship.dist.manifest import Manifest
-from wasmship.sizes import human_size
+from wasmship.distformat.model import Manifest
+from wasmship.units import human_size
 
 if TYPE_CHECKING:
     from wasmship.size import SizeReport

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from wasmship.dist.publish import DEFAULT_LOCK_TIMEOUT
+from wasmship.distformat.publish import DEFAULT_LOCK_TIMEOUT
 
 DEBUG_ENV = "WASMSHIP_DEBUG"
 F = TypeVar("F", bound=Callable[..., Any])

@@ -21,8 +21,8 @@ def serve(dist: Path, host: str, port: int, quiet: bool) -> None:
 
     Prints the URL as the first line on stdout; Ctrl-C stops it.
     """
-    from wasmship.serve import ServeConfig, is_loopback
-    from wasmship.serve import serve as run_serve
+    from wasmship.preview import ServeConfig, is_loopback
+    from wasmship.preview import serve as run_serve
 
     def announce(url: str) -> None:
         click.echo(url)

@@ -14,9 +14,9 @@ from wasmship.cli.options import debug_option, echo_json, go_option, json_option
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from wasmship.build.config import TargetSpec
+    from wasmship.builder.config import TargetSpec
     from wasmship.cli.configfile import FileConfig
-    from wasmship.dist.manifest import TargetEntry
+    from wasmship.distformat.model import TargetEntry
     from wasmship.size import SizeReport
     from wasmship.size.source import Source
 
@@ -85,10 +85,10 @@ def size(
     PACKAGE is the main package the module was built from (default: the one the manifest
     records); it is built again with names kept, so run this where you build.
     """
-    from wasmship.build.cache import default_cache_dir
-    from wasmship.build.toolchain import locate_go
+    from wasmship.builder.cache import default_cache_dir
+    from wasmship.builder.toolchain import locate_go
     from wasmship.cli.console import make_console
-    from wasmship.dist.reader import read_manifest
+    from wasmship.distformat.reader import read_manifest
     from wasmship.errors import UsageError
     from wasmship.size import choose_targets, measure
     from wasmship.size.source import SourceError
@@ -173,8 +173,8 @@ def _source(
 ) -> Source:
     """Where and how TARGET's module was built: PACKAGE if given, else its [[target]] table,
     else the import path the manifest records, built from the project's folder."""
-    from wasmship.build.config import BuildConfig
-    from wasmship.build.steps.compile import run_dir_for, target_run_dir
+    from wasmship.builder.config import BuildConfig
+    from wasmship.builder.steps.compile import run_dir_for, target_run_dir
     from wasmship.size.source import source_of_entry
 
     spec = specs.get(target.name)
@@ -206,7 +206,7 @@ def render_report(console: Console, report: SizeReport, top: int) -> None:
     """The top packages as a table with a bar, what is unattributed, and the diff."""
     from rich.table import Table
 
-    from wasmship.sizes import human_size
+    from wasmship.units import human_size
 
     module = report.size
     br = f", br {human_size(module.br)}" if module.br is not None else ""

@@ -125,9 +125,9 @@ def smoke(
     target's allow list grants.
     """
     from wasmship.errors import ToolchainError, WasmshipError
-    from wasmship.sizes import parse_size
     from wasmship.smoke import Call, Outcome
     from wasmship.smoke import smoke as run_smoke
+    from wasmship.units import parse_size
 
     called = click.get_current_context().meta.get("call")
     report = run_smoke(

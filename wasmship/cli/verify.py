@@ -22,7 +22,7 @@ def verify(dist: Path, strict: bool, quiet: bool, as_json: bool) -> None:
 
     Exit 0 when clean (warnings allowed), 1 with problems, 2 on usage errors.
     """
-    from wasmship.dist.names import MANIFEST
+    from wasmship.distformat.names import MANIFEST
     from wasmship.errors import VerifyFailed
     from wasmship.verify import verify_dist
 

@@ -20,9 +20,9 @@ from types import TracebackType
 from urllib.parse import quote, urljoin, urlsplit
 
 from wasmship import __version__
-from wasmship.dist.manifest import FileEntry
+from wasmship.distformat.model import FileEntry
 from wasmship.errors import CheckError
-from wasmship.sizes import human_size
+from wasmship.units import human_size
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5

@@ -2,7 +2,7 @@
 
 Written once, used by `serve` (which applies these rules), `check` (which expects them) and the
 server configs `build --server-config` writes (which spell them for nginx, Caddy, ...). The
-files and their variants are the manifest's (wasmship.dist.manifest); these are the rules for
+files and their variants are the manifest's (wasmship.distformat.model); these are the rules for
 sending them.
 """
 
@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from wasmship.dist.manifest import FileEntry, Variant
-from wasmship.dist.names import CODING_BY_TOKEN, CODINGS
+from wasmship.distformat.model import FileEntry, Variant
+from wasmship.distformat.names import CODING_BY_TOKEN, CODINGS
 
 ONE_YEAR = 31_536_000
 IMMUTABLE_CACHE = f"public, max-age={ONE_YEAR}, immutable"

@@ -9,9 +9,9 @@ import os
 import subprocess
 from collections.abc import Iterable
 
-from wasmship.build.config import BuildConfig
-from wasmship.build.context import Target
-from wasmship.build.toolchain import go_environ
+from wasmship.builder.config import BuildConfig
+from wasmship.builder.context import Target
+from wasmship.builder.toolchain import go_environ
 from wasmship.errors import CompileError, WasmshipError
 
 TIMEOUT = 300.0  # seconds; a compile that failed once fails again well within this

@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 
 from wasmship.delivery.negotiation import NOSNIFF
 from wasmship.delivery.request import request_path
-from wasmship.dev.page import EVENTS_PATH, RESERVED, SCRIPT_PATH, inject, script_tag
-from wasmship.dist.names import content_type
-from wasmship.serve import DistHandler
+from wasmship.dev.inject import EVENTS_PATH, RESERVED, SCRIPT_PATH, inject, script_tag
+from wasmship.distformat.names import content_type
+from wasmship.preview import DistHandler
 
 NO_STORE = "no-store"  # pages and events: always the current build
 KEEPALIVE = 15.0  # seconds between comments on an idle event stream (finds closed tabs)

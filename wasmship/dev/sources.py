@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wasmship.build.config import CONFIG_NAME, BuildConfig
-from wasmship.build.context import Target
-from wasmship.build.toolchain import Toolchain, go_environ
-from wasmship.build.webfolder import select_files
+from wasmship.builder.config import CONFIG_NAME, BuildConfig
+from wasmship.builder.context import Target
+from wasmship.builder.toolchain import Toolchain, go_environ
+from wasmship.builder.webfolder import select_files
 from wasmship.errors import UsageError
 
 MODULE_FILES = ("go.mod", "go.sum")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 
-from wasmship.dist.digests import available_dictionary, parse_available_dictionary
-from wasmship.dist.names import delta_path
+from wasmship.distformat.digests import available_dictionary, parse_available_dictionary
+from wasmship.distformat.names import delta_path
 from wasmship.encodings import zstd
 
 __all__ = [

@@ -12,7 +12,7 @@ from enum import StrEnum
 from types import ModuleType
 from typing import Any
 
-from wasmship.dist.names import is_compressed_type
+from wasmship.distformat.names import is_compressed_type
 from wasmship.encodings import dcz, streaming
 from wasmship.encodings.zstd import HTTP_MAX_WINDOW_LOG, window_log, zstandard
 from wasmship.errors import UsageError

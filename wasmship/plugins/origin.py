@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from wasmship.dist.interface import Import
+from wasmship.distformat.plugin import Import
 
 _WASMIMPORT = re.compile(r"^//go:wasmimport\s+(\S+)\s+(\S+)\s*$")
 _FUNC = re.compile(r"^func\s+(\w+)\s*[\[(]")

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from wasmship.build.cache import default_cache_dir
-from wasmship.build.toolchain import locate_go, read_toolchain
+from wasmship.builder.cache import default_cache_dir
+from wasmship.builder.toolchain import locate_go, read_toolchain
 from wasmship.errors import ToolchainError
 
 RUNNER_NAME = "wasmship-wazero" + (".exe" if os.name == "nt" else "")

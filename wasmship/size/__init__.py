@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wasmship.dist.manifest import KeptFile, Manifest, TargetEntry
-from wasmship.dist.names import MANIFEST
+from wasmship.distformat.model import KeptFile, Manifest, TargetEntry
+from wasmship.distformat.names import MANIFEST
 from wasmship.errors import UsageError, WasmshipError
 from wasmship.size.attribute import Module, attribute
 from wasmship.size.diff import SizeDiff, diff
 from wasmship.size.model import ModuleSize
 from wasmship.size.source import Source, build_with_names
 from wasmship.size.store import load, save
-from wasmship.wasm.reader import MAGIC
+from wasmship.wasm.binary import MAGIC
 
 __all__ = ["ModuleSize", "SizeDiff", "SizeReport", "Source", "choose_targets", "measure"]
 

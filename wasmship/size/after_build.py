@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from wasmship.build.config import BuildConfig
-from wasmship.build.steps.compile import resolve_targets, target_run_dir
-from wasmship.build.toolchain import locate_go, read_toolchain
-from wasmship.dist.manifest import Manifest
+from wasmship.builder.config import BuildConfig
+from wasmship.builder.steps.compile import resolve_targets, target_run_dir
+from wasmship.builder.toolchain import locate_go, read_toolchain
+from wasmship.distformat.model import Manifest
 from wasmship.size import SizeReport, measure, previous
 from wasmship.size.source import source_of_build
 from wasmship.size.store import load

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wasmship.size.model import ModuleSize
-from wasmship.sizes import human_size
+from wasmship.units import human_size
 
 SHOWN = 5  # packages named in the one-line summary
 

@@ -18,7 +18,7 @@ from string import Template
 from wasmship.size import SizeReport
 from wasmship.size.model import ModuleSize, PackageSize
 from wasmship.size.treemap import Rect, squarify
-from wasmship.sizes import human_size
+from wasmship.units import human_size
 
 WIDTH, HEIGHT = 1200, 680
 LABEL = 18  # the height of a module's title strip

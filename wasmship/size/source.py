@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.build.config import BuildConfig
-from wasmship.build.context import Target
-from wasmship.build.toolchain import go_environ
-from wasmship.dist.manifest import TargetEntry
+from wasmship.builder.config import BuildConfig
+from wasmship.builder.context import Target
+from wasmship.builder.toolchain import go_environ
+from wasmship.distformat.model import TargetEntry
 from wasmship.errors import ToolchainError, WasmshipError
 from wasmship.size.symbols import Graph, is_dumpdep_line, parse_dumpdep, parse_nm
 

@@ -1,13 +1,12 @@
 """The parts of a WebAssembly module that size attribution reads, on the shared reader of the
-binary format (wasmship/wasm/reader.py): the code section's function bodies, the name
+binary format (wasmship/wasm/binary.py): the code section's function bodies, the name
 section's function names, the data segments, and the memory image they make."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wasmship.wasm.interface import read_imports
-from wasmship.wasm.reader import (
+from wasmship.wasm.binary import (
     CODE,
     CUSTOM,
     DATA,
@@ -18,6 +17,7 @@ from wasmship.wasm.reader import (
     find_section,
     sections,
 )
+from wasmship.wasm.interface import read_imports
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,16 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.dist.manifest import Manifest, TargetEntry
-from wasmship.dist.names import MANIFEST, PAGE
-from wasmship.dist.page import local_path, references
-from wasmship.dist.reader import read_manifest
+from wasmship.distformat.model import Manifest, TargetEntry
+from wasmship.distformat.names import MANIFEST, PAGE
+from wasmship.distformat.page import local_path, references
+from wasmship.distformat.reader import read_manifest
 from wasmship.errors import ManifestError, UsageError
-from wasmship.plugins.capabilities import grants
+from wasmship.plugins.allowlist import grants
 from wasmship.plugins.wazero import Runner, wazero_runner
 from wasmship.smoke.browser import browser_runner, choose_browser
 from wasmship.smoke.node import node_runner
-from wasmship.smoke.results import Outcome, SmokeReport, SmokeRun, exit_verdict
+from wasmship.smoke.runs import Outcome, SmokeReport, SmokeRun, exit_verdict
 from wasmship.smoke.wasi import DEFAULT_MEMORY, run_wasi
 
 __all__ = ["Call", "Outcome", "SmokeReport", "SmokeRun", "smoke"]

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from wasmship.dist.manifest import TargetEntry
-from wasmship.dist.names import PAGE, SHIM
+from wasmship.distformat.model import TargetEntry
+from wasmship.distformat.names import PAGE, SHIM
 from wasmship.errors import ToolchainError, UsageError
-from wasmship.serve import ServeConfig, start, url_of
-from wasmship.smoke.results import Outcome, SmokeRun, exit_verdict, first_line, last_words
+from wasmship.preview import ServeConfig, start, url_of
+from wasmship.smoke.runs import Outcome, SmokeRun, exit_verdict, first_line, last_words
 
 if TYPE_CHECKING:
     # Playwright is optional (wasmship[browser]): where it is missing, mypy sees Any.

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.plugins.capabilities import DEFAULT_GRANTS, WASI
+from wasmship.plugins.allowlist import DEFAULT_GRANTS, WASI
 from wasmship.plugins.wazero import (
     DEFAULT_MEMORY,
     Runner,
@@ -18,8 +18,8 @@ from wasmship.plugins.wazero import (
     run_module,
     wazero_runner,
 )
-from wasmship.sizes import human_size
-from wasmship.smoke.results import exit_verdict
+from wasmship.smoke.runs import exit_verdict
+from wasmship.units import human_size
 
 __all__ = ["DEFAULT_MEMORY", "WasiRun", "run_wasi", "verdict"]
 

@@ -1,22 +1,22 @@
 """`wasmship verify DIST`: check a dist against its manifest byte for byte; report every problem.
 
 files.py checks the listed files and their variants, references.py what the pages, scripts and
-web manifests reference; the manifest's rules about itself are wasmship.dist.consistency's.
+web manifests reference; the manifest's rules about itself are wasmship.distformat.consistency's.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from wasmship.dist.consistency import json_path
-from wasmship.dist.manifest import Manifest
-from wasmship.dist.names import LOADER, MANIFEST
-from wasmship.dist.reader import load_document, parse_manifest
-from wasmship.dist.schema import schema_problems
+from wasmship.distformat.consistency import json_path
+from wasmship.distformat.model import Manifest
+from wasmship.distformat.names import LOADER, MANIFEST
+from wasmship.distformat.reader import load_document, parse_manifest
+from wasmship.distformat.schema import schema_problems
 from wasmship.errors import ManifestError, UsageError
 from wasmship.verify.files import Checker
 from wasmship.verify.references import check_references
-from wasmship.verify.result import Problem, Severity, Verification
+from wasmship.verify.verdict import Problem, Severity, Verification
 
 __all__ = ["Problem", "Severity", "Verification", "verify_dist"]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wasmship.dist.consistency import Listing, entry_names, json_path, relisted
-from wasmship.dist.digests import integrity, sha256_hex
-from wasmship.dist.manifest import FileEntry, Variant
-from wasmship.dist.names import MANIFEST, relative_path
+from wasmship.distformat.consistency import Listing, entry_names, json_path, relisted
+from wasmship.distformat.digests import integrity, sha256_hex
+from wasmship.distformat.model import FileEntry, Variant
+from wasmship.distformat.names import MANIFEST, relative_path
 from wasmship.encodings import dcz
 from wasmship.encodings.decoders import DecodeError, DecoderMissing, UnknownCoding, decode
-from wasmship.verify.result import Problem
+from wasmship.verify.verdict import Problem
 
 WASM_HEADER = b"\0asm\x01\0\0\0"  # magic and binary format version 1
 

@@ -15,9 +15,9 @@ import posixpath
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from wasmship.dist.digests import integrity_matches
-from wasmship.dist.names import MANIFEST, PAGE
-from wasmship.dist.page import (
+from wasmship.distformat.digests import integrity_matches
+from wasmship.distformat.names import MANIFEST, PAGE
+from wasmship.distformat.page import (
     HTML_SUFFIXES,
     SCRIPT_SUFFIXES,
     WEB_MANIFEST_SUFFIX,

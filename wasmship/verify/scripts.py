@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from wasmship.dist.page import lines
+from wasmship.distformat.page import lines
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ it offers. Every other section is passed over by its size."""
 
 from __future__ import annotations
 
-from wasmship.dist.interface import Export, Import, ModuleInterface
-from wasmship.wasm.reader import EXPORT, IMPORT, NotWasm, Reader, find_section, sections
+from wasmship.distformat.plugin import Export, Import, ModuleInterface
+from wasmship.wasm.binary import EXPORT, IMPORT, NotWasm, Reader, find_section, sections
 
 KINDS = ("func", "table", "memory", "global", "tag")  # the external kinds, by their byte
 

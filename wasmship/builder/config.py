@@ -1,0 +1,108 @@
+"""The build's settings, as one frozen value the pipeline reads."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wasmship.builder.budgets import Budget
+from wasmship.builder.cache import default_cache_dir
+from wasmship.distformat.model import Hosting
+from wasmship.distformat.publish import DEFAULT_LOCK_TIMEOUT
+from wasmship.encodings.encoders import GzipEncoder, Profile
+from wasmship.errors import UsageError
+
+CONFIG_NAME = "wasmship.toml"  # found upward from the working directory
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One module to build, as configured ([[target]] in wasmship.toml)."""
+
+    name: str
+    package: str
+    goos: str = "js"
+    tags: tuple[str, ...] = ()
+    ldflags: str = ""
+    env: tuple[tuple[str, str], ...] = ()
+    folder: str = ""  # where in the dist its module (and shim) live, e.g. "web"; "" = the root
+    module: str = ""  # a Go module folder of its own (with go.mod) to build in; "" = the project
+    allow: tuple[str, ...] | None = None  # wasip1: the capabilities it may import; None: no list
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """The installable app ([app] in wasmship.toml): what manifest.webmanifest says."""
+
+    name: str
+    short_name: str = ""
+    theme_color: str = ""
+    background_color: str = ""
+    display: str = "standalone"
+    icons: tuple[Path, ...] = ()  # PNG or SVG files: in the static folder, else the project's
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything one `wasmship build` needs to know, already validated."""
+
+    package: str = "."
+    out: Path = Path("dist")
+    workdir: Path = field(default_factory=Path.cwd)
+    go: str | None = None
+    tags: tuple[str, ...] = ()
+    ldflags: str = ""
+    go_flags: tuple[str, ...] = ()
+    debug_symbols: bool = False
+    hash_names: bool = True
+    html_template: Path | None = None
+    static: Path | None = None  # the project's own web folder, copied in with rewritten names
+    static_exclude: tuple[str, ...] = ()  # glob patterns (relative to `static`) also left out
+    static_include: tuple[str, ...] = ()  # glob patterns copied even when a rule leaves them out
+    force: bool = False
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    server_configs: tuple[str, ...] = ()  # nginx, caddy, netlify, apache (validated by the CLI)
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    profile: Profile = Profile.RELEASE
+    gzip: GzipEncoder = GzipEncoder.ZLIB
+    zstd: bool = False
+    cache: bool = True
+    cache_dir: Path | None = None  # None: WASMSHIP_CACHE_DIR, else the user cache folder
+    cache_max_size: int = 1 << 30
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    targets: tuple[TargetSpec, ...] = ()  # empty: one target "main" built from `package`
+    only: tuple[str, ...] = ()  # --target: build just these
+    budgets: tuple[Budget, ...] = ()
+    keep: int = 2  # earlier builds whose hashed files are kept in the dist (--keep)
+    hosting: Hosting = Hosting.NEGOTIATE  # static: the loader decodes a .gz itself
+    offline: bool = False  # a service worker caches the page's generation (--offline)
+    app: AppConfig | None = None  # a web app manifest makes the page installable ([app])
+
+    def configured_specs(self) -> tuple[TargetSpec, ...]:
+        """Every target of the configuration, in the order the dist lists them."""
+        return self.targets or (TargetSpec(name="main", package=self.package),)
+
+    def target_specs(self) -> tuple[TargetSpec, ...]:
+        """The targets this build makes, in order; --target narrows them."""
+        specs = self.configured_specs()
+        if not self.only:
+            return specs
+        known = [spec.name for spec in specs]
+        unknown = [name for name in self.only if name not in known]
+        if unknown:
+            raise UsageError(
+                f"--target {', '.join(unknown)}: no such target (targets: {', '.join(known)})"
+            )
+        return tuple(spec for spec in specs if spec.name in self.only)
+
+    @property
+    def cache_root(self) -> Path:
+        """wasmship's cache folder: --cache-dir, WASMSHIP_CACHE_DIR, else the user cache folder."""
+        return self.cache_dir or default_cache_dir(self.environ)
+
+    @property
+    def out_path(self) -> Path:
+        """The dist folder as an absolute path (relative ones are from the working directory)."""
+        return (self.workdir / self.out).resolve()

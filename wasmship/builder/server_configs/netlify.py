@@ -1,0 +1,37 @@
+"""_headers: Netlify and Cloudflare Pages (they compress themselves; no negotiation)."""
+
+from __future__ import annotations
+
+from wasmship.builder.server_configs.rules import (
+    ServingRule,
+    comment_header,
+)
+from wasmship.delivery.negotiation import NOSNIFF
+from wasmship.distformat.names import PAGE
+
+
+def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
+    """A _headers file for Netlify and Cloudflare Pages (exact paths: it ships with the files)."""
+    out = comment_header("_headers", "#")
+    out += [
+        "# dcz deltas (docs/updates.md) are not negotiated here: returning visitors get br.",
+        "# For Netlify and Cloudflare Pages: put it at the root of the published folder.",
+        "# These hosts compress responses on their own and do not serve the .br/.gz siblings,",
+        "# so there are no Content-Encoding rules here: to them the siblings are plain files.",
+        "",
+        "/*",
+        f"  X-Content-Type-Options: {NOSNIFF}",
+    ]
+    for rule in rules:
+        # Exact paths only here, so the kept files of earlier builds need their own lines.
+        urls = [f"/{path}" for path in (rule.path, *rule.kept)]
+        if rule.path == PAGE:
+            urls.insert(0, "/")
+        for url in urls:
+            out.append("")
+            out.append(url)
+            out.append(f"  Content-Type: {rule.content_type}")
+            out.append(f"  Cache-Control: {rule.cache_control}")
+            if rule.encodings:
+                out.append("  Vary: Accept-Encoding")
+    return "\n".join(out) + "\n"

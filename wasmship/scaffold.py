@@ -1,0 +1,271 @@
+"""`wasmship init`: write a commented wasmship.toml for the current Go module."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wasmship.builder.config import CONFIG_NAME
+from wasmship.builder.toolchain import go_environ
+from wasmship.distformat.names import PAGE, SHIM
+from wasmship.errors import UsageError, WasmshipError
+
+MAKEFILE_TARGET = """\
+# Makefile
+.PHONY: wasm
+wasm:
+\twasmship build --quiet
+"""
+
+CI_STEP = """\
+# .github/workflows/ci.yml (a step)
+- name: Build WebAssembly
+  run: |
+    pip install wasmship
+    wasmship build
+    wasmship verify dist
+"""
+
+BROWSER_API = "syscall/js"
+WEB_FOLDERS = ("web", "static", "public")  # in the order they are proposed
+NO_BROWSER_API = f"does not use {BROWSER_API} (a server or a tool?)"
+
+
+@dataclass(frozen=True)
+class MainPackage:
+    """A main package found in the module, relative to the module root."""
+
+    name: str
+    path: str  # "./cmd/app"
+    reason: str | None = None  # why it is only a commented-out candidate; None for a target
+
+    @property
+    def is_target(self) -> bool:
+        """Whether init proposes it as a browser target (it uses syscall/js)."""
+        return self.reason is None
+
+
+@dataclass(frozen=True)
+class StaticFolder:
+    """A web folder init found: proposed as `static`, or commented out with a reason."""
+
+    path: str  # "web"; "." for the module root
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What init wrote: the file, every main package and the web folders it found."""
+
+    path: Path
+    packages: tuple[MainPackage, ...]
+    static: tuple[StaticFolder, ...]
+
+    @property
+    def targets(self) -> list[MainPackage]:
+        """The packages written as [[target]] tables (or as `package`)."""
+        return [p for p in self.packages if p.is_target]
+
+    @property
+    def candidates(self) -> list[MainPackage]:
+        """The packages written commented out, each with its reason."""
+        return [p for p in self.packages if not p.is_target]
+
+
+def list_packages(go: str, root: Path, environ: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The module's packages and all their dependencies as built for js/wasm: one `go list`."""
+    fields = "ImportPath,Name,Dir,Imports,Standard,DepOnly,Error,DepsErrors"
+    proc = subprocess.run(
+        [go, "list", "-e", "-deps", f"-json={fields}", "./..."],
+        cwd=root,
+        env=go_environ(environ),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise UsageError(f"cannot list the packages of {root}:\n{proc.stderr.strip()}")
+    decoder = json.JSONDecoder()
+    text, index, packages = proc.stdout, 0, []
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        package, index = decoder.raw_decode(text, index)
+        packages.append(package)
+    return packages
+
+
+def browser_reason(main: dict[str, Any], by_path: Mapping[str, dict[str, Any]]) -> str | None:
+    """None when MAIN imports syscall/js itself or through a non-standard package, else why not.
+
+    The standard library is not followed: on js/wasm `syscall`, `time` and `net/http` import
+    syscall/js themselves, so every program, a server too, depends on it.
+    """
+    seen, stack = {main["ImportPath"]}, [main]
+    while stack:
+        package = stack.pop()
+        imports = package.get("Imports", [])
+        if BROWSER_API in imports:
+            return None
+        for path in imports:
+            dep = by_path.get(path)
+            if dep is not None and not dep.get("Standard") and path not in seen:
+                seen.add(path)
+                stack.append(dep)
+    errors = [main["Error"]] if main.get("Error") else list(main.get("DepsErrors") or [])
+    if errors:
+        first = " ".join(str(errors[0].get("Err", "")).split())
+        return f"its imports could not all be listed for js/wasm ({first[:120]})"
+    return NO_BROWSER_API
+
+
+def find_main_packages(go: str, root: Path, environ: Mapping[str, str]) -> list[MainPackage]:
+    """Every `package main` under ROOT, each a browser target if it uses syscall/js."""
+    listed = list_packages(go, root, environ)
+    by_path = {p["ImportPath"]: p for p in listed}
+    mains = {}
+    for package in listed:
+        if package.get("Name") == "main" and not package.get("DepOnly"):
+            rel = Path(package["Dir"]).relative_to(root).as_posix()
+            mains[rel] = browser_reason(package, by_path)
+    names: set[str] = set()
+    packages = []
+    for rel in sorted(mains):
+        label = Path(rel).name if rel != "." else root.name
+        base = re.sub(r"[^A-Za-z0-9_.-]", "-", label).lstrip(".")
+        name, n = base or "main", 2
+        while name in names:
+            name, n = f"{base}-{n}", n + 1
+        names.add(name)
+        path = "." if rel == "." else f"./{rel}"
+        packages.append(MainPackage(name=name, path=path, reason=mains[rel]))
+    return packages
+
+
+def find_static_folders(root: Path) -> list[StaticFolder]:
+    """The web folders under ROOT; the one with an index.html is proposed if it is the only one."""
+    found = [name for name in WEB_FOLDERS if (root / name).is_dir()]
+    paged = [name for name in found if (root / name / PAGE).is_file()]
+    if (root / PAGE).is_file():
+        paged.append(".")
+    folders = []
+    for name in found:
+        folder = root / name
+        built = sorted(p.name for p in folder.iterdir() if p.name == SHIM or p.suffix == ".wasm")
+        if name not in paged:
+            reason = f"{name}/ has no {PAGE}: its files would be served beside wasmship's page"
+        elif len(paged) > 1:
+            where = " and ".join("the root" if p == "." else f"{p}/" for p in paged)
+            reason = f"{where} each have an {PAGE}: keep the one that is your page"
+        elif any(folder.glob("*.go")):
+            reason = f"{name}/ holds Go sources, which would be published with it"
+        elif built:
+            reason = f"{name}/ holds {', '.join(built)}, which wasmship builds: delete them first"
+        else:
+            reason = None
+        folders.append(StaticFolder(path=name, reason=reason))
+    if "." in paged:
+        folders.append(
+            StaticFolder(
+                path=".",
+                reason=(
+                    f'{PAGE} is in the module root, but static = "." would publish the whole '
+                    "module (go.mod, the Go sources, this file), and the build refuses it as "
+                    "the dist folder is inside it. Move the page and its files into web/, then "
+                    'set static = "web".'
+                ),
+            )
+        )
+    return folders
+
+
+def comment(text: str) -> list[str]:
+    """TEXT as comment lines that fit the file's width."""
+    return [f"# {line}" for line in textwrap.wrap(text, width=92)]
+
+
+def render_config(packages: list[MainPackage], static: list[StaticFolder] | None = None) -> str:
+    """The commented file: browser targets set, other main packages commented out."""
+    targets = [p for p in packages if p.is_target]
+    lines = [
+        "# wasmship.toml: settings for `wasmship build`. Every key is a build flag without",
+        "# its dashes; flags and WASMSHIP_* variables override what is written here.",
+        "# Reference: `wasmship build --help` (keys are its flags) and `wasmship init --help`.",
+        "",
+    ]
+    if not targets:
+        lines += [
+            f"# No main package here uses {BROWSER_API}, so none was made a browser target:",
+            "# uncomment the [[target]] you want to build below (its four lines).",
+            "",
+        ]
+    lines += [
+        '# out = "dist"             # the dist folder, relative to this file',
+        "# tags = []                # build tags",
+        '# ldflags = ""             # appended to -ldflags "-s -w"',
+        "# hash = true              # content-hashed names",
+        '# server-config = ["nginx", "caddy", "netlify", "apache"]',
+    ]
+    for folder in static or []:
+        # Top-level keys: they must come before the first [[target]] table.
+        key = f'static = "{folder.path}"'
+        if folder.reason is None:
+            lines.append(f"{key:<27}# your web folder, copied into the dist")
+        else:
+            warning = "WARNING: " if folder.path == "." else ""
+            lines += [*comment(warning + folder.reason), f"# {key}"]
+    lines.append("")
+    top_level = len(targets) == 1 and len(packages) == 1
+    if top_level:
+        lines += [f'package = "{targets[0].path}"', ""]
+    else:
+        for package in packages:
+            block = [
+                "[[target]]",
+                f'name = "{package.name}"',
+                f'package = "{package.path}"',
+                'goos = "js"                # or "wasip1" for a server-side plugin',
+            ]
+            if package.reason is not None:
+                block = [f"{package.path}: {package.reason}", *block]
+                block = [f"# {line}" for line in block]
+            lines += [*block, ""]
+    budgeted = "main" if top_level else (targets or packages)[0].name
+    lines += [
+        "# [budget]                 # fail the build when a module grows past a size",
+        f'# {budgeted}.br = "2 MiB"',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def init(root: Path, go: str, environ: Mapping[str, str]) -> Proposal:
+    """Write ROOT/wasmship.toml; never overwrite one."""
+    target = root / CONFIG_NAME
+    if target.exists():
+        raise WasmshipError(f"{target} already exists; wasmship init never overwrites it")
+    packages = find_main_packages(go, root, environ)
+    if not packages:
+        raise UsageError(f"no main package under {root} builds for GOOS=js: nothing to configure")
+    static = find_static_folders(root)
+    with open(target, "x", encoding="utf-8") as handle:
+        handle.write(render_config(packages, static))
+    return Proposal(path=target, packages=tuple(packages), static=tuple(static))
+
+
+def module_root(go: str, cwd: Path, environ: Mapping[str, str]) -> Path:
+    """The root of the Go module CWD is in, as `go env GOMOD` says."""
+    proc = subprocess.run(
+        [go, "env", "GOMOD"], cwd=cwd, env=dict(environ), capture_output=True, text=True
+    )
+    gomod = proc.stdout.strip()
+    if proc.returncode != 0 or not gomod or gomod == "/dev/null":
+        raise UsageError(f"{cwd} is not inside a Go module (no go.mod): run `go mod init` first")
+    return Path(gomod).parent
