@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from wasmship.builder.budgets import Budget, BudgetResult, check_budgets, parse_budget_flag
-from wasmship.cli.build import build
-from wasmship.cli.configfile import ConfigError, find_config, load_config
 from wasmship.distformat.model import FileEntry, Manifest, TargetEntry, Variant
 from wasmship.errors import UsageError
+from wasmship.settings import ConfigError, find_config, load_config
 from wasmship.units import parse_size
 
 
@@ -26,7 +25,7 @@ def test_keys_follow_the_flags(tmp_path: Path) -> None:
         'out = "public"\ntags = ["a", "b"]\nhash = false\nlock-timeout = 5\n'
         'debug-symbols = true\njobs = 2\nldflags = "-X main.v=1"\n',
     )
-    config = load_config(path, build)
+    config = load_config(path)
     assert config.options == {
         "out": Path("public"),
         "tags": ["a", "b"],
@@ -41,7 +40,7 @@ def test_keys_follow_the_flags(tmp_path: Path) -> None:
 def test_unknown_key_names_file_line_and_a_near_miss(tmp_path: Path) -> None:
     path = write(tmp_path, '# settings\nout = "dist"\nlock-timout = 3\n')
     with pytest.raises(ConfigError) as info:
-        load_config(path, build)
+        load_config(path)
     assert str(info.value) == (
         f"{path}:3: unknown key 'lock-timout' (did you mean 'lock-timeout'?)"
     )
@@ -61,13 +60,13 @@ def test_unknown_key_names_file_line_and_a_near_miss(tmp_path: Path) -> None:
 def test_bad_values(tmp_path: Path, text: str, line: int, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError, match=f"^{path}:{line}: {message}"):
-        load_config(path, build)
+        load_config(path)
 
 
 def test_invalid_toml(tmp_path: Path) -> None:
     path = write(tmp_path, "out = \n")
     with pytest.raises(ConfigError, match="invalid TOML"):
-        load_config(path, build)
+        load_config(path)
 
 
 def test_targets(tmp_path: Path) -> None:
@@ -77,7 +76,7 @@ def test_targets(tmp_path: Path) -> None:
         '[[target]]\nname = "plugin"\npackage = "./cmd/plugin"\ngoos = "wasip1"\n'
         'env = { GOGC = "off" }\n',
     )
-    targets = load_config(path, build).targets
+    targets = load_config(path).targets
     assert [(t.name, t.package, t.goos, t.tags) for t in targets] == [
         ("app", "./cmd/app", "js", ("x", "y")),
         ("plugin", "./cmd/plugin", "wasip1", ()),
@@ -97,12 +96,12 @@ def test_targets(tmp_path: Path) -> None:
 def test_bad_targets(tmp_path: Path, text: str, line: int, message: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError, match=f"^{path}:{line}: .*{message}"):
-        load_config(path, build)
+        load_config(path)
 
 
 def test_budgets_in_the_file(tmp_path: Path) -> None:
     path = write(tmp_path, '[budget]\nmain.br = "2 MiB"\nmain.raw = 5000000\n')
-    assert load_config(path, build).budgets == {"main.br": "2 MiB", "main.raw": "5000000"}
+    assert load_config(path).budgets == {"main.br": "2 MiB", "main.raw": "5000000"}
 
 
 def test_find_config_walks_upward(tmp_path: Path) -> None:

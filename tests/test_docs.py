@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from wasmship.cli.build import build
-from wasmship.cli.configfile import TARGET_KEYS, file_options
+from wasmship.settings import BUILD_KEYS, TARGET_KEYS, file_keys
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -16,11 +16,11 @@ DOCS = Path(__file__).parent.parent / "docs"
 def test_every_config_key_and_variable_is_in_the_reference() -> None:
     text = (DOCS / "configuration.md").read_text()
     rows = {m.group(1) for m in re.finditer(r"^\| `([a-z-]+)` \|", text, re.M)}
-    missing = [key for key in [*file_options(build), *TARGET_KEYS] if key not in rows]
+    missing = [key for key in [*file_keys(), *TARGET_KEYS] if key not in rows]
     assert not missing, f"undocumented keys in docs/configuration.md: {missing}"
-    for param in build.params:
-        if isinstance(param, click.Option) and isinstance(param.envvar, str):
-            assert f"`{param.envvar}`" in text, f"{param.envvar} is not documented"
+    for key in BUILD_KEYS:
+        if key.env is not None:
+            assert f"`{key.env}`" in text, f"{key.env} is not documented"
 
 
 def test_every_build_flag_is_in_the_cli_reference() -> None:

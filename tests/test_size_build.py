@@ -240,3 +240,17 @@ def test_a_wasip1_only_dist_is_refused_with_a_reason(wasmship: Run, tmp_path: Pa
     assert "GOOS=js" in refused.stderr and "plugin (wasip1)" in refused.stderr
     named = wasmship("size", "--target", "plugin", cwd=folder)
     assert named.returncode == 2 and "plugin (wasip1)" in named.stderr
+
+
+def test_size_keeps_its_data_in_the_cache_dir_of_wasmship_toml(
+    wasmship: Run, xml_app: Path, tmp_path: Path, go: Go
+) -> None:
+    config = xml_app / "wasmship.toml"
+    config.write_text(f"cache-dir = {str(tmp_path / 'cache')!r}\n")
+    env = base_env(WASMSHIP_GO=go.binary)
+    del env["WASMSHIP_CACHE_DIR"]  # the variable would win over the file
+    try:
+        ok(wasmship("size", "--json", cwd=xml_app, env=env))
+    finally:
+        config.unlink()
+    assert list((tmp_path / "cache" / "size").rglob("*.json"))

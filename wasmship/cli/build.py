@@ -1,4 +1,5 @@
-"""`wasmship build`: options from flags, WASMSHIP_* and wasmship.toml; then the pipeline."""
+"""`wasmship build`: flags as overrides of the resolved settings (wasmship.settings); then the
+pipeline."""
 
 from __future__ import annotations
 
@@ -24,47 +25,28 @@ from wasmship.cli.options import (
 
 
 class _BuildCommand(click.Command):
-    """Reads wasmship.toml into click's default_map, and keeps what follows `--` for go build.
-
-    click's own precedence then gives defaults < file < environment (WASMSHIP_*) < flags.
-    """
+    """Keeps what follows `--` for go build."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if "--" in args:
             cut = args.index("--")
             ctx.meta["go_flags"] = tuple(args[cut + 1 :])
             args = args[:cut]
-        if not any(a in ("-h", "--help") for a in args):
-            from wasmship.cli.configfile import config_defaults, find_config, load_config
-
-            explicit = _prescan(args, "--config") or os.environ.get("WASMSHIP_CONFIG")
-            path = Path(explicit).resolve() if explicit else find_config(Path.cwd())
-            if path is not None:
-                file = load_config(path, self)
-                ctx.meta["config_file"] = file
-                ctx.default_map = {**(ctx.default_map or {}), **config_defaults(file, self)}
         return super().parse_args(ctx, args)
 
 
-def _prescan(args: list[str], flag: str) -> str | None:
-    """The value of FLAG in ARGS before click parses them (the file decides the defaults)."""
-    for index, arg in enumerate(args):
-        if arg == flag and index + 1 < len(args):
-            return args[index + 1]
-        if arg.startswith(flag + "="):
-            return arg.split("=", 1)[1]
-    return None
+def overrides_of(ctx: click.Context) -> dict[str, Any]:
+    """The settings given as flags on this command line: a flag left at its default is not
+    one, so it does not hide wasmship.toml or WASMSHIP_*."""
+    from click.core import ParameterSource
 
+    from wasmship.settings.keys import KEYS_BY_NAME
 
-def _with_envvars(command: click.Command) -> click.Command:
-    """Every build option can also come from WASMSHIP_<FLAG> (e.g. WASMSHIP_LOCK_TIMEOUT)."""
-    per_run = {"config", "as_json", "quiet", "debug"}
-    for param in command.params:
-        if not isinstance(param, click.Option) or param.name in per_run or param.envvar:
-            continue
-        flag = max(param.opts, key=len).lstrip("-")
-        param.envvar = "WASMSHIP_" + flag.upper().replace("-", "_")
-    return command
+    return {
+        name: value
+        for name, value in ctx.params.items()
+        if name in KEYS_BY_NAME and ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    }
 
 
 @click.command(cls=_BuildCommand)
@@ -154,7 +136,7 @@ def _with_envvars(command: click.Command) -> click.Command:
 )
 @click.option(
     "--config",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="The wasmship.toml to read [default: found upward from here].",
 )
 @click.option(
@@ -222,20 +204,20 @@ def build(ctx: click.Context, /, **options: Any) -> None:
     """
     from wasmship.builder.budgets import exceeded_message
     from wasmship.builder.pipeline import build as run_build
-    from wasmship.cli.configfile import build_config
     from wasmship.cli.github import append_step_summary, size_markdown, summary_markdown
     from wasmship.cli.live_progress import console_reporter
     from wasmship.encodings.encoders import encoders
     from wasmship.errors import BudgetExceeded
-    from wasmship.units import parse_size
+    from wasmship.settings import resolve_build
 
-    config = build_config(ctx, options, ctx.meta.get("config_file"))
+    settings = resolve_build(Path.cwd(), overrides_of(ctx), go_flags=ctx.meta.get("go_flags", ()))
+    config = settings.config
     encoders(config.profile, config.gzip, config.zstd)  # a missing extra fails before go build
-    quiet, as_json = options["quiet"], options["as_json"]
+    quiet, as_json = settings.quiet, options["as_json"]
     reporter = console_reporter(quiet=quiet or as_json)  # live progress on a terminal
     result = run_build(config, reporter)
     budgets = [b.as_json() for b in result.budgets]
-    sizes = _size_reports(config, result, options)
+    sizes = _size_reports(config, result) if settings.size_report else {}
     if as_json:
         document: dict[str, Any] = {
             "dist": str(result.dist),
@@ -249,9 +231,8 @@ def build(ctx: click.Context, /, **options: Any) -> None:
     elif not quiet:
         reporter.summary(result.manifest, str(result.dist))
         reporter.budgets(result.budgets)
-        threshold = parse_size(options["size_threshold"])
         for report in sizes.values():
-            if report.diff is not None and report.diff.grew(threshold):
+            if report.diff is not None and report.diff.grew(settings.size_threshold):
                 click.echo(f"size: {report.diff.line()}")
     append_step_summary(os.environ, summary_markdown(result.manifest, budgets))
     if sizes:
@@ -261,10 +242,8 @@ def build(ctx: click.Context, /, **options: Any) -> None:
         raise BudgetExceeded(exceeded_message(over, _growth(config, result, over, sizes)))
 
 
-def _size_reports(config: BuildConfig, result: BuildResult, options: dict[str, Any]) -> Any:
+def _size_reports(config: BuildConfig, result: BuildResult) -> Any:
     """With --size-report: each built js module attributed to packages, and diffed."""
-    if not options["size_report"]:
-        return {}
     from wasmship.size.after_build import size_reports
 
     return size_reports(config, result.manifest, result.dist)
@@ -285,6 +264,3 @@ def _growth(
     with contextlib.suppress(WasmshipError):
         known.update(growth_lines(config, result.manifest, result.dist, missing) if missing else {})
     return known
-
-
-_with_envvars(build)

@@ -85,15 +85,11 @@ def dev(
 
 
 def _build_config(package: str | None, go: str | None, config: Path | None) -> BuildConfig:
-    """The project's settings as `wasmship build` reads them (flags, WASMSHIP_*, wasmship.toml)."""
-    from wasmship.cli.build import build
-    from wasmship.cli.configfile import build_config
+    """The project's build settings (wasmship.toml, WASMSHIP_*), with this command's flags."""
+    from wasmship.settings import resolve_build
 
-    args = [package] if package is not None else []
-    args += ["--go", go] if go else []
-    args += ["--config", str(config)] if config else []
-    ctx = build.make_context("wasmship dev", args)
-    return build_config(ctx, ctx.params, ctx.meta.get("config_file"))
+    overrides = {"package": package, "go": go, "config": config}
+    return resolve_build(Path.cwd(), overrides).config
 
 
 def render(event: DevEvent) -> tuple[str, str]:

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from wasmship.builder.config import TargetSpec
-    from wasmship.cli.configfile import FileConfig
     from wasmship.distformat.model import TargetEntry
     from wasmship.size import SizeReport
     from wasmship.size.source import Source
@@ -85,18 +84,20 @@ def size(
     PACKAGE is the main package the module was built from (default: the one the manifest
     records); it is built again with names kept, so run this where you build.
     """
-    from wasmship.builder.cache import default_cache_dir
     from wasmship.builder.toolchain import locate_go
     from wasmship.cli.console import make_console
     from wasmship.distformat.reader import read_manifest
     from wasmship.errors import UsageError
+    from wasmship.settings import resolve_build
     from wasmship.size import choose_targets, measure
     from wasmship.size.source import SourceError
 
     cwd = Path.cwd()
-    file = _config_file(config, cwd)
-    root = file.root if file else cwd
-    folder = cwd / dist if dist is not None else root / _configured_out(file)
+    # The build's settings say where its dist, its Go and its cache are; the flags override.
+    overrides = {"out": dist, "go": go, "cache_dir": cache_dir, "config": config}
+    project = resolve_build(cwd, overrides).config
+    root = project.workdir
+    folder = root / project.out  # `out` given here is already from the working directory
     _check_dist(folder)
     manifest = read_manifest(folder)
     chosen = choose_targets(manifest, targets, folder)
@@ -107,9 +108,9 @@ def size(
         )
     if package and len(chosen) > 1:
         raise UsageError("PACKAGE is the program of one module: name its target with --target")
-    binary = locate_go(go, os.environ)
-    store = cache_dir or default_cache_dir(os.environ)
-    specs = {spec.name: spec for spec in (file.targets if file else ())}
+    binary = locate_go(project.go, os.environ)
+    store = project.cache_root
+    specs = {spec.name: spec for spec in project.targets}
     reports = []
     for target in chosen:
         source = _source(target, package, cwd, root, specs)
@@ -135,19 +136,6 @@ def size(
             render_report(console, report, top)
         if html is not None:
             console.print(f"report: {html}")
-
-
-def _config_file(explicit: Path | None, cwd: Path) -> FileConfig | None:
-    from wasmship.cli.build import build
-    from wasmship.cli.configfile import find_config, load_config
-
-    path = explicit.resolve() if explicit else find_config(cwd)
-    return load_config(path, build) if path is not None else None
-
-
-def _configured_out(file: FileConfig | None) -> Path:
-    out = file.options.get("out") if file is not None else None
-    return Path(out) if out else Path("dist")
 
 
 def _check_dist(folder: Path) -> None:

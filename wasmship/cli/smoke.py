@@ -125,6 +125,7 @@ def smoke(
     target's allow list grants.
     """
     from wasmship.errors import ToolchainError, WasmshipError
+    from wasmship.settings import resolve_build
     from wasmship.smoke import Call, Outcome
     from wasmship.smoke import smoke as run_smoke
     from wasmship.units import parse_size
@@ -132,7 +133,7 @@ def smoke(
     called = click.get_current_context().meta.get("call")
     report = run_smoke(
         dist,
-        go,
+        resolve_build(Path.cwd(), {"go": go}).config.go,  # the Go the project builds with
         os.environ,
         timeout=timeout,
         browser=browser,
