@@ -14,6 +14,7 @@ from tests.conftest import REPO, base_env
 
 PACKAGE = REPO / "wasmship"
 DIST = PACKAGE / "distformat"
+STEPS = PACKAGE / "builder" / "steps"
 
 
 def module_name(path: Path) -> str:
@@ -92,6 +93,17 @@ def test_the_dist_package_depends_only_on_errors() -> None:
         and not name.startswith("wasmship.distformat")
     }
     assert outside == set()
+
+
+def test_steps_do_not_import_each_other() -> None:
+    # The pipeline orders the steps; what two steps share lives in a builder module.
+    crossing = {
+        f"{path.relative_to(REPO)} imports {name}"
+        for path in STEPS.glob("*.py")
+        for name in wasmship_imports(path)
+        if name.startswith("wasmship.builder.steps.") and name != module_name(path)
+    }
+    assert crossing == set()
 
 
 def test_no_module_outside_dist_reads_or_writes_manifest_json_itself() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import brotli
 import pytest
@@ -19,11 +20,15 @@ import zopfli.gzip
 import zstandard
 
 from tests.conftest import FIXTURES, Go, base_env
+from wasmship.builder import jobs, pipeline
 from wasmship.builder.cache import CompressionCache
 from wasmship.builder.config import BuildConfig
+from wasmship.builder.context import BuildContext
 from wasmship.builder.jobs import EncodingJobs, Job
 from wasmship.builder.pipeline import SilentReporter, build
 from wasmship.builder.progress import JobProgress, JobState
+from wasmship.distformat.digests import sha256_hex
+from wasmship.distformat.model import Hosting
 from wasmship.encodings import dcz, streaming
 from wasmship.encodings.encoders import (
     DELTA_LEVELS,
@@ -36,6 +41,7 @@ from wasmship.encodings.encoders import (
     encoders,
     streamed_bytes,
 )
+from wasmship.errors import StepFailed
 
 
 @dataclass(frozen=True)
@@ -313,3 +319,68 @@ def test_a_delta_starts_with_the_variants_not_after_them(
     assert {"keep", "compress", "deltas"} <= set(result.timings)
     module = result.manifest.targets[0].files["main.wasm"]
     assert len(module.deltas) == 1
+
+
+def test_each_file_is_encoded_once_though_the_loader_needs_the_module_s_variants_early(
+    go: Go, hello: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --hosting static: the loader names the module's .br and .gz (sizes included) before the
+    # compress step runs; compress takes those jobs' results from the pool, not encoding again.
+    encoded: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    real = jobs.compress
+
+    def counted(data: bytes, settings: Settings, *rest: Any) -> bytes:
+        with lock:
+            encoded.append((sha256_hex(data), settings.codec))
+        return real(data, settings, *rest)
+
+    monkeypatch.setattr(jobs, "compress", counted)
+    config = BuildConfig(
+        workdir=hello, go=go.binary, profile=Profile.FAST, cache=False, hosting=Hosting.STATIC
+    )
+    reporter = StepRecorder()
+    result = build(config, reporter)
+    module = result.manifest.targets[0].files["main.wasm"]
+    assert sorted(c for sha, c in encoded if sha == module.sha256) == ["brotli", "gzip"]
+    assert len(encoded) == len(set(encoded))  # every other file too: once per setting
+    assert {v.key for v in module.variants} == {"br", "gzip"}
+    queued = [(step, j.name) for step, j in reporter.events if j.state is JobState.WAITING]
+    early = sorted(name for step, name in queued if step == "loader")
+    assert early == [f"{module.path} br", f"{module.path} gzip"]
+    names = [name for _, name in queued]
+    assert all(names.count(name) == 1 for name in early)  # not queued again by compress
+
+
+def encoding_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("encode")}
+
+
+def test_the_pipeline_closes_its_pool_after_the_steps(go: Go, hello: Path) -> None:
+    before = encoding_threads()
+    build(BuildConfig(workdir=hello, go=go.binary, profile=Profile.FAST, cache=False))
+    assert encoding_threads() - before == set()
+
+
+def test_a_failed_step_closes_the_pool_and_leaves_no_thread(
+    go: Go, hello: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[EncodingJobs] = []
+
+    def server_config(ctx: BuildContext) -> None:  # a full disk, after the deltas
+        seen.append(ctx.pool)
+        raise OSError(28, "No space left on device")
+
+    steps = [server_config if s is pipeline.write_server_config else s for s in pipeline.STEPS]
+    monkeypatch.setattr(pipeline, "STEPS", tuple(steps))
+    before = encoding_threads()
+    config = BuildConfig(workdir=hello, go=go.binary, profile=Profile.FAST, cache=False)
+    with pytest.raises(StepFailed):
+        build(config)
+    (pool,) = seen
+    settings = encoders(Profile.FAST)[1].settings_for(400, "text/plain")
+    with pytest.raises(RuntimeError):  # shut down: it takes no more work
+        pool.start([job(hello, "late.txt", b"late" * 100, settings)])
+    for thread in encoding_threads() - before:
+        thread.join(timeout=10)
+    assert {t for t in encoding_threads() - before if t.is_alive()} == set()

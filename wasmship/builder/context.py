@@ -49,11 +49,13 @@ class Target:
 
 @dataclass(frozen=True)
 class Compiled:
-    """A module as go build wrote it: where, and its bytes, read once, with their SHA-256."""
+    """A module as go build wrote it: where, its bytes, read once, with their SHA-256, and the
+    command that wrote it."""
 
     path: Path  # the persistent per-target output, or in staging with --no-cache
     data: bytes
     sha256: str
+    command: tuple[str, ...] = ()  # the exact `go build` list; capabilities asks go with it too
 
 
 def module_name(target: str) -> str:
@@ -107,8 +109,14 @@ class BuildContext:
     warnings: list[str] = field(default_factory=list)  # shown by the reporter after each step
     manifest: Manifest | None = None  # written by the last step
     progress: ProgressSink = ignore_progress  # told how each encoding job moves on
-    encoding: EncodingJobs | None = None  # the encoding pool, from compress to deltas
+    encoding: EncodingJobs | None = None  # the pipeline's encoding pool, while the steps run
     offline: Offline | None = None  # the service worker the offline step wrote, if any
+
+    @property
+    def pool(self) -> EncodingJobs:
+        """The build's one encoding pool, which the pipeline opens around the staged steps."""
+        assert self.encoding is not None, "the pipeline has not opened the encoding pool"
+        return self.encoding
 
     @property
     def dist_targets(self) -> list[Target | TargetEntry]:

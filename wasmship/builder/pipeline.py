@@ -13,6 +13,7 @@ from wasmship.builder.budgets import BudgetResult, check_budgets
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import BuildContext, Target
 from wasmship.builder.inputs import inputs_digest, up_to_date
+from wasmship.builder.jobs import EncodingJobs
 from wasmship.builder.progress import JobProgress
 from wasmship.builder.steps.app_manifest import check_app, write_app_manifest
 from wasmship.builder.steps.capabilities import check_capabilities
@@ -52,7 +53,8 @@ STEPS: tuple[Step, ...] = (
     write_app_manifest,  # after the static files: it names the icons the static step copied
     write_worker,  # after the page and static files: sw.js lists them by integrity
     keep_files,  # before compress: the kept files are the deltas' dictionaries
-    compress,  # starts every variant and delta on one pool, longest first; waits for variants
+    compress,  # after every step that writes a file: starts every variant and delta on the
+    # pool, longest first (taking what the loader asked for early); waits for the variants
     write_deltas,  # waits for the deltas; keeps those smaller than br
     write_server_config,  # after compress: deploy helpers are never precompressed
     write_manifest,
@@ -154,6 +156,22 @@ def run_steps(ctx: BuildContext, steps: Iterable[Step], report: Reporter) -> Non
         ctx.warnings.clear()
 
 
+@contextmanager
+def encoding_pool(ctx: BuildContext) -> Iterator[None]:
+    """Open the build's one encoding pool for the staged steps and close it after them; when
+    one fails, drop what waits, so no encoding thread outlives the build."""
+    pool = ctx.encoding = EncodingJobs(ctx.config.jobs, ctx.progress)
+    try:
+        yield
+    except BaseException:
+        pool.close(failed=True)
+        raise
+    else:
+        pool.close()  # then bounds the compression cache
+    finally:
+        ctx.encoding = None
+
+
 def publish(ctx: BuildContext, dist: Path, report: Reporter) -> tuple[Manifest, bool]:
     """Compile, then make the rest in staging and swap it in, under the dist's lock.
 
@@ -166,7 +184,8 @@ def publish(ctx: BuildContext, dist: Path, report: Reporter) -> tuple[Manifest, 
         with staged(dist):
             run_steps(ctx, unstaged, report)
             ctx.inputs = inputs_digest(ctx, manifest_or_none(dist))
-            run_steps(ctx, rest, report)
+            with encoding_pool(ctx):
+                run_steps(ctx, rest, report)
     else:
         run_steps(ctx, unstaged, report)
         with report.step("publish"):
@@ -176,7 +195,7 @@ def publish(ctx: BuildContext, dist: Path, report: Reporter) -> tuple[Manifest, 
         if unchanged is not None:
             report.done("publish", UP_TO_DATE)
             return unchanged, True
-        with staged(dist):
+        with staged(dist), encoding_pool(ctx):
             run_steps(ctx, rest, report)
     assert ctx.manifest is not None, "the manifest step has not run"
     return ctx.manifest, False

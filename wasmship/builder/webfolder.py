@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
-from wasmship.distformat.names import CODINGS, MANIFEST
+from wasmship.builder.config import BuildConfig
+from wasmship.distformat.names import CODINGS, MANIFEST, PAGE
 from wasmship.distformat.reader import is_wasmship_dist
 from wasmship.errors import UsageError
 
@@ -242,3 +243,13 @@ def left_out_summary(left_out: tuple[LeftOut, ...]) -> list[str]:
 def holds_dist_manifest(folder: Path) -> bool:
     """Whether FOLDER itself is a dist wasmship wrote (its manifest.json says so)."""
     return (folder / MANIFEST).is_file() and is_wasmship_dist(folder)
+
+
+def own_page(config: BuildConfig) -> bool:
+    """Whether the static folder brings its own index.html (then wasmship writes no page)."""
+    folder = config.static
+    if folder is None or not (folder / PAGE).is_file():
+        return False
+    page = PurePosixPath(PAGE)
+    excluded = any(Pattern.parse(p).matches(page, False) for p in config.static_exclude)
+    return not excluded or any(Pattern.parse(p).matches(page, False) for p in config.static_include)

@@ -20,8 +20,8 @@ from typing import Any
 
 from wasmship.builder.config import AppConfig, BuildConfig
 from wasmship.builder.context import BuildContext
-from wasmship.builder.steps.fingerprint import add_file
-from wasmship.builder.steps.static import static_page
+from wasmship.builder.dist_files import add_file
+from wasmship.builder.webfolder import own_page
 from wasmship.distformat.names import WEB_MANIFEST, content_type
 from wasmship.errors import UsageError
 
@@ -145,7 +145,7 @@ def write_app_manifest(ctx: BuildContext) -> None:
             "[app]: an installable app needs a page, and this build has no js target; "
             "remove [app] from wasmship.toml"
         )
-    if static_page(ctx):
+    if own_page(ctx.config):
         ctx.warnings.append(
             f"[app]: your own index.html is the page: link the manifest in its <head> with <link "
             f'rel="manifest" href="{WEB_MANIFEST}"> (wasmship adds the tag to its own page only)'

@@ -4,30 +4,12 @@ its target's allow list grants (deny by default), naming the Go package that pul
 from __future__ import annotations
 
 from wasmship.builder.context import BuildContext, Target
-from wasmship.builder.steps.compile import build_command
+from wasmship.builder.plugin_interfaces import allow_of, plugin_interface
 from wasmship.builder.toolchain import go_environ
-from wasmship.distformat.plugin import Import, ModuleInterface
+from wasmship.distformat.plugin import Import
 from wasmship.errors import CapabilityRefused
 from wasmship.plugins.allowlist import Refusal, refused
 from wasmship.plugins.origin import find_origins
-from wasmship.wasm.binary import NotWasm
-from wasmship.wasm.interface import read_interface
-
-
-def allow_of(ctx: BuildContext, target: Target) -> tuple[str, ...] | None:
-    """TARGET's allow list from wasmship.toml; None when it has none."""
-    return next((s.allow for s in ctx.config.configured_specs() if s.name == target.name), None)
-
-
-def plugin_interface(ctx: BuildContext, target: Target) -> ModuleInterface | None:
-    """What the manifest records of TARGET's module: its interface, if it is a wasip1 one."""
-    if target.goos != "wasip1":
-        return None
-    try:
-        found = read_interface(ctx.compiled[target.name].data)
-    except NotWasm:
-        return None  # go build wrote it: a module Go made that this reader cannot read is news
-    return ModuleInterface(found.imports, found.exports, allow_of(ctx, target))
 
 
 def check_capabilities(ctx: BuildContext) -> None:
@@ -52,7 +34,7 @@ def check_capabilities(ctx: BuildContext) -> None:
 def _origins(ctx: BuildContext, target: Target, extra: tuple[Import, ...]) -> dict[Import, str]:
     """Where each import came from, asked of Go; best effort: without it the message still
     names every import."""
-    cmd = build_command(ctx.config, ctx.toolchain, target, ctx.compiled[target.name].path)
+    cmd = list(ctx.compiled[target.name].command)  # the go build that wrote the module
     env = go_environ(ctx.config.environ, target.goos, target.env)
     try:
         return find_origins(cmd, target.package.run_dir, env, extra, target.package.import_path)

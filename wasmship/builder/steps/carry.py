@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wasmship.builder.checked_copy import copy_checked
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import BuildContext, module_name
-from wasmship.builder.steps.keep import copy_checked
 from wasmship.distformat.model import FileEntry, TargetEntry
 from wasmship.distformat.names import MANIFEST, SHIM
 from wasmship.distformat.reader import manifest_or_none

@@ -219,7 +219,7 @@ def compile_target(ctx: BuildContext, target: Target, processes: GoProcesses) ->
         data = read_module(output)
     except (OSError, ValueError):
         raise CompileError(cmd, 0, target.name) from None
-    ctx.compiled[target.name] = Compiled(path=output, data=data, sha256=sha256_hex(data))
+    ctx.compiled[target.name] = Compiled(output, data, sha256_hex(data), tuple(cmd))
 
 
 def compile_module(ctx: BuildContext) -> None:

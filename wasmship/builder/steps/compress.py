@@ -4,53 +4,25 @@ One rule for every encoding: a variant is kept only when it saves MIN_SAVING_PER
 file (encoders.saves_enough). A file whose type is compressed already (PNG, JPEG, WOFF2, MP4,
 zip, ...) is not even tried unless a cheap probe says it would (encoders.worth_compressing).
 
-This step starts all the build's encoding work on one pool (build/jobs.py): its variants and
-the deltas step's dcz deltas, the longest first, so a delta runs beside brotli instead of after
-it. It waits only for the variants. Each comes from the compression cache when an equal input
-was compressed with equal settings before, in any build and any dist folder.
+It runs after every step that writes a file, once over all of them. It starts all the build's
+encoding work on the pipeline's one pool (builder/jobs.py, planned in builder/encoding_plan.py):
+its variants and the deltas step's dcz deltas, the longest first, so a delta runs beside brotli
+instead of after it. It waits only for the variants. A variant the loader asked for earlier
+(--hosting static) is that job's result, not encoded again. Each comes from the compression
+cache when an equal input was compressed with equal settings before, in any build and any dist
+folder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Iterable
 
 from wasmship.builder.cache import CacheStats, CompressionCache
 from wasmship.builder.context import BuildContext
-from wasmship.builder.jobs import Encoded, Job, open_cache
-from wasmship.builder.steps.deltas import delta_jobs, encoding
-from wasmship.distformat.digests import sha256_hex
-from wasmship.distformat.model import FileEntry, Variant
-from wasmship.distformat.names import variant_path
-from wasmship.encodings.encoders import Encoder, encoders, saves_enough, worth_compressing
-
-
-def variant_jobs(
-    folder: Path,
-    entries: Sequence[FileEntry],
-    chosen: Sequence[Encoder],
-    cache: CompressionCache | None,
-) -> list[tuple[FileEntry, Encoder, Job]]:
-    """A job per (file, encoder) worth trying, in a stable order: files, then encoders."""
-    files = [
-        f for f in entries if worth_compressing((folder / f.path).read_bytes(), f.content_type)
-    ]
-    return [
-        (
-            entry,
-            encoder,
-            Job(
-                name=f"{entry.path} {encoder.encoding}",
-                source=folder / entry.path,
-                sha256=entry.sha256,
-                size=entry.size,
-                settings=encoder.settings_for(entry.size, entry.content_type),
-                cache=cache,
-            ),
-        )
-        for entry in files
-        for encoder in chosen
-    ]
+from wasmship.builder.encoding_plan import delta_jobs, variant_jobs, variant_of
+from wasmship.builder.jobs import Encoded, open_cache
+from wasmship.distformat.model import FileEntry
+from wasmship.encodings.encoders import encoders
 
 
 def compress(ctx: BuildContext) -> None:
@@ -62,24 +34,21 @@ def compress(ctx: BuildContext) -> None:
     fresh = [f for f in ctx.files.values() if f.logical not in ctx.carried_files]
     planned = variant_jobs(ctx.staging, fresh, chosen, cache)
     jobs = [job for _, _, job in planned]
-    with encoding(ctx) as pool:
-        pool.start([*jobs, *delta_jobs(ctx)])  # the deltas need only the kept files: start them
-        variants = pool.results(jobs)
-        for (entry, encoder, _), variant in zip(planned, variants, strict=True):
-            write_variant(ctx, ctx.files[entry.logical], encoder.encoding, variant.data)
+    ctx.pool.start([*jobs, *delta_jobs(ctx)])  # the deltas need only the kept files: start them
+    variants = ctx.pool.results(jobs)
+    for (entry, encoder, _), variant in zip(planned, variants, strict=True):
+        write_variant(ctx, ctx.files[entry.logical], encoder.encoding, variant.data)
     skipped = len(fresh) - len({entry.logical for entry, _, _ in planned})
     ctx.notes["compress"] = describe(variants, ctx.files.values(), cache, skipped)
 
 
 def write_variant(ctx: BuildContext, entry: FileEntry, coding: str, packed: bytes) -> None:
     """Write PACKED beside ENTRY's file and list it, if it saves enough."""
-    if not saves_enough(entry.size, len(packed)):
+    variant = variant_of(entry, coding, packed)
+    if variant is None:
         return
-    path = variant_path(entry.path, coding)
-    (ctx.staging / path).write_bytes(packed)
-    ctx.files[entry.logical] = entry.with_variant(
-        Variant(key=coding, path=path, size=len(packed), sha256=sha256_hex(packed), coding=coding)
-    )
+    (ctx.staging / variant.path).write_bytes(packed)
+    ctx.files[entry.logical] = entry.with_variant(variant)
 
 
 def describe(

@@ -7,102 +7,26 @@ A returning visitor whose browser holds the previous module downloads only the d
 is kept only when it is smaller than the file's br variant; a file too large for the window
 a client must accept (RFC 9842) gets no delta and is served br.
 
-The compress step has started the deltas on the build's one encoding pool (build/jobs.py),
-beside its variants; this step waits for them and decides, now that br's sizes are known.
+The compress step has started the deltas on the build's one encoding pool (builder/jobs.py,
+which the pipeline owns), beside its variants; this step waits for them and decides, now that
+br's sizes are known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-
-from wasmship.builder.cache import CompressionCache
-from wasmship.builder.context import BuildContext, module_name
-from wasmship.builder.jobs import EncodingJobs, Job, open_cache
+from wasmship.builder.context import BuildContext
+from wasmship.builder.encoding_plan import encoding_job, planned_deltas
+from wasmship.builder.jobs import open_cache
 from wasmship.distformat.digests import sha256_hex
-from wasmship.distformat.model import FileEntry, Variant
-from wasmship.distformat.names import DELTA_KEY_PREFIX, SHIM, delta_path
-from wasmship.encodings import dcz, encoders
-
-
-@dataclass(frozen=True)
-class DeltaJob:
-    """One delta to make: a new file against the bytes of one kept earlier version."""
-
-    file: FileEntry
-    dictionary: FileEntry
-
-
-def planned_deltas(ctx: BuildContext) -> tuple[list[DeltaJob], list[str]]:
-    """Every (new file, kept dictionary) pair, and the pairs skipped as too large (why)."""
-    jobs: list[DeltaJob] = []
-    skipped: list[str] = []
-    for target in ctx.dist_targets:
-        if target.goos != "js":
-            continue  # a wasip1 plugin is never fetched by a browser
-        for logical in (module_name(target.name), SHIM):
-            entry = ctx.files.get(logical)
-            if entry is None or not entry.immutable:
-                continue
-            seen = {entry.sha256}
-            for kept in ctx.kept:
-                old = kept.file
-                same_file = old.logical == logical and (
-                    logical == SHIM or kept.target == target.name
-                )
-                if not same_file or old.sha256 in seen:
-                    continue
-                seen.add(old.sha256)
-                if not dcz.fits(entry.size, old.size):
-                    skipped.append(f"{entry.path} from {old.path}")
-                    continue
-                jobs.append(DeltaJob(entry, old))
-    return jobs, skipped
-
-
-def encoding_job(ctx: BuildContext, delta: DeltaJob, cache: CompressionCache | None) -> Job:
-    """DELTA as a job of the encoding pool; its cache key holds the dictionary's hash, so a
-    delta is made once per (file, dictionary, settings)."""
-    file, dictionary = delta.file, delta.dictionary
-    return Job(
-        name=f"{file.path} dcz from {dictionary.path}",
-        source=ctx.staging / file.path,
-        sha256=file.sha256,
-        size=file.size,
-        settings=encoders.delta_settings(ctx.config.profile, file.size, dictionary.sha256),
-        dictionary=ctx.staging / dictionary.path,
-        cache=cache,
-    )
-
-
-def delta_jobs(ctx: BuildContext) -> list[Job]:
-    """The jobs of every delta this build makes (the kept files must be in staging)."""
-    cache = open_cache(ctx.config)
-    return [encoding_job(ctx, delta, cache) for delta in planned_deltas(ctx)[0]]
-
-
-@contextmanager
-def encoding(ctx: BuildContext) -> Iterator[EncodingJobs]:
-    """The build's encoding pool, made by the first step that needs it; stopped if a step fails."""
-    if ctx.encoding is None:
-        ctx.encoding = EncodingJobs(ctx.config.jobs, ctx.progress)
-    try:
-        yield ctx.encoding
-    except BaseException:
-        ctx.encoding.close(failed=True)
-        ctx.encoding = None
-        raise
+from wasmship.distformat.model import Variant
+from wasmship.distformat.names import DELTA_KEY_PREFIX, delta_path
 
 
 def write_deltas(ctx: BuildContext) -> None:
     """Write `<path>.<dictionary hash prefix>.dcz` for every delta smaller than br."""
     deltas, skipped = planned_deltas(ctx)
     cache = open_cache(ctx.config)
-    with encoding(ctx) as pool:
-        made = pool.results([encoding_job(ctx, delta, cache) for delta in deltas])
-        pool.close()  # the last encoding of the build
-    ctx.encoding = None
+    made = ctx.pool.results([encoding_job(ctx, delta, cache) for delta in deltas])
     kept = 0
     from_cache = sum(1 for result in made if result.cached)
     pairs = sorted(

@@ -1,8 +1,9 @@
 """Step: write loader.<hash>.js and index.html (built-in, or the user's --html template).
 
-With --hosting static the loader fetches the module's gzip (or br) variant, which this step
-therefore makes now (the compress step then takes it from its cache), and the page preloads it,
-so the download starts while the scripts are still on their way. A module served with
+With --hosting static the loader fetches the module's gzip (or br) variant, whose name and size
+this step therefore asks for before the compress step runs (builder/encoding_plan.py: the jobs
+run on the build's pool, and compress writes their results), and the page preloads it, so the
+download starts while the scripts are still on their way. A module served with
 Content-Encoding is not preloaded: Chromium then never reads V8's code cache for it
 (docs/loader.md, measured).
 """
@@ -16,9 +17,9 @@ from importlib.resources import files
 from pathlib import PurePosixPath
 
 from wasmship.builder.context import BuildContext, import_path, module_name
-from wasmship.builder.steps.compress import compress
-from wasmship.builder.steps.fingerprint import add_file
-from wasmship.builder.steps.static import static_page
+from wasmship.builder.dist_files import add_file
+from wasmship.builder.encoding_plan import variants_now
+from wasmship.builder.webfolder import own_page
 from wasmship.distformat.model import BROWSER_DECODED, FileEntry, Hosting, Variant
 from wasmship.distformat.names import ICON, LOADER, LOADER_STYLE, PAGE, SHIM, WEB_MANIFEST, WORKER
 from wasmship.errors import UsageError
@@ -113,18 +114,12 @@ def fill_page(template: str, scripts: str, where: str) -> str:
 
 
 def static_variants(ctx: BuildContext, module: FileEntry) -> FileEntry:
-    """MODULE with its variants made now, for the page to name (a carried module has its own);
+    """MODULE with its variants listed now, for the page to name (a carried module has its own);
     a static host needs the gzip one, so a module gzip cannot shrink is refused."""
     if module.logical not in ctx.carried_files and not module.encodings:
-        # The compress step itself, on this one file: its encoders, rule, cache, names and
-        # pool (nothing is kept yet, so it starts no delta); it will find these in its cache.
-        files, ctx.files = ctx.files, {module.logical: module}
-        try:
-            compress(ctx)
-            module = ctx.files[module.logical]
-        finally:
-            ctx.files = {**files, module.logical: module}
-            ctx.notes.pop("compress", None)
+        # Listed now (the offline and keep steps read them too); compress writes their files.
+        module = variants_now(ctx, module)
+        ctx.files[module.logical] = module
     if "gzip" not in module.encodings:
         raise UsageError(
             f"--hosting static: {module.path} has no gzip variant (gzip does not make it "
@@ -172,12 +167,12 @@ def write_loader(ctx: BuildContext) -> None:
     """Write the loader and the page that starts the first browser target (built or carried)."""
     target = ctx.page_target
     hosting = ctx.config.hosting
-    if target is not None and static_page(ctx) and hosting is Hosting.STATIC:
+    if target is not None and own_page(ctx.config) and hosting is Hosting.STATIC:
         ctx.warnings.append(
             "--hosting static: your own index.html starts the module, not wasmship's loader, so "
             "it fetches what your page asks for (fetch the .gz and decode it to use static mode)"
         )
-    if target is None or static_page(ctx):
+    if target is None or own_page(ctx.config):
         return  # no browser target, or the project's own page starts its modules
     module = ctx.files[module_name(target.name)]
     if hosting is Hosting.STATIC:

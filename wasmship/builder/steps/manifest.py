@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from wasmship import __version__
 from wasmship.builder.context import BuildContext, Target
-from wasmship.builder.steps.capabilities import plugin_interface
+from wasmship.builder.plugin_interfaces import plugin_interface
 from wasmship.distformat.model import BuildFlags, Manifest, TargetEntry
 from wasmship.distformat.names import MANIFEST
 

@@ -16,8 +16,8 @@ import json
 from importlib.resources import files
 
 from wasmship.builder.context import BuildContext, module_name
-from wasmship.builder.steps.fingerprint import add_file
-from wasmship.builder.steps.static import static_page
+from wasmship.builder.dist_files import add_file
+from wasmship.builder.webfolder import own_page
 from wasmship.distformat.model import BROWSER_DECODED, FileEntry, Hosting, Offline
 from wasmship.distformat.names import PAGE, WORKER
 from wasmship.distformat.reader import manifest_or_none
@@ -77,7 +77,7 @@ def worker_script(found: dict[str, object] | None) -> bytes:
 def write_worker(ctx: BuildContext) -> None:
     """Write sw.js with --offline; after a build that had one, write the one that unregisters."""
     if ctx.config.offline:
-        if ctx.page_target is None or static_page(ctx):
+        if ctx.page_target is None or own_page(ctx.config):
             raise UsageError(
                 "--offline: the service worker is registered by wasmship's loader, and this "
                 "build has no wasmship page (no js target, or your own index.html from --static); "

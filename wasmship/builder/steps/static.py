@@ -14,16 +14,16 @@ import os
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import BuildContext, module_name, shim_folder
+from wasmship.builder.dist_files import add_file
 from wasmship.builder.goshim import holds_shim, read_shim, same_shim, shim_version
 from wasmship.builder.rewrite import Built, Mismatch, kind_of, name_pattern, rewrite_texts
 from wasmship.builder.server_configs import SERVER_CONFIGS
-from wasmship.builder.steps.fingerprint import add_file
 from wasmship.builder.toolchain import Toolchain
-from wasmship.builder.webfolder import Pattern, Selection, holds_dist_manifest, select_files
+from wasmship.builder.webfolder import Selection, holds_dist_manifest, own_page, select_files
 from wasmship.distformat.names import ICON, LOADER, LOADER_STYLE, MANIFEST, PAGE, SHIM, WEB_MANIFEST
 from wasmship.errors import UsageError
 
@@ -45,21 +45,6 @@ def rewrite(text: str, renames: dict[str, str]) -> str:
     if not renames:
         return text
     return name_pattern(list(renames)).sub(lambda m: renames[m.group(1)], text)
-
-
-def own_page(config: BuildConfig) -> bool:
-    """Whether the static folder brings its own index.html (then wasmship writes no page)."""
-    folder = config.static
-    if folder is None or not (folder / PAGE).is_file():
-        return False
-    page = PurePosixPath(PAGE)
-    excluded = any(Pattern.parse(p).matches(page, False) for p in config.static_exclude)
-    return not excluded or any(Pattern.parse(p).matches(page, False) for p in config.static_include)
-
-
-def static_page(ctx: BuildContext) -> bool:
-    """Whether the static folder brings its own index.html (then wasmship writes no page)."""
-    return own_page(ctx.config)
 
 
 def label(config: BuildConfig) -> str:
