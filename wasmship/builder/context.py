@@ -8,7 +8,6 @@ from pathlib import Path
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.jobs import EncodingJobs
 from wasmship.builder.progress import ProgressSink, ignore_progress
-from wasmship.builder.toolchain import Toolchain
 from wasmship.distformat.model import (
     DeployHelper,
     FileEntry,
@@ -18,6 +17,7 @@ from wasmship.distformat.model import (
     TargetEntry,
 )
 from wasmship.distformat.names import ICON, LOADER, LOADER_STYLE, PAGE, SHIM, WORKER
+from wasmship.toolchain.locate import Toolchain
 
 
 @dataclass(frozen=True)

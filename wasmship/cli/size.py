@@ -86,12 +86,12 @@ def size(
     records); it is built again with names kept, so run this where you build.
     """
     from wasmship.builder.cache import default_cache_dir
-    from wasmship.builder.toolchain import locate_go
     from wasmship.cli.console import make_console
     from wasmship.distformat.reader import read_manifest
     from wasmship.errors import UsageError
     from wasmship.size import choose_targets, measure
     from wasmship.size.source import SourceError
+    from wasmship.toolchain.locate import locate_go
 
     cwd = Path.cwd()
     file = _config_file(config, cwd)

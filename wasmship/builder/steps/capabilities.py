@@ -4,12 +4,12 @@ its target's allow list grants (deny by default), naming the Go package that pul
 from __future__ import annotations
 
 from wasmship.builder.context import BuildContext, Target
-from wasmship.builder.steps.compile import build_command
-from wasmship.builder.toolchain import go_environ
+from wasmship.builder.steps.compile import build_line
 from wasmship.distformat.plugin import Import, ModuleInterface
-from wasmship.errors import CapabilityRefused
+from wasmship.errors import CapabilityRefused, WasmshipError
 from wasmship.plugins.allowlist import Refusal, refused
 from wasmship.plugins.origin import find_origins
+from wasmship.toolchain.runner import go_environ
 from wasmship.wasm.binary import NotWasm
 from wasmship.wasm.interface import read_interface
 
@@ -52,11 +52,11 @@ def check_capabilities(ctx: BuildContext) -> None:
 def _origins(ctx: BuildContext, target: Target, extra: tuple[Import, ...]) -> dict[Import, str]:
     """Where each import came from, asked of Go; best effort: without it the message still
     names every import."""
-    cmd = build_command(ctx.config, ctx.toolchain, target, ctx.compiled[target.name].path)
+    line = build_line(ctx.config, ctx.toolchain, target)
     env = go_environ(ctx.config.environ, target.goos, target.env)
     try:
-        return find_origins(cmd, target.package.run_dir, env, extra, target.package.import_path)
-    except (OSError, ValueError):
+        return find_origins(line, target.package.run_dir, env, extra, target.package.import_path)
+    except (OSError, WasmshipError):
         return {}
 
 

@@ -22,10 +22,10 @@ from wasmship.builder.goshim import holds_shim, read_shim, same_shim, shim_versi
 from wasmship.builder.rewrite import Built, Mismatch, kind_of, name_pattern, rewrite_texts
 from wasmship.builder.server_configs import SERVER_CONFIGS
 from wasmship.builder.steps.fingerprint import add_file
-from wasmship.builder.toolchain import Toolchain
 from wasmship.builder.webfolder import Pattern, Selection, holds_dist_manifest, select_files
 from wasmship.distformat.names import ICON, LOADER, LOADER_STYLE, MANIFEST, PAGE, SHIM, WEB_MANIFEST
 from wasmship.errors import UsageError
+from wasmship.toolchain.locate import Toolchain
 
 
 @dataclass(frozen=True)
