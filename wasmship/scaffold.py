@@ -83,7 +83,7 @@ def list_packages(go: str, root: Path, environ: Mapping[str, str]) -> list[dict[
     fields = "ImportPath,Name,Dir,Imports,Standard,DepOnly,Error,DepsErrors"
     proc, packages = go_list(go, ["./..."], root, go_environ(environ), fields=fields, deps=True)
     if not proc.ok:
-        raise UsageError(f"cannot list the packages of {root}:\n{proc.stderr.strip()}")
+        raise proc.error(UsageError, f"cannot list the packages of {root}")
     return packages
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TypeVar
 
 from wasmship.errors import ToolchainError, WasmshipError
-from wasmship.toolchain.processes import GoProcesses
 
 E = TypeVar("E", bound=WasmshipError)
 
@@ -80,6 +79,8 @@ def run_build(
     cmd: Sequence[str], cwd: Path, env: Mapping[str, str], *, timeout: float | None = None
 ) -> GoOutput:
     """Run a go build with its output captured, in a process group that dies with wasmship."""
+    from wasmship.toolchain.processes import GoProcesses  # ctypes and threads: builds only
+
     try:
         code, stdout, stderr = GoProcesses().capture(list(cmd), cwd, dict(env), timeout)
     except subprocess.TimeoutExpired as exc:
