@@ -15,6 +15,10 @@ from tests.conftest import REPO, base_env
 PACKAGE = REPO / "wasmship"
 DIST = PACKAGE / "distformat"
 STEPS = PACKAGE / "builder" / "steps"
+TOOLCHAIN = PACKAGE / "toolchain"
+# Modules that run a program other than go themselves: Node.js (smoke) and the wazero runner
+# that plugins/wazero.py built (through the toolchain package) and now runs.
+OTHER_TOOLS = {PACKAGE / "smoke/node.py", PACKAGE / "plugins/wazero.py"}
 
 
 def module_name(path: Path) -> str:
@@ -114,17 +118,51 @@ def test_no_module_outside_dist_reads_or_writes_manifest_json_itself() -> None:
         text = path.read_text(encoding="utf-8")
         if '"manifest.json"' in text or "dict[str, Any] manifest" in text:
             offenders.append(str(path.relative_to(REPO)))
-        # The only JSON these modules parse is what `go env` and `go list` print, the size
-        # data `wasmship size` keeps in its cache (size/store.py), and the wazero runner's
-        # report (plugins/wazero.py).
+        # The only JSON these modules parse is what `go env` and `go list` print (toolchain/),
+        # the size data `wasmship size` keeps in its cache (size/store.py), and the wazero
+        # runner's report (plugins/wazero.py).
         own = (
-            path.name in ("toolchain.py", "compile.py", "scaffold.py")
+            TOOLCHAIN in path.parents
             or path == PACKAGE / "size/store.py"
             or path == PACKAGE / "plugins/wazero.py"
         )
         if "json.loads" in text and not own:
             offenders.append(f"{path.relative_to(REPO)} (json.loads)")
     assert offenders == []
+
+
+def spawning_imports(path: Path) -> set[str]:
+    """The modules PATH imports that start other programs."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] in ("subprocess", "asyncio", "pty")}
+
+
+def test_only_the_toolchain_package_runs_go() -> None:
+    offenders = {
+        f"{path.relative_to(REPO)} imports {', '.join(sorted(spawning))}"
+        for path in PACKAGE.rglob("*.py")
+        if TOOLCHAIN not in path.parents and path not in OTHER_TOOLS
+        for spawning in [spawning_imports(path)]
+        if spawning
+    }
+    assert offenders == set()
+    # and nothing outside asks the os to start one
+    assert not [p for p in PACKAGE.rglob("*.py") if "os.system(" in p.read_text(encoding="utf-8")]
+
+
+def test_plugins_do_not_import_the_builder() -> None:
+    found = {
+        f"{path.relative_to(REPO)} imports {name}"
+        for path in (PACKAGE / "plugins").rglob("*.py")
+        for name in wasmship_imports(path)
+        if name == "wasmship.builder" or name.startswith("wasmship.builder.")
+    }
+    assert found == set()
 
 
 @pytest.mark.parametrize("script", ["run.py", "deltas.py"])

@@ -19,10 +19,10 @@ from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import BuildContext, Compiled, GoPackage, Target
 from wasmship.builder.inputs import inputs_digest
 from wasmship.builder.steps.compile import output_folder
-from wasmship.builder.toolchain import read_toolchain
 from wasmship.distformat.model import FileEntry, Manifest, TargetEntry
 from wasmship.distformat.reader import read_manifest
 from wasmship.encodings.encoders import Profile
+from wasmship.toolchain.locate import read_toolchain
 
 pytestmark = pytest.mark.toolchain
 

@@ -25,13 +25,9 @@ from wasmship.plugins.allowlist import (
     refused,
     words_for,
 )
-from wasmship.plugins.origin import (
-    declared_imports,
-    describe,
-    is_standard,
-    package_of,
-    reach_tree,
-)
+from wasmship.plugins.origin import declared_imports, describe, is_standard
+from wasmship.toolchain.dumpdep import parse_dumpdep
+from wasmship.toolchain.symbols import function_package as package_of
 from wasmship.wasm.binary import NotWasm
 from wasmship.wasm.interface import read_interface
 
@@ -151,8 +147,8 @@ def test_the_linker_tree_names_the_package_that_pulled_an_import_in(tmp_path: Pa
             "runtime.write1 -> runtime.fd_write",
         ]
     )
-    parents = reach_tree(dump)
-    assert parents["syscall.path_open"] == "syscall.Open"
+    parents = parse_dumpdep(dump)
+    assert parents.referrer["syscall.path_open"] == "syscall.Open"
     item = Import(WASI, "path_open")
     assert describe(item, {"syscall.path_open"}, parents, "example.com/plugins/cmd/reader") == (
         "pulled in by example.com/plugins/files "

@@ -11,11 +11,12 @@ import pytest
 from wasmship.size.diff import diff, signed_size
 from wasmship.size.estimate import apportion
 from wasmship.size.model import Item, ModuleSize, PackageSize, module_from_json
-from wasmship.size.packages import function_package, package_of
 from wasmship.size.store import load, save, stored_path
-from wasmship.size.symbols import data_by_package, owner, parse_dumpdep, parse_nm
+from wasmship.size.symbols import data_by_package, owner, parse_nm
 from wasmship.size.treemap import Rect, squarify
 from wasmship.size.wasm import memory_image, parse_module
+from wasmship.toolchain.dumpdep import parse_dumpdep
+from wasmship.toolchain.symbols import function_package, package_of
 from wasmship.wasm.binary import NotWasm
 
 

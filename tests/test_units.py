@@ -6,11 +6,11 @@ import pytest
 from packaging.version import Version
 
 from wasmship.builder.steps.loader import STATUS_HTML, fill_page
-from wasmship.builder.toolchain import parse_goversion
 from wasmship.distformat.digests import integrity, sha256_hex
 from wasmship.distformat.names import hashed_name
 from wasmship.encodings.encoders import brotli_window
 from wasmship.errors import ToolchainError, UsageError
+from wasmship.toolchain.locate import parse_goversion
 
 
 @pytest.mark.parametrize(

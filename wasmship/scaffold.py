@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from wasmship.builder.config import CONFIG_NAME
-from wasmship.builder.toolchain import go_environ
 from wasmship.distformat.names import PAGE, SHIM
-from wasmship.errors import UsageError, WasmshipError
+from wasmship.errors import ToolchainError, UsageError, WasmshipError
+from wasmship.toolchain.golist import go_list
+from wasmship.toolchain.locate import read_go_env
+from wasmship.toolchain.runner import go_environ
 
 MAKEFILE_TARGET = """\
 # Makefile
@@ -81,24 +81,9 @@ class Proposal:
 def list_packages(go: str, root: Path, environ: Mapping[str, str]) -> list[dict[str, Any]]:
     """The module's packages and all their dependencies as built for js/wasm: one `go list`."""
     fields = "ImportPath,Name,Dir,Imports,Standard,DepOnly,Error,DepsErrors"
-    proc = subprocess.run(
-        [go, "list", "-e", "-deps", f"-json={fields}", "./..."],
-        cwd=root,
-        env=go_environ(environ),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise UsageError(f"cannot list the packages of {root}:\n{proc.stderr.strip()}")
-    decoder = json.JSONDecoder()
-    text, index, packages = proc.stdout, 0, []
-    while index < len(text):
-        if text[index].isspace():
-            index += 1
-            continue
-        package, index = decoder.raw_decode(text, index)
-        packages.append(package)
+    proc, packages = go_list(go, ["./..."], root, go_environ(environ), fields=fields, deps=True)
+    if not proc.ok:
+        raise proc.error(UsageError, f"cannot list the packages of {root}")
     return packages
 
 
@@ -262,10 +247,10 @@ def init(root: Path, go: str, environ: Mapping[str, str]) -> Proposal:
 
 def module_root(go: str, cwd: Path, environ: Mapping[str, str]) -> Path:
     """The root of the Go module CWD is in, as `go env GOMOD` says."""
-    proc = subprocess.run(
-        [go, "env", "GOMOD"], cwd=cwd, env=dict(environ), capture_output=True, text=True
-    )
-    gomod = proc.stdout.strip()
-    if proc.returncode != 0 or not gomod or gomod == "/dev/null":
+    try:
+        gomod = read_go_env(go, cwd, environ, "GOMOD")["GOMOD"]
+    except ToolchainError:
+        gomod = ""
+    if not gomod or gomod == "/dev/null":
         raise UsageError(f"{cwd} is not inside a Go module (no go.mod): run `go mod init` first")
     return Path(gomod).parent

@@ -8,7 +8,6 @@ from pathlib import Path
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.jobs import EncodingJobs
 from wasmship.builder.progress import ProgressSink, ignore_progress
-from wasmship.builder.toolchain import Toolchain
 from wasmship.distformat.model import (
     DeployHelper,
     FileEntry,
@@ -18,6 +17,8 @@ from wasmship.distformat.model import (
     TargetEntry,
 )
 from wasmship.distformat.names import ICON, LOADER, LOADER_STYLE, PAGE, SHIM, WORKER
+from wasmship.toolchain.buildline import BuildLine
+from wasmship.toolchain.locate import Toolchain
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,12 @@ class Target:
 @dataclass(frozen=True)
 class Compiled:
     """A module as go build wrote it: where, its bytes, read once, with their SHA-256, and the
-    command that wrote it."""
+    build line that wrote it."""
 
     path: Path  # the persistent per-target output, or in staging with --no-cache
     data: bytes
     sha256: str
-    command: tuple[str, ...] = ()  # the exact `go build` list; capabilities asks go with it too
+    line: BuildLine | None = None  # how go built it; capabilities asks go with the same line
 
 
 def module_name(target: str) -> str:

@@ -34,11 +34,11 @@ from wasmship.builder.steps.offline import write_worker
 from wasmship.builder.steps.server_config import write_server_config
 from wasmship.builder.steps.shim import copy_shim
 from wasmship.builder.steps.static import check_static, copy_static
-from wasmship.builder.toolchain import Toolchain, locate_go, read_toolchain
 from wasmship.distformat.model import Manifest
 from wasmship.distformat.publish import check_target, locked, staged, staging_path
 from wasmship.distformat.reader import manifest_or_none
 from wasmship.errors import StepFailed, UsageError
+from wasmship.toolchain.locate import Toolchain, locate_go, read_toolchain
 
 Step = Callable[[BuildContext], None]
 

@@ -33,9 +33,9 @@ def init(go: str | None) -> None:
       [budget]    TARGET.ENCODING = SIZE, e.g. main.br = "2 MiB"
     Precedence: defaults < wasmship.toml < WASMSHIP_* variables < flags.
     """
-    from wasmship.builder.toolchain import locate_go
     from wasmship.scaffold import BROWSER_API, CI_STEP, MAKEFILE_TARGET, module_root
     from wasmship.scaffold import init as run_init
+    from wasmship.toolchain.locate import locate_go
 
     binary = locate_go(go, os.environ)
     root = module_root(binary, Path.cwd(), os.environ)

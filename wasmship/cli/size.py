@@ -84,13 +84,13 @@ def size(
     PACKAGE is the main package the module was built from (default: the one the manifest
     records); it is built again with names kept, so run this where you build.
     """
-    from wasmship.builder.toolchain import locate_go
     from wasmship.cli.console import make_console
     from wasmship.distformat.reader import read_manifest
     from wasmship.errors import UsageError
     from wasmship.settings import resolve_build
     from wasmship.size import choose_targets, measure
     from wasmship.size.source import SourceError
+    from wasmship.toolchain.locate import locate_go
 
     cwd = Path.cwd()
     # The build's settings say where its dist, its Go and its cache are; the flags override.

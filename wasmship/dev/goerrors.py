@@ -6,13 +6,12 @@ package (its dependencies come from Go's build cache)."""
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable
 
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import Target
-from wasmship.builder.toolchain import go_environ
 from wasmship.errors import CompileError, WasmshipError
+from wasmship.toolchain.runner import go_environ, run_build
 
 TIMEOUT = 300.0  # seconds; a compile that failed once fails again well within this
 
@@ -27,18 +26,9 @@ def go_messages(error: WasmshipError, config: BuildConfig, targets: Iterable[Tar
     cmd = list(error.cmd)
     if "-o" in cmd:
         cmd[cmd.index("-o") + 1] = os.devnull  # go build discards what it would write
+    env = go_environ(config.environ, target.goos, target.env)
     try:
-        proc = subprocess.run(
-            cmd,
-            cwd=target.package.run_dir,
-            env=go_environ(config.environ, target.goos, target.env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        proc = run_build(cmd, target.package.run_dir, env, timeout=TIMEOUT)
+    except WasmshipError:  # go is gone, or did not end: the page goes without its messages
         return ""
     return (proc.stdout + proc.stderr).strip()

@@ -8,18 +8,17 @@ the project's: the standard library and the module cache do not change under an 
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from wasmship.builder.config import CONFIG_NAME, BuildConfig
 from wasmship.builder.context import Target
-from wasmship.builder.toolchain import Toolchain, go_environ
 from wasmship.builder.webfolder import select_files
-from wasmship.errors import UsageError
+from wasmship.errors import ToolchainError, UsageError
+from wasmship.toolchain.golist import Package, go_list
+from wasmship.toolchain.locate import Toolchain, read_go_env
+from wasmship.toolchain.runner import go_environ
 
 MODULE_FILES = ("go.mod", "go.sum")
 LIST_FIELDS = "Dir,Standard,Module,EmbedFiles"
@@ -61,35 +60,23 @@ def _is_go_source(name: str) -> bool:
     return name.endswith(".go") and not name.endswith("_test.go") and name[0] not in ".#"
 
 
-def go_list_deps(
-    config: BuildConfig, toolchain: Toolchain, target: Target
-) -> Iterable[dict[str, Any]]:
+def go_list_deps(config: BuildConfig, toolchain: Toolchain, target: Target) -> list[Package]:
     """The packages TARGET is built from, as `go list -deps -json` describes them."""
-    tags = (*config.tags, *target.tags)
-    cmd = [toolchain.go, "list", "-e", "-deps", f"-json={LIST_FIELDS}"]
-    cmd += ["-tags", ",".join(tags)] if tags else []
-    cmd += ["--", target.package.pattern]
-    proc = subprocess.run(
-        cmd,
-        cwd=target.package.run_dir,
-        env=go_environ(config.environ, target.goos, target.env),
-        capture_output=True,
-        text=True,
-        check=False,
+    proc, packages = go_list(
+        toolchain.go,
+        [target.package.pattern],
+        target.package.run_dir,
+        go_environ(config.environ, target.goos, target.env),
+        fields=LIST_FIELDS,
+        deps=True,
+        tags=(*config.tags, *target.tags),
     )
-    if proc.returncode != 0:
-        raise UsageError(f"cannot list the packages of {target.package.pattern!r}:\n{proc.stderr}")
-    decoder, text, at = json.JSONDecoder(), proc.stdout, 0
-    while True:  # a stream of JSON objects, one per package
-        while at < len(text) and text[at].isspace():
-            at += 1
-        if at == len(text):
-            return
-        package, at = decoder.raw_decode(text, at)
-        yield package
+    if not proc.ok:
+        raise proc.error(UsageError, f"cannot list the packages of {target.package.pattern!r}")
+    return packages
 
 
-def _is_projects(package: dict[str, Any]) -> bool:
+def _is_projects(package: Package) -> bool:
     """A package of the main (or a workspace) module or of a module replaced by a folder."""
     module = package.get("Module") or {}
     if package.get("Standard") or not module:
@@ -123,16 +110,12 @@ def watch_set(config: BuildConfig, toolchain: Toolchain, targets: Iterable[Targe
 
 def workspace_files(config: BuildConfig, toolchain: Toolchain, target: Target) -> set[Path]:
     """go.work and go.work.sum, when TARGET builds in a Go workspace."""
-    proc = subprocess.run(
-        [toolchain.go, "env", "GOWORK"],
-        cwd=target.package.run_dir,
-        env=go_environ(config.environ, target.goos, target.env),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    work = proc.stdout.strip()
-    if proc.returncode != 0 or not work or work == "off":
+    env = go_environ(config.environ, target.goos, target.env)
+    try:
+        work = read_go_env(toolchain.go, target.package.run_dir, env, "GOWORK")["GOWORK"]
+    except ToolchainError:
+        return set()
+    if not work or work == "off":
         return set()
     path = Path(work).resolve()
     return {path, path.with_name(path.name + ".sum")}

@@ -10,18 +10,20 @@ The path is exact, but it is the first one the linker found: other code may need
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from wasmship.distformat.plugin import Import
+from wasmship.toolchain.buildline import BuildLine
+from wasmship.toolchain.dumpdep import Graph, parse_dumpdep, path_to
+from wasmship.toolchain.golist import go_list
+from wasmship.toolchain.runner import run_build
+from wasmship.toolchain.symbols import function_package
 
 _WASMIMPORT = re.compile(r"^//go:wasmimport\s+(\S+)\s+(\S+)\s*$")
 _FUNC = re.compile(r"^func\s+(\w+)\s*[\[(]")
-_ARROW = " -> "
 
 
 def declared_imports(packages: Iterable[Mapping[str, object]]) -> dict[str, set[str]]:
@@ -50,51 +52,20 @@ def declared_imports(packages: Iterable[Mapping[str, object]]) -> dict[str, set[
     return found
 
 
-def reach_tree(dump: str) -> dict[str, str]:
-    """symbol -> the symbol that made the linker reach it, from -dumpdep's lines."""
-    parents: dict[str, str] = {}
-    for line in dump.splitlines():
-        parent, arrow, symbol = line.partition(_ARROW)
-        if arrow and symbol not in parents:
-            parents[symbol] = parent
-    return parents
-
-
-def package_of(symbol: str) -> str:
-    """`example.com/x.(*T).Read` -> `example.com/x`; `type:*os.File` -> `os`; the linker's own
-    symbols (`go:string...`, `_rt0_wasm_wasip1`) -> `runtime`."""
-    if symbol.startswith("type:"):
-        symbol = symbol.removeprefix("type:").lstrip("*")
-    elif symbol.startswith(("go:", "_")):
-        return "runtime"
-    end = min((i for i in (symbol.find("("), symbol.find("[")) if i >= 0), default=len(symbol))
-    slash = symbol.rfind("/", 0, end)
-    dot = symbol.find(".", slash + 1)
-    return symbol[:dot] if dot > 0 else symbol
-
-
 def is_standard(package: str) -> bool:
     """Whether PACKAGE is in Go's standard library (its first element has no dot)."""
     return package != "main" and "." not in package.split("/", 1)[0]
 
 
-def path_to(symbol: str, parents: Mapping[str, str]) -> list[str]:
-    """The symbols from the entry point down to SYMBOL, as the linker reached them."""
-    path = [symbol]
-    while path[-1] in parents and parents[path[-1]] != "_" and len(path) < 10_000:
-        path.append(parents[path[-1]])
-    return path[::-1]
-
-
-def describe(item: Import, symbols: Iterable[str], parents: Mapping[str, str], main: str) -> str:
+def describe(item: Import, symbols: Iterable[str], graph: Graph, main: str) -> str:
     """`pulled in by example.com/x (x.Read → os.ReadFile → … → syscall.path_open)`, or ""."""
-    for symbol in sorted(s for s in symbols if s in parents):
-        path = path_to(symbol, parents)
-        ours = [n for n, s in enumerate(path) if not is_standard(package_of(s))]
+    for symbol in sorted(s for s in symbols if s in graph.reached):
+        path = path_to(symbol, graph)
+        ours = [n for n, s in enumerate(path) if not is_standard(function_package(s))]
         if not ours:
             return f"pulled in by the Go runtime ({_chain(path[-3:])})"
         first = ours[-1]  # the deepest of the program's own functions: the one that needs it
-        package = package_of(path[first])
+        package = function_package(path[first])
         package = main if package == "main" else package
         return f"pulled in by {package} ({_chain(path[first:])})"
     return ""
@@ -106,61 +77,21 @@ def _chain(path: list[str]) -> str:
 
 
 def find_origins(
-    build: list[str], run_dir: Path, env: Mapping[str, str], items: Iterable[Import], main: str
+    build: BuildLine, run_dir: Path, env: Mapping[str, str], items: Iterable[Import], main: str
 ) -> dict[Import, str]:
-    """How each of ITEMS got into the module that BUILD (its go build command) makes, or {}
-    when Go cannot say (the message then goes without it)."""
+    """How each of ITEMS got into the module that BUILD makes, or {} when Go cannot say (the
+    message then goes without it)."""
     items = list(items)
-    go, pattern = build[0], build[-1]
-    tags = build[build.index("-tags") + 1] if "-tags" in build else ""
-    listed = subprocess.run(
-        [go, "list", "-deps", "-json=ImportPath,Name,Dir,GoFiles", "-tags", tags, "--", pattern],
-        cwd=run_dir,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        check=False,
+    fields = "ImportPath,Name,Dir,GoFiles"
+    listed, packages = go_list(
+        build.go, [build.package], run_dir, env, fields=fields, deps=True, tags=build.tags
     )
-    if listed.returncode != 0:
+    if not listed.ok:
         return {}
-    declared = declared_imports(_json_stream(listed.stdout))
+    declared = declared_imports(packages)
     with tempfile.TemporaryDirectory(prefix="wasmship-origin-") as tmp:
-        dump = subprocess.run(
-            _dumpdep_command(build, Path(tmp) / "origin.wasm"),
-            cwd=run_dir,
-            env=dict(env),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if dump.returncode != 0:
+        dump = run_build(build.with_origins(Path(tmp) / "origin.wasm"), run_dir, env)
+    if not dump.ok:
         return {}
-    parents = reach_tree(dump.stdout + dump.stderr)
-    return {item: describe(item, declared.get(item.key, ()), parents, main) for item in items}
-
-
-def _dumpdep_command(build: list[str], output: Path) -> list[str]:
-    """BUILD, writing OUTPUT, with inlining off and the linker's reach tree printed."""
-    cmd = list(build)
-    cmd[cmd.index("-o") + 1] = str(output)
-    ldflags = ""
-    if "-ldflags" in cmd:
-        at = cmd.index("-ldflags")
-        ldflags = cmd[at + 1]
-        del cmd[at : at + 2]
-    cut = cmd.index("--")
-    cmd[cut:cut] = ["-gcflags=all=-l", "-ldflags", f"{ldflags} -dumpdep".strip()]
-    return cmd
-
-
-def _json_stream(text: str) -> list[dict[str, object]]:
-    """`go list -json` prints one object after another, not a list."""
-    decoder, found, at = json.JSONDecoder(), [], 0
-    while at < len(text):
-        while at < len(text) and text[at].isspace():
-            at += 1
-        if at >= len(text):
-            break
-        value, at = decoder.raw_decode(text, at)
-        found.append(value)
-    return found
+    graph = parse_dumpdep(dump.stdout + dump.stderr)
+    return {item: describe(item, declared.get(item.key, ()), graph, main) for item in items}

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from wasmship.builder.cache import default_cache_dir
-from wasmship.builder.toolchain import locate_go, read_toolchain
 from wasmship.errors import ToolchainError
+from wasmship.toolchain.locate import locate_go, read_toolchain
+from wasmship.toolchain.runner import run_build
 
 RUNNER_NAME = "wasmship-wazero" + (".exe" if os.name == "nt" else "")
 MINIMUM_GO = Version("1.25")  # wazero v1.12's go.mod floor
@@ -69,12 +69,11 @@ class Runner:
     runtime: str  # "wazero v1.12.0"
 
 
-def wazero_runner(go: str | None, environ: Mapping[str, str]) -> Runner:
-    """The runner for this Go, built into the cache the first time (a ToolchainError says why
-    it cannot be)."""
+def wazero_runner(go: str | None, environ: Mapping[str, str], cache: Path) -> Runner:
+    """The runner for this Go, built into the CACHE folder the first time (a ToolchainError
+    says why it cannot be)."""
     env = _host_environ(environ)
     go_binary = locate_go(go, env)
-    cache = default_cache_dir(environ)
     cache.mkdir(parents=True, exist_ok=True)
     toolchain = read_toolchain(go_binary, cache, env)
     sources = runner_sources()
@@ -111,13 +110,8 @@ def _build(
             (source / name).write_bytes(data)
         partial = folder / f".{RUNNER_NAME}.{os.getpid()}.tmp"
         cmd = [go, "build", "-trimpath", "-mod=readonly", "-o", str(partial), "."]
-        try:
-            proc = subprocess.run(
-                cmd, cwd=source, env=dict(env), capture_output=True, text=True, check=False
-            )
-        except OSError as exc:
-            raise ToolchainError(f"cannot run {go}: {exc.strerror or exc}") from exc
-        if proc.returncode != 0:
+        proc = run_build(cmd, source, env)
+        if not proc.ok:
             with contextlib.suppress(OSError):
                 partial.unlink()
             raise ToolchainError(

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.steps.compile import resolve_targets, target_run_dir
-from wasmship.builder.toolchain import locate_go, read_toolchain
 from wasmship.distformat.model import Manifest
 from wasmship.size import SizeReport, measure, previous
 from wasmship.size.source import source_of_build
 from wasmship.size.store import load
+from wasmship.toolchain.locate import locate_go, read_toolchain
 
 
 def size_reports(

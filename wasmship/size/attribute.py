@@ -19,11 +19,11 @@ from wasmship.errors import WasmshipError
 from wasmship.size.data import split_data
 from wasmship.size.estimate import estimate_br
 from wasmship.size.model import Item, ModuleSize, PackageSize
-from wasmship.size.packages import function_package
 from wasmship.size.pclntab import FunctionTables, find_tables
 from wasmship.size.source import NamedBuild
 from wasmship.size.symbols import data_by_package
 from wasmship.size.wasm import WasmModule, memory_image, parse_module
+from wasmship.toolchain.symbols import function_package
 
 TOP = 20  # functions and data symbols listed per package
 STRUCTURE = "module structure"

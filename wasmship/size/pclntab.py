@@ -14,7 +14,7 @@ import struct
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from wasmship.size.packages import RUNTIME, function_package
+from wasmship.toolchain.symbols import RUNTIME, function_package
 
 # magic 0xfffffff1 (Go 1.20+), two zero pads, minLC 1 (wasm), pointer size 8
 _HEADER = b"\xf1\xff\xff\xff\x00\x00\x01\x08"

@@ -9,7 +9,6 @@ archives (`go list -export -deps`) hold the size of every data symbol (`go tool 
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,10 +16,13 @@ from pathlib import Path
 
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import Target
-from wasmship.builder.toolchain import go_environ
 from wasmship.distformat.model import TargetEntry
-from wasmship.errors import ToolchainError, WasmshipError
-from wasmship.size.symbols import Graph, is_dumpdep_line, parse_dumpdep, parse_nm
+from wasmship.errors import WasmshipError
+from wasmship.size.symbols import parse_nm
+from wasmship.toolchain.buildline import BuildLine
+from wasmship.toolchain.dumpdep import Graph, is_dumpdep_line, parse_dumpdep
+from wasmship.toolchain.golist import go_list
+from wasmship.toolchain.runner import GoOutput, go_environ, run_build, run_go
 
 _SHOWN_LINES = 40  # of Go's messages when the build with names fails
 
@@ -52,32 +54,7 @@ class NamedBuild:
     import_paths: tuple[str, ...]
 
 
-def _flags(source: Source) -> list[str]:
-    flags = ["-trimpath"]
-    if source.tags:
-        flags += ["-tags", ",".join(source.tags)]
-    return flags
-
-
-def _run(
-    go: str, args: list[str], source: Source, environ: Mapping[str, str]
-) -> subprocess.CompletedProcess[str]:
-    cmd = [go, *args]
-    try:
-        return subprocess.run(
-            cmd,
-            cwd=source.run_dir,
-            env=go_environ(environ, source.goos, source.env),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError as exc:
-        raise ToolchainError(f"cannot run {go}: {exc.strerror or exc}") from exc
-
-
-def _failed(what: str, proc: subprocess.CompletedProcess[str]) -> SourceError:
+def _failed(what: str, proc: GoOutput) -> SourceError:
     lines = [line for line in proc.stderr.splitlines() if not is_dumpdep_line(line)]
     shown = "\n".join(lines[-_SHOWN_LINES:]) or f"exit {proc.returncode}"
     return SourceError(f"{what} failed (exit {proc.returncode}):\n{shown}")
@@ -85,34 +62,36 @@ def _failed(what: str, proc: subprocess.CompletedProcess[str]) -> SourceError:
 
 def build_with_names(go: str, source: Source, environ: Mapping[str, str]) -> NamedBuild:
     """Link SOURCE again without -s and with -dumpdep; read the archives' symbol tables."""
-    # A user's own -s would strip the names again; everything else stays as it was built.
-    ldflags = " ".join(f for f in (*source.ldflags.split(), "-w", "-dumpdep") if f != "-s")
+    env = go_environ(environ, source.goos, source.env)
+    line = BuildLine(go, source.package, source.tags, source.ldflags, source.go_flags)
     with tempfile.TemporaryDirectory(prefix="wasmship-size-") as folder:
         output = Path(folder) / "named.wasm"
-        args = ["build", *_flags(source), "-ldflags", ldflags, "-o", str(output)]
-        proc = _run(go, [*args, *source.go_flags, "--", source.package], source, environ)
+        proc = run_build(line.with_names(output), source.run_dir, env)
         if proc.returncode != 0 or not output.is_file():
             raise _failed(f"go build of {source.package} with names (for size attribution)", proc)
         module = output.read_bytes()
     graph = parse_dumpdep(proc.stderr)
-    template = "{{.ImportPath}}\t{{.Export}}"
-    listing = _run(
+    listing, packages = go_list(
         go,
-        ["list", *_flags(source), "-export", "-deps", "-f", template, "--", source.package],
-        source,
-        environ,
+        [source.package],
+        source.run_dir,
+        env,
+        fields="ImportPath,Export",
+        deps=True,
+        tags=source.tags,
+        flags=["-trimpath", "-export"],
     )
-    if listing.returncode != 0:
+    if not listing.ok:
         raise _failed(f"go list -export -deps {source.package}", listing)
-    rows = [line.partition("\t") for line in listing.stdout.splitlines()]
-    archives = [path.strip() for _, _, path in rows if path.strip()]
+    archives = [str(p["Export"]) for p in packages if p.get("Export")]
     symbols: dict[str, tuple[str, int]] = {}
     if archives:
-        nm = _run(go, ["tool", "nm", "-size", *archives], source, environ)
+        nm = run_go([go, "tool", "nm", "-size", *archives], source.run_dir, env)
         if nm.returncode != 0:
             raise _failed("go tool nm -size on the package archives", nm)
         symbols = parse_nm(nm.stdout)
-    return NamedBuild(module, graph, symbols, tuple(path for path, _, _ in rows if path))
+    paths = tuple(str(p["ImportPath"]) for p in packages if p.get("ImportPath"))
+    return NamedBuild(module, graph, symbols, paths)
 
 
 def source_of_build(config: BuildConfig, target: Target) -> Source:

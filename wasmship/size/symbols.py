@@ -9,44 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from wasmship.size.packages import RUNTIME, package_of
+from wasmship.toolchain.dumpdep import Graph
+from wasmship.toolchain.symbols import RUNTIME, package_of
 
-ROOT = "_"  # the linker's name for its roots in the graph
 DATA_KINDS = frozenset("RDrd")  # read-only data and data: what the data segments hold
 _NM_LINE = re.compile(r"^\s*[0-9a-f]*\s+(\d+) (\S) (.*)$")
-_ANNOTATION = re.compile(r" <[A-Za-z]+>$")  # " <UsedInIface>" in the graph
 _VERSION = re.compile(r"<\d+>$")  # "<1>" after a file-local symbol in nm
-
-
-@dataclass(frozen=True)
-class Graph:
-    """The linker's reachability graph: every kept symbol and who first referred to it."""
-
-    reached: frozenset[str]
-    referrer: Mapping[str, str]
-
-
-def parse_dumpdep(text: str) -> Graph:
-    """The `from -> to` lines the linker prints with -dumpdep; other lines are ignored."""
-    reached: set[str] = set()
-    referrer: dict[str, str] = {}
-    for line in text.splitlines():
-        source, arrow, target = line.partition(" -> ")
-        if not arrow:
-            continue
-        source, target = _ANNOTATION.sub("", source), _ANNOTATION.sub("", target)
-        reached.add(target)
-        if source != ROOT:
-            reached.add(source)
-            referrer.setdefault(target, source)
-    return Graph(frozenset(reached), referrer)
-
-
-def is_dumpdep_line(line: str) -> bool:
-    """Whether LINE is one of the linker's graph lines (not one of Go's own messages)."""
-    return " -> " in line
 
 
 def parse_nm(text: str) -> dict[str, tuple[str, int]]:

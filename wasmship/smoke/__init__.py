@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from wasmship.builder.cache import default_cache_dir
 from wasmship.distformat.model import Manifest, TargetEntry
 from wasmship.distformat.names import MANIFEST, PAGE
 from wasmship.distformat.page import local_path, references
@@ -63,7 +64,8 @@ def smoke(
     chosen = _chosen(manifest, only, call, directory)
     has_js = any(t.goos == "js" for t in chosen)
     choice = choose_browser(browser, environ) if has_js else None
-    runner = wazero_runner(go, environ) if any(t.goos == "wasip1" for t in chosen) else None
+    wasi = any(t.goos == "wasip1" for t in chosen)
+    runner = wazero_runner(go, environ, default_cache_dir(environ)) if wasi else None
     runs: list[SmokeRun] = []
     with ExitStack() as stack:
         in_browser = in_node = None

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.builder.toolchain import locate_go, read_toolchain
 from wasmship.distformat.model import Manifest, TargetEntry
 from wasmship.distformat.names import NODE_SHIM, SHIM
 from wasmship.errors import ToolchainError
 from wasmship.smoke.runs import Outcome, SmokeRun, exit_verdict, first_line
+from wasmship.toolchain.locate import locate_go, read_toolchain
 
 # How a program that uses the DOM dies under Node, where `document`, `window` and the rest are
 # undefined: syscall/js refuses the call (Go 1.21 to 1.26 word it this way), or JavaScript

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from wasmship.builder.cache import default_cache_dir
 from wasmship.plugins.allowlist import DEFAULT_GRANTS, WASI
 from wasmship.plugins.wazero import (
     DEFAULT_MEMORY,
@@ -62,7 +63,8 @@ def run_wasi(
     IMPORTS (`module.name`, from the manifest) only sharpen the message when linking fails.
     """
     if runner is None:
-        runner = wazero_runner(go, os.environ if environ is None else environ)
+        env = os.environ if environ is None else environ
+        runner = wazero_runner(go, env, default_cache_dir(env))
     sandbox = Sandbox(memory, timeout, grants, directory, name or module.stem)
     if "fs" in grants and directory is None:
         with tempfile.TemporaryDirectory(prefix="wasmship-fs-") as empty:

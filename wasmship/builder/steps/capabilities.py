@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from wasmship.builder.context import BuildContext, Target
 from wasmship.builder.plugin_interfaces import allow_of, plugin_interface
-from wasmship.builder.toolchain import go_environ
 from wasmship.distformat.plugin import Import
-from wasmship.errors import CapabilityRefused
+from wasmship.errors import CapabilityRefused, WasmshipError
 from wasmship.plugins.allowlist import Refusal, refused
 from wasmship.plugins.origin import find_origins
+from wasmship.toolchain.runner import go_environ
 
 
 def check_capabilities(ctx: BuildContext) -> None:
@@ -34,11 +34,13 @@ def check_capabilities(ctx: BuildContext) -> None:
 def _origins(ctx: BuildContext, target: Target, extra: tuple[Import, ...]) -> dict[Import, str]:
     """Where each import came from, asked of Go; best effort: without it the message still
     names every import."""
-    cmd = list(ctx.compiled[target.name].command)  # the go build that wrote the module
+    line = ctx.compiled[target.name].line  # the line go built the module with
+    if line is None:
+        return {}
     env = go_environ(ctx.config.environ, target.goos, target.env)
     try:
-        return find_origins(cmd, target.package.run_dir, env, extra, target.package.import_path)
-    except (OSError, ValueError):
+        return find_origins(line, target.package.run_dir, env, extra, target.package.import_path)
+    except (OSError, WasmshipError):
         return {}
 
 

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from wasmship.builder.config import CONFIG_NAME, BuildConfig, TargetSpec
 from wasmship.builder.context import BuildContext, Compiled, GoPackage, Target
-from wasmship.builder.goprocess import GoProcesses
-from wasmship.builder.toolchain import Toolchain, go_environ
 from wasmship.distformat.digests import sha256_hex
 from wasmship.errors import CompileError, UsageError
+from wasmship.toolchain.buildline import BuildLine
+from wasmship.toolchain.golist import go_list
+from wasmship.toolchain.locate import Toolchain
+from wasmship.toolchain.processes import GoProcesses
+from wasmship.toolchain.runner import go_environ
 
 
 def run_dir_for(workdir: Path, package: str) -> tuple[Path, str]:
@@ -85,27 +86,18 @@ def _refuse_other_module(
 def resolve_package(config: BuildConfig, spec: TargetSpec, toolchain: Toolchain) -> GoPackage:
     """Ask `go list` what the target's package is, and refuse anything but a main package."""
     run_dir, package = target_run_dir(config, spec)
-    # -find: the package alone, not its dependencies (go build reports those, with its own words).
-    cmd = [toolchain.go, "list", "-e", "-find", "-json=ImportPath,Name,Dir,Error", "--", package]
-    proc = subprocess.run(
-        cmd,
-        cwd=run_dir,
-        env=go_environ(config.environ, spec.goos, spec.env),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
+    env = go_environ(config.environ, spec.goos, spec.env)
+    fields = "ImportPath,Name,Dir,Error"
+    proc, found = go_list(toolchain.go, [package], run_dir, env, fields=fields, find=True)
+    if not proc.ok or not proc.stdout.strip():
         _refuse_other_module(config, spec, run_dir, package)
-        detail = proc.stderr.strip() or f"go list exited {proc.returncode}"
-        raise UsageError(f"cannot resolve package {spec.package!r}:\n{detail}")
-    try:
-        listed = json.loads(proc.stdout)
-    except ValueError as exc:
+        raise proc.error(UsageError, f"cannot resolve package {spec.package!r}")
+    if len(found) != 1:
         raise UsageError(
             f"cannot resolve package {spec.package!r}: `go list` printed several packages; "
             "name exactly one main package"
-        ) from exc
+        )
+    listed = found[0]
     name = listed.get("Name", "")
     error = (listed.get("Error") or {}).get("Err", "")
     if not name:
@@ -140,20 +132,16 @@ def resolve_targets(config: BuildConfig, toolchain: Toolchain) -> tuple[Target, 
     )
 
 
-def build_command(
-    config: BuildConfig, toolchain: Toolchain, target: Target, output: Path
-) -> list[str]:
-    """The exact `go build` argument list (no shell)."""
-    release = "" if config.debug_symbols else "-s -w"
-    ldflags = " ".join(part for part in (release, config.ldflags, target.ldflags) if part)
-    tags = (*config.tags, *target.tags)
-    cmd = [toolchain.go, "build", "-trimpath", "-o", str(output)]
-    if tags:
-        cmd += ["-tags", ",".join(tags)]
-    if ldflags:
-        cmd += ["-ldflags", ldflags]
-    cmd += [*config.go_flags, "--", target.package.pattern]
-    return cmd
+def build_line(config: BuildConfig, toolchain: Toolchain, target: Target) -> BuildLine:
+    """How TARGET's package is built with CONFIG's flags."""
+    return BuildLine(
+        go=toolchain.go,
+        package=target.package.pattern,
+        tags=(*config.tags, *target.tags),
+        ldflags=" ".join(part for part in (config.ldflags, target.ldflags) if part),
+        go_flags=config.go_flags,
+        strip=not config.debug_symbols,
+    )
 
 
 # go's work folder (GOTMPDIR) is beside its output: what a killed go leaves (go cleans up only
@@ -206,7 +194,8 @@ def compile_target(ctx: BuildContext, target: Target, processes: GoProcesses) ->
     shutil.rmtree(tmp, ignore_errors=True)  # what a killed go left
     tmp.mkdir(parents=True)
     output = folder / target.module
-    cmd = build_command(ctx.config, ctx.toolchain, target, output)
+    line = build_line(ctx.config, ctx.toolchain, target)
+    cmd = line.release(output)
     env = go_environ(ctx.config.environ, target.goos, target.env)
     env["GOTMPDIR"] = str(tmp)  # on the output's filesystem: go renames its link output in place
     try:
@@ -219,7 +208,7 @@ def compile_target(ctx: BuildContext, target: Target, processes: GoProcesses) ->
         data = read_module(output)
     except (OSError, ValueError):
         raise CompileError(cmd, 0, target.name) from None
-    ctx.compiled[target.name] = Compiled(output, data, sha256_hex(data), tuple(cmd))
+    ctx.compiled[target.name] = Compiled(output, data, sha256_hex(data), line)
 
 
 def compile_module(ctx: BuildContext) -> None:

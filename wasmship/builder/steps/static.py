@@ -22,10 +22,10 @@ from wasmship.builder.dist_files import add_file
 from wasmship.builder.goshim import holds_shim, read_shim, same_shim, shim_version
 from wasmship.builder.rewrite import Built, Mismatch, kind_of, name_pattern, rewrite_texts
 from wasmship.builder.server_configs import SERVER_CONFIGS
-from wasmship.builder.toolchain import Toolchain
 from wasmship.builder.webfolder import Selection, holds_dist_manifest, own_page, select_files
 from wasmship.distformat.names import ICON, LOADER, LOADER_STYLE, MANIFEST, PAGE, SHIM, WEB_MANIFEST
 from wasmship.errors import UsageError
+from wasmship.toolchain.locate import Toolchain
 
 
 @dataclass(frozen=True)

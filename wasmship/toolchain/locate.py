@@ -1,11 +1,10 @@
-"""The Go toolchain: find `go`, read `go env -json`, parse its version, find its shims."""
+"""Finding Go: `--go`, WASMSHIP_GO or PATH; `go env -json`; its version; its shims."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from packaging.version import InvalidVersion, Version
 
 from wasmship.distformat.names import SHIM
 from wasmship.errors import ToolchainError
+from wasmship.toolchain.runner import run_go
 
 MINIMUM_GO = Version("1.21")
 # Go 1.24 moved the shim from misc/wasm to lib/wasm.
@@ -45,16 +45,6 @@ class Toolchain:
             f"{name} of {self.goversion} not found: looked in {dirs[0]} and {dirs[1]}. "
             "Is this GOROOT complete?"
         )
-
-
-def go_environ(
-    environ: Mapping[str, str], goos: str = "js", extra: tuple[tuple[str, str], ...] = ()
-) -> dict[str, str]:
-    """The environment a go command of a build runs with."""
-    env = dict(environ)
-    env.update(extra)
-    env.update(GOOS=goos, GOARCH="wasm", CGO_ENABLED="0")
-    return env
 
 
 _RELEASE = re.compile(r"^go(\d+(?:\.\d+)*(?:(?:rc|beta)\d+)?)$")
@@ -100,24 +90,24 @@ def locate_go(go: str | None, environ: Mapping[str, str]) -> str:
     return found
 
 
+def read_go_env(go: str, run_dir: Path, environ: Mapping[str, str], *names: str) -> dict[str, str]:
+    """NAMES as `go env -json` reports them in RUN_DIR; a ToolchainError when go cannot say."""
+    output = run_go([go, "env", "-json", *names], run_dir, environ)
+    if not output.ok:
+        raise ToolchainError(
+            f"`{go} env -json` failed (exit {output.returncode}):\n{output.stderr.strip()}"
+        )
+    try:
+        found = json.loads(output.stdout)
+        return {name: str(found[name]) for name in names}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ToolchainError(f"`{go} env -json` did not report {' and '.join(names)}") from exc
+
+
 def read_toolchain(go: str, run_dir: Path, environ: Mapping[str, str]) -> Toolchain:
     """Ask `go env -json` (in the directory the build runs in) for GOROOT and GOVERSION."""
-    cmd = [go, "env", "-json", "GOROOT", "GOVERSION"]
-    try:
-        proc = subprocess.run(
-            cmd, cwd=run_dir, env=dict(environ), capture_output=True, text=True, check=False
-        )
-    except OSError as exc:
-        raise ToolchainError(f"cannot run {go}: {exc.strerror or exc}") from exc
-    if proc.returncode != 0:
-        raise ToolchainError(
-            f"`{go} env -json` failed (exit {proc.returncode}):\n{proc.stderr.strip()}"
-        )
-    try:
-        env = json.loads(proc.stdout)
-        goroot, goversion = env["GOROOT"], env["GOVERSION"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ToolchainError(f"`{go} env -json` did not report GOROOT and GOVERSION") from exc
+    env = read_go_env(go, run_dir, environ, "GOROOT", "GOVERSION")
+    goroot, goversion = env["GOROOT"], env["GOVERSION"]
     version, devel = parse_goversion(goversion)
     if version < MINIMUM_GO:
         raise ToolchainError(

@@ -1,4 +1,4 @@
-"""Running go build so that it dies with wasmship, however wasmship ends."""
+"""go builds in process groups of their own, so that they die with wasmship however it ends."""
 
 from __future__ import annotations
 
@@ -38,22 +38,55 @@ class GoProcesses:
     def run(self, cmd: list[str], cwd: Path, env: dict[str, str]) -> int:
         """Run one go build to the end; Go's stdout and stderr go to our stderr (--json owns
         stdout)."""
+        started = self._start(cmd, cwd, env, capture=False)
+        if started is None:
+            return -signal.SIGKILL  # the build is failing: start nothing more
+        proc, watcher = started
+        try:
+            return proc.wait()
+        finally:
+            self._forget(proc, watcher)
+
+    def capture(
+        self, cmd: list[str], cwd: Path, env: dict[str, str], timeout: float | None = None
+    ) -> tuple[int, bytes, bytes]:
+        """Run one go command to the end with its output captured: (exit status, stdout,
+        stderr); past TIMEOUT seconds its whole group is killed and TimeoutExpired raised."""
+        started = self._start(cmd, cwd, env, capture=True)
+        if started is None:
+            return -signal.SIGKILL, b"", b""
+        proc, watcher = started
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+            return proc.returncode, stdout, stderr
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(watcher.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        finally:
+            self._forget(proc, watcher)
+
+    def _start(
+        self, cmd: list[str], cwd: Path, env: dict[str, str], capture: bool
+    ) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]] | None:
+        """Start go under a new watcher; None once the builds are being stopped."""
         with self._lock:
             if self._stopped:
-                return -signal.SIGKILL  # the build is failing: start nothing more
+                return None
             watcher = _start_watcher(cwd, env)
             try:
-                proc = _start_go(cmd, cwd, env, group=watcher.pid)
+                proc = _start_go(cmd, cwd, env, group=watcher.pid, capture=capture)
             except BaseException:
                 _end(watcher)
                 raise
             self._running[proc] = watcher
-        try:
-            return proc.wait()
-        finally:
-            with self._lock:
-                self._running.pop(proc, None)
-            _end(watcher)  # it kills what is left of the group: itself
+        return proc, watcher
+
+    def _forget(self, proc: subprocess.Popen[bytes], watcher: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._running.pop(proc, None)
+        _end(watcher)  # it kills what is left of the group: itself
 
     def kill_all(self) -> None:
         """Kill every build under way, with its children, and reap it."""
@@ -86,17 +119,18 @@ def _start_watcher(cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 def _start_go(
-    cmd: list[str], cwd: Path, env: dict[str, str], group: int
+    cmd: list[str], cwd: Path, env: dict[str, str], group: int, capture: bool
 ) -> subprocess.Popen[bytes]:
     """Start go in the process group GROUP (its watcher's)."""
+    out: int = subprocess.PIPE if capture else sys.stderr.fileno()
     try:
         return subprocess.Popen(
             cmd,
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,  # never the terminal: its group is not the foreground one
-            stdout=sys.stderr.fileno(),
-            stderr=sys.stderr.fileno(),
+            stdout=out,
+            stderr=out,
             process_group=group,
             preexec_fn=_prepare_go(),
         )
