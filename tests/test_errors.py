@@ -95,7 +95,7 @@ def test_every_error_kind_exits_with_a_documented_code() -> None:
     by_name = {k.__name__: k.exit_code for k in kinds}
     assert by_name["ToolchainError"] == ExitCode.TOOL
     assert by_name["ManifestError"] == by_name["DistError"] == ExitCode.DIST
-    assert by_name["UsageError"] == by_name["ConfigError"] == ExitCode.USAGE
+    assert by_name["UsageError"] == ExitCode.USAGE
 
 
 def test_debug_shows_a_traceback_without_touching_the_environment(

@@ -71,6 +71,11 @@ def test_json_output_of_a_clean_dist(wasmship: Run, dist: Path) -> None:
     assert document["files_checked"] == 18
 
 
+def test_dist_defaults_to_the_dist_folder_here(wasmship: Run, dist: Path) -> None:
+    proc = wasmship("verify", cwd=dist.parent)
+    assert (proc.returncode, proc.stdout) == (0, "dist: 18 files match manifest.json\n")
+
+
 def test_one_corrupt_byte_in_the_module(wasmship: Run, dist: Path) -> None:
     module = dist / files_of(dist)["main.wasm"]["path"]
     data = bytearray(module.read_bytes())
