@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -63,6 +64,40 @@ def test_smoke_runs_the_module_under_node(
     assert re.search(rf"^smoke main: ok {UNDER_NODE}$", proc.stderr, re.M), proc.stderr
 
 
+def test_smoke_quiet_prints_nothing_for_a_pass(
+    built_hello: Path, wasmship: Run, without_browser: dict[str, str]
+) -> None:
+    proc = wasmship("smoke", "-q", str(built_hello), cwd=built_hello.parent, env=without_browser)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
+def test_smoke_json_is_one_document_with_every_run(
+    built_hello: Path, wasmship: Run, without_browser: dict[str, str]
+) -> None:
+    proc = wasmship("smoke", "--json", cwd=built_hello.parent, env=without_browser)  # ./dist
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert set(document) == {"ok", "runs", "browser_hint"}
+    assert document["ok"] is True and document["browser_hint"] is None
+    [run] = document["runs"]
+    assert set(run) == {"target", "runtime", "outcome", "verdict", "stdout", "stderr", "console"}
+    assert (run["target"], run["outcome"], run["verdict"]) == ("main", "ok", "ok")
+    assert run["stdout"] == "hello from Go WebAssembly\n"
+    assert run["runtime"].startswith("node v")
+
+
+def test_smoke_json_of_a_dom_program_under_node_says_it_needs_a_browser(
+    built_dom: Path, wasmship: Run, without_browser: dict[str, str]
+) -> None:
+    proc = wasmship("smoke", "--json", cwd=built_dom.parent, env=without_browser)
+    assert proc.returncode == 3, proc.stderr
+    document = json.loads(proc.stdout)  # the report, and no second document for the error
+    assert document["ok"] is False
+    assert {run["outcome"] for run in document["runs"]} == {"needs a browser"}
+    assert "pip install 'wasmship[browser]'" in document["browser_hint"]
+    assert "use the DOM" in proc.stderr
+
+
 @pytest.mark.browser
 def test_smoke_runs_the_module_in_chromium(built_hello: Path, wasmship: Run) -> None:
     chromium()
@@ -117,7 +152,7 @@ def test_a_dom_program_needs_a_browser_under_node(
     proc = wasmship("smoke", cwd=built_dom.parent, env=without_browser)
     assert_clean_failure(
         proc,
-        2,
+        3,
         "page, widget use the DOM, so smoke could not run them under Node.js",
         "no Chromium or Chrome on PATH",
         "pip install 'wasmship[browser]'",
@@ -231,12 +266,12 @@ def test_smoke_refuses_a_different_go_under_node(
     fake.write_text(FAKE_OLD_GO.replace("go1.20.14", "go1.99.0"))
     fake.chmod(0o755)
     proc = wasmship("smoke", str(built_hello), "--go", str(fake), cwd=tmp_path, env=without_browser)
-    assert_clean_failure(proc, 2, "was built with go1.", "go1.99.0", "wasm_exec_node.js")
+    assert_clean_failure(proc, 3, "was built with go1.", "go1.99.0", "wasm_exec_node.js")
 
 
 def test_smoke_without_a_dist(wasmship: Run, tmp_path: Path) -> None:
     proc = wasmship("smoke", "nowhere", cwd=tmp_path)
-    assert_clean_failure(proc, 2, "has no manifest.json")
+    assert_clean_failure(proc, 4, "has no manifest.json")
 
 
 def test_clean_removes_the_dist_and_stale_staging(built_hello: Path, wasmship: Run) -> None:
@@ -253,6 +288,19 @@ def test_clean_removes_the_dist_and_stale_staging(built_hello: Path, wasmship: R
     assert again.returncode == 0 and "nothing to clean" in again.stdout
 
 
+def test_clean_json_lists_what_it_removed(built_hello: Path, wasmship: Run) -> None:
+    root = built_hello.parent.parent / "clean-json"
+    shutil.copytree(built_hello, root / "dist")
+    proc = wasmship("clean", "--json", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert set(document) == {"ok", "dist", "removed"}
+    assert document["ok"] is True and document["dist"] == "dist"
+    assert document["removed"] == [str((root / "dist").resolve())]
+    again = wasmship("clean", "--json", "-q", cwd=root)
+    assert again.returncode == 0 and json.loads(again.stdout)["removed"] == []
+
+
 def test_clean_refuses_a_folder_wasmship_did_not_write(wasmship: Run, tmp_path: Path) -> None:
     (tmp_path / "dist").mkdir()
     (tmp_path / "dist" / "precious.txt").write_text("x")
@@ -260,3 +308,10 @@ def test_clean_refuses_a_folder_wasmship_did_not_write(wasmship: Run, tmp_path: 
     proc = wasmship("clean", cwd=tmp_path)
     assert_clean_failure(proc, 2, "refusing to remove", "no wasmship manifest.json")
     assert snapshot(tmp_path) == before
+    as_json = wasmship("clean", "--json", cwd=tmp_path)
+    assert_clean_failure(as_json, 2, "refusing to remove")
+    assert json.loads(as_json.stdout) == {
+        "ok": False,
+        "error": as_json.stderr.removeprefix("wasmship: error: ").rstrip("\n"),
+        "exit_code": 2,
+    }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib
+import json
 import os
 import pty
 import re
@@ -19,10 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Go, Run, base_env, manifest_of, missing, snapshot
+from tests.conftest import REPO, Go, Run, base_env, manifest_of, missing, snapshot
+from tests.test_architecture import modules
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.steps.compile import output_folder
 from wasmship.distformat.publish import lock_path
+from wasmship.errors import ExitCode, WasmshipError
 
 FAKE_OLD_GO = """#!/bin/sh
 # A stand-in for Go 1.20: answers `go env -json` like the real one would.
@@ -54,17 +58,80 @@ def litter(parent: Path) -> list[str]:
     return sorted(p.name for p in parent.iterdir() if "wasmship" in p.name.replace(".toml", ""))
 
 
+def documented_exit_codes() -> dict[int, str]:
+    """The table under `## Exit codes` in docs/cli.md: code -> meaning."""
+    text = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    section = text.split("\n## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\d+)` \| (.+) \|$", section, re.M)
+    return {int(code): meaning for code, meaning in rows}
+
+
+def error_kinds() -> set[type[WasmshipError]]:
+    """Every WasmshipError subclass in the package (each module imported to find them)."""
+    for name in modules():
+        importlib.import_module(name)
+    found: set[type[WasmshipError]] = set()
+    todo = [WasmshipError]
+    while todo:
+        kind = todo.pop()
+        found.add(kind)
+        todo.extend(kind.__subclasses__())
+    return found
+
+
+def test_the_exit_code_table_in_the_docs_is_the_one_in_the_code() -> None:
+    documented = documented_exit_codes()
+    assert set(documented) == {int(code) for code in ExitCode}
+    assert documented[2].startswith("bad usage or configuration")
+    assert documented[3].startswith("a tool wasmship needs is missing")
+    assert documented[4].startswith("the dist or manifest given cannot be read")
+
+
+def test_every_error_kind_exits_with_a_documented_code() -> None:
+    kinds = error_kinds()
+    assert len(kinds) > 10
+    codes = {int(code) for code in ExitCode}
+    assert {k.__name__: k.exit_code for k in kinds if k.exit_code not in codes} == {}
+    by_name = {k.__name__: k.exit_code for k in kinds}
+    assert by_name["ToolchainError"] == ExitCode.TOOL
+    assert by_name["ManifestError"] == by_name["DistError"] == ExitCode.DIST
+    assert by_name["UsageError"] == ExitCode.USAGE
+
+
+def test_debug_shows_a_traceback_without_touching_the_environment(
+    wasmship: Run, tmp_path: Path
+) -> None:
+    plain = wasmship("verify", "nope", cwd=tmp_path)
+    assert_clean_failure(plain, 4, "nope: no such folder")
+    debug = wasmship("--debug", "verify", "--json", "nope", cwd=tmp_path)
+    assert debug.returncode == 4
+    assert "Traceback" in debug.stderr and "DistError" in debug.stderr
+    assert json.loads(debug.stdout)["exit_code"] == 4
+    # The flag is carried in the process, not through os.environ (which go and node inherit).
+    code = (
+        "import os, sys; from wasmship.cli import main; sys.argv = ['wasmship', '--debug', "
+        "'verify', 'nope']\ntry:\n    main()\nexcept SystemExit as exit:\n"
+        "    print(exit.code, 'WASMSHIP_DEBUG' in os.environ)"
+    )
+    env = base_env()
+    env.pop("WASMSHIP_DEBUG", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert proc.stdout == "4 False\n" and "Traceback" in proc.stderr
+
+
 def test_no_go_on_path(hello: Path, wasmship: Run, tmp_path: Path) -> None:
     env = base_env(PATH=str(tmp_path / "empty"))
     env.pop("WASMSHIP_GO", None)
     proc = wasmship("build", cwd=hello, env=env)
-    assert_clean_failure(proc, 2, "Go not found", "--go", "WASMSHIP_GO")
+    assert_clean_failure(proc, 3, "Go not found", "--go", "WASMSHIP_GO")
     assert not (hello / "dist").exists()
 
 
 def test_go_given_does_not_exist(hello: Path, wasmship: Run, tmp_path: Path) -> None:
     proc = wasmship("build", "--go", str(tmp_path / "no-such-go"), cwd=hello)
-    assert_clean_failure(proc, 2, "Go not found", "no-such-go", "--go")
+    assert_clean_failure(proc, 3, "Go not found", "no-such-go", "--go")
 
 
 def test_go_too_old(built: tuple[Path, dict[str, bytes]], wasmship: Run, tmp_path: Path) -> None:
@@ -74,7 +141,7 @@ def test_go_too_old(built: tuple[Path, dict[str, bytes]], wasmship: Run, tmp_pat
     fake.write_text(FAKE_OLD_GO)
     fake.chmod(0o755)
     proc = wasmship("build", "--go", str(fake), cwd=hello)
-    assert_clean_failure(proc, 2, "go1.20.14", "too old", "1.21")
+    assert_clean_failure(proc, 3, "go1.20.14", "too old", "1.21")
     assert snapshot(hello / "dist") == before
 
 

@@ -178,3 +178,48 @@ def test_init_without_a_browser_package_writes_only_candidates(
     again = wasmship("init", cwd=root)
     assert_clean_failure(again, 1, "already exists", "never overwrites")
     assert (root / "wasmship.toml").read_text() == text
+
+
+def test_init_json_is_one_document_and_quiet_prints_nothing(wasmship: Run, tmp_path: Path) -> None:
+    root = go_module(
+        tmp_path / "site",
+        {"cmd/app/main.go": APP, "cmd/devserver/main.go": SERVER, "web/index.html": PAGE},
+    )
+    proc = wasmship("init", "--json", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert document == {
+        "ok": True,
+        "path": str(root / "wasmship.toml"),
+        "targets": [{"name": "app", "package": "./cmd/app"}],
+        "candidates": [
+            {
+                "name": "devserver",
+                "package": "./cmd/devserver",
+                "reason": "does not use syscall/js (a server or a tool?)",
+            }
+        ],
+        "static": [{"path": "web", "reason": None}],
+        "warnings": [],
+    }
+    (root / "wasmship.toml").unlink()
+    quiet = wasmship("init", "-q", cwd=root)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert (root / "wasmship.toml").is_file()
+
+
+def test_init_json_carries_the_warning_and_quiet_still_shows_it(
+    wasmship: Run, tmp_path: Path
+) -> None:
+    root = go_module(tmp_path / "site", {"cmd/devserver/main.go": SERVER})
+    proc = wasmship("init", "--json", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    [warning] = json.loads(proc.stdout)["warnings"]
+    assert warning.startswith("no browser target found: no main package")
+    (root / "wasmship.toml").unlink()
+    quiet = wasmship("init", "--quiet", cwd=root)
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    assert quiet.stderr.startswith("wasmship: warning: no browser target found")
+    again = wasmship("init", "--json", cwd=root)
+    assert again.returncode == 1
+    assert json.loads(again.stdout)["exit_code"] == 1

@@ -341,28 +341,28 @@ def run_serve(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_missing_dist_is_a_usage_error(tmp_path: Path) -> None:
+def test_missing_dist_is_a_dist_error(tmp_path: Path) -> None:
     proc = run_serve("nowhere", "--port", "0", cwd=tmp_path)
-    assert proc.returncode == 2
+    assert proc.returncode == 4
     assert "nowhere: no such folder" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
 
 
-def test_dist_without_manifest_is_a_usage_error(tmp_path: Path) -> None:
+def test_dist_without_manifest_is_a_dist_error(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     (tmp_path / "plain" / "index.html").write_text("<p>hi</p>")
     proc = run_serve("plain", "--port", "0", cwd=tmp_path)
-    assert proc.returncode == 2
+    assert proc.returncode == 4
     assert "plain has no manifest.json: is it a wasmship dist?" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-def test_corrupt_manifest_is_a_usage_error(tmp_path: Path) -> None:
+def test_corrupt_manifest_is_a_dist_error(tmp_path: Path) -> None:
     (tmp_path / "dist").mkdir()
     (tmp_path / "dist" / "manifest.json").write_text("{not json")
     proc = run_serve("dist", "--port", "0", cwd=tmp_path)
-    assert proc.returncode == 2
+    assert proc.returncode == 4
     assert "manifest.json cannot be read" in proc.stderr
     assert "Traceback" not in proc.stderr
 

@@ -132,6 +132,27 @@ def test_the_terminal_table_and_the_same_bytes_twice(wasmship: Run, xml_app: Pat
     assert size_json(wasmship, xml_app) == one
 
 
+def test_the_dist_is_named_as_an_argument_and_the_old_flags_still_work(
+    wasmship: Run, xml_app: Path
+) -> None:
+    default = size_json(wasmship, xml_app)
+    assert size_json(wasmship, xml_app, "dist") == default
+    assert size_json(wasmship, xml_app, "dist", ".") == default  # DIST PACKAGE
+    assert size_json(wasmship, xml_app, ".") == default  # one argument, not a dist: PACKAGE
+    old = ok(wasmship("size", "--json", "-o", "dist", cwd=xml_app))
+    assert json.loads(old.stdout) == default
+    assert old.stderr == (
+        "wasmship: note: size -o/--out DIST is deprecated; use wasmship size DIST\n"
+    )
+    treemap = ok(wasmship("size", "dist", "--treemap", "a.html", cwd=xml_app))
+    assert treemap.stdout.endswith("report: a.html\n") and treemap.stderr == ""
+    html = ok(wasmship("size", "--html", "b.html", cwd=xml_app))
+    assert html.stderr == "wasmship: note: size --html FILE is deprecated; use --treemap FILE\n"
+    assert (xml_app / "a.html").read_bytes() == (xml_app / "b.html").read_bytes()
+    twice = wasmship("size", "dist", "-o", "dist", cwd=xml_app)
+    assert twice.returncode == 2 and "the dist is named twice" in twice.stderr
+
+
 def test_an_embedded_mebibyte_is_data_of_the_embedding_package(
     wasmship: Run, tmp_path: Path
 ) -> None:
@@ -198,13 +219,13 @@ def test_bad_inputs_get_a_message_and_an_exit_code(
     empty = tmp_path / "empty"
     empty.mkdir()
     missing = wasmship("size", cwd=empty)
-    assert missing.returncode == 2 and "dist does not exist: run `wasmship build`" in missing.stderr
+    assert missing.returncode == 4 and "dist does not exist: run `wasmship build`" in missing.stderr
     assert "Traceback" not in missing.stderr
     (empty / "dist").mkdir()
     no_manifest = wasmship("size", cwd=empty)
-    assert no_manifest.returncode == 2 and "has no manifest.json" in no_manifest.stderr
+    assert no_manifest.returncode == 4 and "has no manifest.json" in no_manifest.stderr
     not_a_folder = wasmship("size", "-o", "main.go", cwd=xml_app)
-    assert not_a_folder.returncode == 2 and "is a file, not a dist folder" in not_a_folder.stderr
+    assert not_a_folder.returncode == 4 and "is a file, not a dist folder" in not_a_folder.stderr
     # A module file that is not WebAssembly (a damaged dist).
     damaged = tmp_path / "damaged"
     damaged.mkdir()

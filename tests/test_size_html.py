@@ -85,10 +85,10 @@ def report(tmp_path_factory: pytest.TempPathFactory, go: Go) -> tuple[Path, dict
         return proc.stdout
 
     run("build", "--quiet")
-    run("size", "--quiet", "--html", "out/size.html")
+    run("size", "--quiet", "--treemap", "out/size.html")
     document = json.loads(run("size", "--json"))
     again = folder / "again.html"
-    run("size", "--quiet", "--html", str(again))
+    run("size", "--quiet", "--html", str(again))  # the old name of --treemap still works
     assert again.read_bytes() == (folder / "out" / "size.html").read_bytes()  # same bytes
     return folder / "out", document
 

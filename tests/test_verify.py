@@ -71,6 +71,11 @@ def test_json_output_of_a_clean_dist(wasmship: Run, dist: Path) -> None:
     assert document["files_checked"] == 18
 
 
+def test_dist_defaults_to_the_dist_folder_here(wasmship: Run, dist: Path) -> None:
+    proc = wasmship("verify", cwd=dist.parent)
+    assert (proc.returncode, proc.stdout) == (0, "dist: 18 files match manifest.json\n")
+
+
 def test_one_corrupt_byte_in_the_module(wasmship: Run, dist: Path) -> None:
     module = dist / files_of(dist)["main.wasm"]["path"]
     data = bytearray(module.read_bytes())
@@ -216,13 +221,13 @@ def test_two_problems_are_both_reported(wasmship: Run, dist: Path) -> None:
     assert document["errors"] >= 2
 
 
-def test_usage_errors_exit_2(wasmship: Run, tmp_path: Path) -> None:
+def test_no_dist_to_verify_exits_4(wasmship: Run, tmp_path: Path) -> None:
     proc = wasmship("verify", str(tmp_path / "nope"), cwd=tmp_path)
-    assert proc.returncode == 2
+    assert proc.returncode == 4
     assert "no such folder" in proc.stderr and "nope" in proc.stderr
     (tmp_path / "empty").mkdir()
     proc = wasmship("verify", "empty", cwd=tmp_path)
-    assert proc.returncode == 2
+    assert proc.returncode == 4
     assert "no manifest.json" in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -500,7 +505,7 @@ def test_a_path_listed_twice(wasmship: Run, dist: Path) -> None:
 
 def test_a_file_is_not_a_dist_folder(wasmship: Run, hello: Path) -> None:
     proc = wasmship("verify", "go.mod", cwd=hello)
-    assert proc.returncode == 2
+    assert proc.returncode == 4
     assert proc.stderr == (
         "wasmship: error: go.mod is a file, not a dist folder; "
         "pass the dist folder `wasmship build` wrote\n"

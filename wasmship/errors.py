@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import enum
 import errno
+
+
+class ExitCode(enum.IntEnum):
+    """Every exit code wasmship uses; docs/cli.md has the same table, and a test keeps them so."""
+
+    OK = 0  # success
+    FAILED = 1  # the work failed: a compile error, a verify mismatch, a budget, a check
+    USAGE = 2  # bad usage or configuration: flags, wasmship.toml, a refused target folder
+    TOOL = 3  # a tool wasmship needs is missing, too old or broken: Go, Node, Chromium, the shim
+    DIST = 4  # the dist or manifest given cannot be read: no folder, no manifest, bad JSON
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM; the previous dist is untouched
 
 
 class WasmshipError(Exception):
     """An expected failure: shown to the user as one message, never a traceback."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.FAILED
 
 
 class UsageError(WasmshipError):
     """Bad flags, bad configuration or a refused target folder."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ToolchainError(WasmshipError):
-    """No Go, a Go that is too old, or a shim that is missing."""
+    """A tool wasmship runs is missing, too old or broken: Go, Node.js, Chromium, the shim."""
 
-    exit_code = 2
+    exit_code = ExitCode.TOOL
 
 
 class CompileError(WasmshipError):
@@ -58,10 +70,14 @@ class BudgetExceeded(WasmshipError):
     """A module is larger than its size budget; the dist was still written."""
 
 
-class ManifestError(WasmshipError):
-    """A dist's manifest.json is missing, unreadable or not a wasmship manifest."""
+class DistError(WasmshipError):
+    """The dist given cannot be read: no such folder, no manifest.json, or one not readable."""
 
-    exit_code = 2
+    exit_code = ExitCode.DIST
+
+
+class ManifestError(DistError):
+    """A manifest.json that is not a wasmship manifest (a wrong type, a missing key)."""
 
 
 class CheckError(WasmshipError):

@@ -34,7 +34,7 @@ from wasmship.distformat.digests import etag_for, parse_available_dictionary
 from wasmship.distformat.model import FileEntry
 from wasmship.distformat.names import MANIFEST, content_type
 from wasmship.distformat.reader import read_manifest
-from wasmship.errors import ManifestError, UsageError
+from wasmship.errors import DistError, UsageError
 
 Log = Callable[[str], None]
 
@@ -52,7 +52,7 @@ class ServeConfig:
 def read_dist(dist: Path) -> dict[str, FileEntry]:
     """The files DIST's manifest lists, keyed by path; a clear error if there is no dist there."""
     if not dist.is_dir():
-        raise UsageError(f"{dist}: no such folder; run `wasmship build` first or name a dist")
+        raise DistError(f"{dist}: no such folder; run `wasmship build` first or name a dist")
     return read_manifest(dist).files_by_path()
 
 
@@ -82,7 +82,7 @@ class DistIndex:
         if stamp is not None and stamp != self._stamp:
             with self._lock:
                 # Mid-rebuild or broken: keep serving the last good manifest.
-                with contextlib.suppress(ManifestError, UsageError):
+                with contextlib.suppress(DistError):
                     self._files = read_dist(self.dist)
                 self._stamp = stamp
         return self._files

@@ -15,8 +15,14 @@ from typing import NoReturn
 import click
 
 from wasmship.cli import build, check, clean, dev, init, serve, size, smoke, verify
-from wasmship.cli.options import DEBUG_ENV, debug_option, echo_json, json_document_printed
-from wasmship.errors import WasmshipError
+from wasmship.cli.options import (
+    debug_asked,
+    debug_option,
+    echo_json,
+    json_document_printed,
+    start_run,
+)
+from wasmship.errors import ExitCode, WasmshipError
 
 DESTRUCTIVE = frozenset({"--force"})  # flags that replace or remove what is there
 
@@ -65,7 +71,7 @@ def _wants_json(argv: list[str]) -> bool:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    if os.environ.get(DEBUG_ENV):
+    if debug_asked():
         traceback.print_exc()
     if _wants_json(sys.argv[1:]) and not json_document_printed():
         # --json promises one document on stdout, failures included.
@@ -94,14 +100,15 @@ def _interrupt(signum: int, frame: object) -> None:
 def main() -> None:
     """Entry point: the one place that turns failures into messages and exit codes."""
     signal.signal(signal.SIGTERM, _interrupt)
+    start_run()
     try:
         cli.main(standalone_mode=False, prog_name="wasmship")
     except WasmshipError as exc:
         _fail(str(exc), exc.exit_code)
     except click.exceptions.Abort:
-        _fail("interrupted; the previous dist is untouched", 130)
+        _fail("interrupted; the previous dist is untouched", ExitCode.INTERRUPTED)
     except KeyboardInterrupt:
-        _fail("interrupted; the previous dist is untouched", 130)
+        _fail("interrupted; the previous dist is untouched", ExitCode.INTERRUPTED)
     except click.exceptions.NoSuchOption as exc:
         # Never suggest a destructive flag for a mistyped one.
         safe = [p for p in exc.possibilities or () if p not in DESTRUCTIVE]
@@ -115,5 +122,5 @@ def main() -> None:
     except OSError as exc:
         # A full disk, a read-only folder, a permission: the system's words, no traceback.
         where = f": {exc.filename}" if exc.filename else ""
-        _fail(f"{exc.strerror or exc}{where}", 1)
-    sys.exit(0)
+        _fail(f"{exc.strerror or exc}{where}", ExitCode.FAILED)
+    sys.exit(ExitCode.OK)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from wasmship.cli.options import debug_option, go_option
+from wasmship.cli.options import debug_option, echo_json, go_option, json_option, quiet_option
+
+if TYPE_CHECKING:
+    from wasmship.scaffold import Proposal
 
 
 @click.command()
 @go_option
+@quiet_option("Print nothing but a warning.")
+@json_option
 @debug_option
-def init(go: str | None) -> None:
+def init(go: str | None, quiet: bool, as_json: bool) -> None:
     """Write a commented wasmship.toml for the current Go module (never overwrites).
 
     Main packages that use syscall/js (themselves or through a package of
@@ -40,6 +46,29 @@ def init(go: str | None) -> None:
     binary = locate_go(go, os.environ)
     root = module_root(binary, Path.cwd(), os.environ)
     proposal = run_init(root, binary, os.environ)
+    warning = None
+    if not proposal.targets:
+        # Still a success: the file is written, and an edit makes it build what the user wants.
+        warning = (
+            f"no browser target found: no main package under {root} uses {BROWSER_API}; "
+            f"uncomment the [[target]] to build in {proposal.path.name}"
+        )
+    if as_json:
+        echo_json(_document(proposal, warning))
+        return
+    if not quiet:
+        _show(proposal)
+    if warning:
+        click.echo(f"wasmship: warning: {warning}", err=True)
+    if not quiet:
+        click.echo("\nA Makefile target to copy:\n\n" + MAKEFILE_TARGET)
+        click.echo("A CI step to copy:\n\n" + CI_STEP)
+
+
+def _show(proposal: Proposal) -> None:
+    """What init wrote, a line per target, candidate and web folder."""
+    from wasmship.scaffold import BROWSER_API
+
     click.echo(f"wrote {proposal.path}")
     for package in proposal.targets:
         click.echo(f"  target {package.name} ({package.path}): uses {BROWSER_API}")
@@ -50,12 +79,17 @@ def init(go: str | None) -> None:
             click.echo(f'  static = "{folder.path}"')
         else:
             click.echo(f'  commented out static = "{folder.path}": {folder.reason}')
-    if not proposal.targets:
-        # Still a success: the file is written, and an edit makes it build what the user wants.
-        click.echo(
-            f"wasmship: warning: no browser target found: no main package under {root} uses "
-            f"{BROWSER_API}; uncomment the [[target]] to build in {proposal.path.name}",
-            err=True,
-        )
-    click.echo("\nA Makefile target to copy:\n\n" + MAKEFILE_TARGET)
-    click.echo("A CI step to copy:\n\n" + CI_STEP)
+
+
+def _document(proposal: Proposal, warning: str | None) -> dict[str, Any]:
+    """What --json prints: the file written, what became a target and what did not, and why."""
+    return {
+        "ok": True,
+        "path": str(proposal.path),
+        "targets": [{"name": p.name, "package": p.path} for p in proposal.targets],
+        "candidates": [
+            {"name": p.name, "package": p.path, "reason": p.reason} for p in proposal.candidates
+        ],
+        "static": [{"path": f.path, "reason": f.reason} for f in proposal.static],
+        "warnings": [warning] if warning else [],
+    }

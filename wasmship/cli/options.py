@@ -6,6 +6,7 @@ import json
 import math
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -16,10 +17,28 @@ DEBUG_ENV = "WASMSHIP_DEBUG"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _Run:
+    """What this run's command line asked of the failure path, which runs after click's context
+    is gone: kept here rather than in os.environ, which child processes (go, node) inherit."""
+
+    debug = False
+    json_printed = False  # this run's one JSON document has gone to stdout
+
+
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value:
-        os.environ[DEBUG_ENV] = "1"
+        _Run.debug = True
     return value
+
+
+def debug_asked() -> bool:
+    """Whether --debug (or WASMSHIP_DEBUG) asks for a traceback with a failure."""
+    return _Run.debug or bool(os.environ.get(DEBUG_ENV))
+
+
+def start_run() -> None:
+    """Forget the last run's flags (one process may run the command line more than once)."""
+    _Run.debug = _Run.json_printed = False
 
 
 debug_option = click.option(
@@ -30,6 +49,10 @@ debug_option = click.option(
     callback=_set_debug,
     help="Show a traceback for failures.",
 )
+
+dist_argument = click.argument(
+    "dist", type=click.Path(path_type=Path), default="dist", required=False
+)  # DIST, default ./dist: the same in verify, serve, clean and smoke
 
 go_option = click.option(
     "--go", "go", metavar="PATH", help="The go binary (else WASMSHIP_GO, else PATH)."
@@ -80,18 +103,17 @@ def quiet_option(help: str = "Print nothing on success.") -> Callable[[F], F]:
     return click.option("-q", "--quiet", is_flag=True, help=help)
 
 
-class _JsonDocument:
-    """Whether this run's one JSON document has gone to stdout (a failure then adds none)."""
-
-    printed = False
-
-
 def echo_json(document: object) -> None:
     """Print the run's one JSON document on stdout."""
     click.echo(json.dumps(document, indent=2, sort_keys=True))
-    _JsonDocument.printed = True
+    _Run.json_printed = True
 
 
 def json_document_printed() -> bool:
-    """Whether echo_json has run."""
-    return _JsonDocument.printed
+    """Whether echo_json has run (a failure then adds no second document)."""
+    return _Run.json_printed
+
+
+def deprecated(old: str, new: str) -> None:
+    """One line on stderr for a flag kept so that scripts do not break."""
+    click.echo(f"wasmship: note: {old} is deprecated; use {new}", err=True)

@@ -7,11 +7,17 @@ from pathlib import Path
 
 import click
 
-from wasmship.cli.options import debug_option, host_option, port_option, quiet_option
+from wasmship.cli.options import (
+    debug_option,
+    dist_argument,
+    host_option,
+    port_option,
+    quiet_option,
+)
 
 
 @click.command()
-@click.argument("dist", type=click.Path(path_type=Path), default="dist", required=False)
+@dist_argument
 @host_option
 @port_option
 @quiet_option("No access log on stderr.")

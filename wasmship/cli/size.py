@@ -9,11 +9,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from wasmship.cli.options import debug_option, echo_json, go_option, json_option, quiet_option
+from wasmship.cli.options import (
+    debug_option,
+    deprecated,
+    echo_json,
+    go_option,
+    json_option,
+    quiet_option,
+)
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from wasmship.builder.config import TargetSpec
     from wasmship.distformat.model import TargetEntry
     from wasmship.size import SizeReport
@@ -21,15 +26,8 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("package", required=False)
-@click.option(
-    "-o",
-    "--out",
-    "dist",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="The dist to measure [default: the build's, from wasmship.toml, else dist].",
-)
+@click.argument("dist_or_package", metavar="[DIST] [PACKAGE]", nargs=-1)
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=None, hidden=True)
 @click.option(
     "--target",
     "targets",
@@ -52,37 +50,41 @@ if TYPE_CHECKING:
     help="Packages listed in the terminal.",
 )
 @click.option(
-    "--html",
-    "html",
+    "--treemap",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the report as one self-contained HTML file (a zoomable treemap).",
+    metavar="FILE",
+    help="Also write the report to FILE: one self-contained HTML page (a zoomable treemap).",
 )
+@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path), hidden=True)
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Where size data is kept for diffs [default: the compression cache's folder].",
 )
-@quiet_option("Print nothing (with --html: write the file only).")
+@quiet_option("Print nothing (with --treemap: write the file only).")
 @json_option
 @debug_option
 def size(
-    package: str | None,
-    dist: Path | None,
+    dist_or_package: tuple[str, ...],
+    out: Path | None,
     targets: tuple[str, ...],
     config: Path | None,
     go: str | None,
     top: int,
+    treemap: Path | None,
     html: Path | None,
     cache_dir: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """Attribute the dist's module to Go packages (code, data, brotli estimate) and diff it
+    """Attribute the module of DIST to Go packages (code, data, brotli estimate) and diff it
     against the build before.
 
+    DIST is the dist to measure (default: the build's, from wasmship.toml, else ./dist).
     PACKAGE is the main package the module was built from (default: the one the manifest
-    records); it is built again with names kept, so run this where you build.
+    records); it is built again with names kept, so run this where you build. One argument
+    that is not a folder holding manifest.json is PACKAGE.
     """
     from wasmship.cli.console import make_console
     from wasmship.distformat.reader import read_manifest
@@ -92,6 +94,8 @@ def size(
     from wasmship.size.source import SourceError
     from wasmship.toolchain.locate import locate_go
 
+    dist, package = _positionals(dist_or_package, out, quiet)
+    treemap = _treemap(treemap, html, quiet)
     cwd = Path.cwd()
     # The build's settings say where its dist, its Go and its cache are; the flags override.
     overrides = {"out": dist, "go": go, "cache_dir": cache_dir, "config": config}
@@ -126,29 +130,71 @@ def size(
                 "the module comes from elsewhere, name its main package: `wasmship size ./cmd/app`)"
             ) from exc
         reports.append(found)
-    if html is not None:
-        _write_html(html, folder, reports)
+    if treemap is not None:
+        _write_html(treemap, folder, reports)
     if as_json:
         echo_json(reports[0].to_json())
     elif not quiet:
+        from wasmship.cli.size_table import render_report
+
         console = make_console()
         for report in reports:
             render_report(console, report, top)
-        if html is not None:
-            console.print(f"report: {html}")
+        if treemap is not None:
+            console.print(f"report: {treemap}")
+
+
+def _positionals(
+    given: tuple[str, ...], out: Path | None, quiet: bool
+) -> tuple[Path | None, str | None]:
+    """DIST and PACKAGE from `[DIST] [PACKAGE]` and the deprecated -o/--out: one argument is
+    DIST when it is a folder holding manifest.json, else PACKAGE (as before DIST was one)."""
+    from wasmship.distformat.names import MANIFEST
+    from wasmship.errors import UsageError
+
+    if len(given) > 2:
+        raise click.UsageError(f"at most DIST and PACKAGE, got {len(given)} arguments")
+    dist: str | None = None
+    package: str | None = None
+    if len(given) == 2:
+        dist, package = given
+    elif given:
+        one = given[0]
+        dist, package = (one, None) if (Path(one) / MANIFEST).is_file() else (None, one)
+    if out is not None:
+        if not quiet:
+            deprecated("size -o/--out DIST", "wasmship size DIST")
+        if dist is not None:
+            raise UsageError(f"the dist is named twice: {dist} and -o {out}; give it once")
+        return out, package
+    return (Path(dist) if dist is not None else None), package
+
+
+def _treemap(treemap: Path | None, html: Path | None, quiet: bool) -> Path | None:
+    """--treemap FILE, or the deprecated --html FILE it replaces."""
+    from wasmship.errors import UsageError
+
+    if html is None:
+        return treemap
+    if not quiet:
+        deprecated("size --html FILE", "--treemap FILE")
+    if treemap is not None:
+        raise UsageError("--html is the old name of --treemap: give only --treemap")
+    return html
 
 
 def _check_dist(folder: Path) -> None:
-    from wasmship.errors import UsageError
+    from wasmship.errors import DistError
 
     if folder.is_file():
-        raise UsageError(
+        raise DistError(
             f"{folder} is a file, not a dist folder: give the folder `wasmship build` wrote "
-            "(-o/--out), which holds manifest.json and the module"
+            "(`wasmship size DIST`), which holds manifest.json and the module"
         )
     if not folder.exists():
-        raise UsageError(
-            f"{folder} does not exist: run `wasmship build` first, or name the dist with -o"
+        raise DistError(
+            f"{folder} does not exist: run `wasmship build` first, or name the dist: "
+            "`wasmship size DIST`"
         )
 
 
@@ -188,70 +234,3 @@ def _write_html(path: Path, dist: Path, reports: list[SizeReport]) -> None:
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(reports), encoding="utf-8")
-
-
-def render_report(console: Console, report: SizeReport, top: int) -> None:
-    """The top packages as a table with a bar, what is unattributed, and the diff."""
-    from rich.table import Table
-
-    from wasmship.units import human_size
-
-    module = report.size
-    br = f", br {human_size(module.br)}" if module.br is not None else ""
-    console.print(
-        f"[bold]{module.module}[/] ({module.path}): {human_size(module.total)}{br}; "
-        f"{module.coverage:.1%} attributed to {len(module.packages)} packages",
-        soft_wrap=True,
-    )
-    table = Table(show_edge=False, pad_edge=False)
-    for name in ("package", "code", "data", "total", "share", "br est."):
-        table.add_column(name, justify="left" if name == "package" else "right")
-    table.add_column("", justify="left")
-    largest = max((p.total for p in module.packages), default=1) or 1
-    for package in module.packages[:top]:
-        table.add_row(
-            package.name,
-            human_size(package.code),
-            human_size(package.data),
-            human_size(package.total),
-            f"{package.total / module.total:.1%}",
-            human_size(package.br_estimate),
-            _bar(package.total / largest),
-        )
-    hidden = module.packages[top:]
-    if hidden:
-        rest = sum(p.total for p in hidden)
-        table.add_row(
-            f"[dim]{len(hidden)} more packages[/]",
-            "",
-            "",
-            human_size(rest),
-            f"{rest / module.total:.1%}",
-            human_size(sum(p.br_estimate for p in hidden)),
-            "",
-        )
-    unattributed = sum(module.unattributed.values())
-    parts = ", ".join(f"{k} {human_size(v)}" for k, v in sorted(module.unattributed.items()))
-    table.add_row(
-        "[dim]unattributed[/]",
-        "",
-        "",
-        human_size(unattributed),
-        f"{unattributed / module.total:.1%}",
-        human_size(module.unattributed_br),
-        "",
-    )
-    console.print(table)
-    if parts:
-        console.print(f"[dim]unattributed: {parts}[/]", soft_wrap=True)
-    if report.diff is not None:
-        console.print(f"since {report.diff.before}: {report.diff.line()}", soft_wrap=True)
-    elif report.note:
-        console.print(f"[dim]{report.note}[/]", soft_wrap=True)
-
-
-def _bar(share: float, width: int = 20) -> str:
-    """A bar of WIDTH cells, SHARE of it filled (eighths of a cell at the end)."""
-    eighths = round(max(0.0, min(1.0, share)) * width * 8)
-    full, part = divmod(eighths, 8)
-    return "█" * full + (" ▏▎▍▌▋▊▉"[part] if part else "")

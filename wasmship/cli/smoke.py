@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from wasmship.cli.options import Seconds, debug_option, go_option
+from wasmship.cli.options import (
+    Seconds,
+    debug_option,
+    dist_argument,
+    echo_json,
+    go_option,
+    json_option,
+    quiet_option,
+)
+
+if TYPE_CHECKING:
+    from wasmship.smoke import SmokeReport
 
 
 def _is_number(text: str) -> bool:
@@ -54,7 +66,7 @@ class _SmokeCommand(click.Command):
 
 
 @click.command(cls=_SmokeCommand)
-@click.argument("dist", default="dist", type=click.Path(path_type=Path))
+@dist_argument
 @go_option
 @click.option(
     "--browser",
@@ -106,6 +118,8 @@ class _SmokeCommand(click.Command):
     metavar="NAME [ARG...]",
     help="Call this export of the wasip1 target with these numbers and print what it returns.",
 )
+@quiet_option("Print nothing for a module that passes (with --call: only what it returns).")
+@json_option
 @debug_option
 def smoke(
     dist: Path,
@@ -117,8 +131,11 @@ def smoke(
     only: tuple[str, ...],
     directory: Path | None,
     call_placeholder: str | None,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
-    """Run each module of DIST once; exit 1 if one crashes, 2 if one needs a missing browser.
+    """Run each module of DIST (default ./dist) once; exit 1 if one crashes, 3 if one needs a
+    missing browser.
 
     js modules run in headless Chromium or Chrome when there is one, else under Node.js;
     wasip1 modules run under wazero, with a memory cap, a deadline and only what their
@@ -143,13 +160,10 @@ def smoke(
         call=Call(*called) if called else None,
         directory=directory,
     )
-    for run in report.runs:
-        click.echo(run.stdout, nl=False)
-        click.echo(run.stderr, nl=False, err=True)
-        if run.outcome is Outcome.FAILED:
-            for line in run.console:
-                click.echo(line, err=True)
-        click.echo(run.line(), err=True)
+    if as_json:
+        echo_json(_document(report))
+    else:
+        _show(report, quiet=quiet, called=called is not None)
     failed, blocked = report.of(Outcome.FAILED), report.of(Outcome.NEEDS_BROWSER)
     if failed:
         also = f"; {_names(blocked)} could not run without a browser" if blocked else ""
@@ -161,6 +175,47 @@ def smoke(
             f"could not run {'it' if len(blocked) == 1 else 'them'} under Node.js; "
             f"{report.browser_hint}"
         )
+
+
+def _show(report: SmokeReport, *, quiet: bool, called: bool) -> None:
+    """Each module's own output, then smoke's line about it (only failures when quiet)."""
+    from wasmship.smoke import Outcome
+
+    for run in report.runs:
+        if quiet and run.ok:
+            if called:  # what the call returned is the answer asked for
+                click.echo(run.stdout, nl=False)
+            continue
+        click.echo(run.stdout, nl=False)
+        click.echo(run.stderr, nl=False, err=True)
+        if run.outcome is Outcome.FAILED:
+            for line in run.console:
+                click.echo(line, err=True)
+        click.echo(run.line(), err=True)
+
+
+def _document(report: SmokeReport) -> dict[str, Any]:
+    """What --json prints: every run with its outcome and output."""
+    from wasmship.smoke import Outcome
+
+    runs = [
+        {
+            "target": run.target,
+            "runtime": run.runtime,
+            "outcome": run.outcome.value,
+            "verdict": run.verdict,
+            "stdout": run.stdout,
+            "stderr": run.stderr,
+            "console": list(run.console),
+        }
+        for run in report.runs
+    ]
+    blocked = bool(report.of(Outcome.NEEDS_BROWSER))
+    return {
+        "ok": all(run.ok for run in report.runs),
+        "runs": runs,
+        "browser_hint": report.browser_hint if blocked else None,
+    }
 
 
 def _names(targets: list[str]) -> str:

@@ -1,4 +1,4 @@
-"""`wasmship verify DIST`: every byte against the manifest, before a deploy."""
+"""`wasmship verify [DIST]`: every byte against the manifest, before a deploy."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ from pathlib import Path
 
 import click
 
-from wasmship.cli.options import debug_option, echo_json, json_option, quiet_option
+from wasmship.cli.options import (
+    debug_option,
+    dist_argument,
+    echo_json,
+    json_option,
+    quiet_option,
+)
 
 
 @click.command()
-@click.argument("dist", type=click.Path(path_type=Path))
+@dist_argument
 @click.option(
     "--strict", is_flag=True, help="Files the manifest does not know are errors, not warnings."
 )
@@ -18,9 +24,11 @@ from wasmship.cli.options import debug_option, echo_json, json_option, quiet_opt
 @json_option
 @debug_option
 def verify(dist: Path, strict: bool, quiet: bool, as_json: bool) -> None:
-    """Check DIST against its manifest.json before a deploy; report every problem.
+    """Check DIST (default ./dist) against its manifest.json before a deploy; report every
+    problem.
 
-    Exit 0 when clean (warnings allowed), 1 with problems, 2 on usage errors.
+    Exit 0 when clean (warnings allowed), 1 with problems, 2 on usage errors, 4 when DIST is
+    no dist (no such folder, no manifest.json).
     """
     from wasmship.distformat.names import MANIFEST
     from wasmship.errors import VerifyFailed

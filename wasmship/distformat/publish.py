@@ -22,7 +22,7 @@ from pathlib import Path
 
 from wasmship.distformat.names import MANIFEST
 from wasmship.distformat.reader import is_wasmship_dist, load_document
-from wasmship.errors import PublishError, UsageError
+from wasmship.errors import DistError, PublishError, UsageError
 
 DEFAULT_LOCK_TIMEOUT = 600.0  # seconds a build waits for another on the same dist
 LOCKS_ENV = "WASMSHIP_RUNTIME_DIR"
@@ -82,7 +82,7 @@ def _not_a_dist(dist: Path) -> str:
     """Why the non-empty folder DIST is not taken for a wasmship dist."""
     try:
         load_document(dist)
-    except UsageError as exc:
+    except DistError as exc:
         cause, manifest = exc.__cause__, dist / MANIFEST
         if isinstance(cause, json.JSONDecodeError):
             where = f"line {cause.lineno}, column {cause.colno}"

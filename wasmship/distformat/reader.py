@@ -23,7 +23,7 @@ from wasmship.distformat.model import (
 )
 from wasmship.distformat.names import MANIFEST, TARGET_NAME_RULE, is_target_name
 from wasmship.distformat.plugin import parse_interface
-from wasmship.errors import ManifestError, UsageError
+from wasmship.errors import DistError, ManifestError
 
 
 def _object(value: object, where: str) -> Mapping[str, Any]:
@@ -212,18 +212,18 @@ def loads_manifest(text: str | bytes) -> Manifest:
 
 
 def load_document(dist: Path) -> object:
-    """DIST's manifest.json as JSON data; UsageError when there is none or it is not JSON."""
+    """DIST's manifest.json as JSON data; DistError when there is none or it is not JSON."""
     path = dist / MANIFEST
     try:
         return json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"{dist} has no {MANIFEST}: is it a wasmship dist?") from None
+        raise DistError(f"{dist} has no {MANIFEST}: is it a wasmship dist?") from None
     except (OSError, ValueError) as exc:
-        raise UsageError(f"{path} cannot be read: {exc}") from exc
+        raise DistError(f"{path} cannot be read: {exc}") from exc
 
 
 def read_manifest(dist: Path) -> Manifest:
-    """DIST's manifest; UsageError when there is none, ManifestError (naming it) when malformed."""
+    """DIST's manifest; DistError when there is none, ManifestError (naming it) when malformed."""
     document = load_document(dist)
     try:
         return parse_manifest(document)
@@ -235,7 +235,7 @@ def manifest_or_none(dist: Path) -> Manifest | None:
     """DIST's manifest, or None when there is none to read (or it is not one wasmship reads)."""
     try:
         return read_manifest(dist)
-    except (UsageError, ManifestError):
+    except DistError:  # ManifestError too
         return None
 
 
@@ -243,7 +243,7 @@ def is_wasmship_dist(folder: Path) -> bool:
     """Whether FOLDER holds a manifest that says wasmship wrote it (even one it cannot read)."""
     try:
         document = load_document(folder)
-    except UsageError:
+    except DistError:
         return False
     tool = document.get("tool") if isinstance(document, dict) else None
     return isinstance(tool, dict) and tool.get("name") == TOOL_NAME

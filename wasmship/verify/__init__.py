@@ -13,7 +13,7 @@ from wasmship.distformat.model import Manifest
 from wasmship.distformat.names import LOADER, MANIFEST
 from wasmship.distformat.reader import load_document, parse_manifest
 from wasmship.distformat.schema import schema_problems
-from wasmship.errors import ManifestError, UsageError
+from wasmship.errors import DistError, ManifestError
 from wasmship.verify.files import Checker
 from wasmship.verify.references import check_references
 from wasmship.verify.verdict import Problem, Severity, Verification
@@ -25,16 +25,16 @@ def _manifest(dist: Path, check: Checker) -> Manifest | None:
     """DIST's typed manifest, with every schema problem reported; None when it cannot be read."""
     if dist.exists() and not dist.is_dir():
         what = "a file, not a dist folder" if dist.is_file() else "not a folder"
-        raise UsageError(f"{dist} is {what}; pass the dist folder `wasmship build` wrote")
+        raise DistError(f"{dist} is {what}; pass the dist folder `wasmship build` wrote")
     if not dist.is_dir():
-        raise UsageError(f"{dist}: no such folder; pass the dist folder `wasmship build` wrote")
+        raise DistError(f"{dist}: no such folder; pass the dist folder `wasmship build` wrote")
     if not (dist / MANIFEST).is_file():
-        raise UsageError(
+        raise DistError(
             f"{dist}: no {MANIFEST}; this is not a wasmship dist (build one with `wasmship build`)"
         )
     try:
         document = load_document(dist)
-    except UsageError as exc:
+    except DistError as exc:
         if not isinstance(exc.__cause__, ValueError):
             raise
         check.error(MANIFEST, f"not valid JSON ({exc.__cause__})")
