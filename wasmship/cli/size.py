@@ -85,8 +85,8 @@ def size(
     PACKAGE is the main package the module was built from (default: the one the manifest
     records); it is built again with names kept, so run this where you build.
     """
-    from wasmship.builder.cache import default_cache_dir
     from wasmship.builder.toolchain import locate_go
+    from wasmship.cachedir import cache_root
     from wasmship.cli.console import make_console
     from wasmship.distformat.reader import read_manifest
     from wasmship.errors import UsageError
@@ -108,7 +108,7 @@ def size(
     if package and len(chosen) > 1:
         raise UsageError("PACKAGE is the program of one module: name its target with --target")
     binary = locate_go(go, os.environ)
-    store = cache_dir or default_cache_dir(os.environ)
+    store = cache_root(os.environ, cache_dir)
     specs = {spec.name: spec for spec in (file.targets if file else ())}
     reports = []
     for target in chosen:
