@@ -12,8 +12,8 @@ from wasmship.builder.cache import (
     MAGIC,
     CompressionCache,
     cache_key,
-    default_cache_dir,
 )
+from wasmship.cachedir import cache_root as default_cache_dir
 from wasmship.encodings.encoders import GzipEncoder, Profile, Settings, encoders
 
 INPUT = "ab" * 32

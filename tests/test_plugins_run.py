@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import REPO, Go, Run, base_env, build_fixture, manifest_of
 from tests.test_errors import assert_clean_failure
-from wasmship.builder.cache import default_cache_dir
+from wasmship.cachedir import cache_root
 from wasmship.plugins.wazero import Runner, pinned_wazero, runner_sources, wazero_runner
 
 WAZERO = pinned_wazero(runner_sources()).rsplit("/", 1)[-1]  # "wazero v1.12.0"
@@ -68,7 +68,7 @@ allow = ["stdout", "clock"]
 @pytest.fixture(scope="session")
 def runner(go: Go) -> Runner:
     """The wazero runner, built once for the session into its cache (WASMSHIP_CACHE_DIR)."""
-    return wazero_runner(go.binary, os.environ, default_cache_dir(os.environ))
+    return wazero_runner(go.binary, os.environ, cache_root(os.environ))
 
 
 @pytest.fixture(scope="module")

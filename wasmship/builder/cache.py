@@ -1,11 +1,12 @@
 """The compression cache: a variant is computed once per input and settings, across builds.
 
-An entry lives at `<dir>/v1/<key[:2]>/<key>`, where the key is the SHA-256 of the input's
-SHA-256 and the exact codec settings. The file holds a magic, the SHA-256 of the payload and
-the payload; a read verifies the hash, so a corrupt or truncated entry is a miss, never a bad
-variant. Entries are written to a temporary file in the same folder and renamed into place,
-so concurrent builds never see half an entry. A hit touches the entry; eviction drops the
-least recently used entries until the cache fits its bound.
+An entry lives at `<cache>/v1/<key[:2]>/<key>` (the folder is cachedir.COMPRESSION's), where
+the key is the SHA-256 of the input's SHA-256 and the exact codec settings. The file holds a
+magic, the SHA-256 of the payload and the payload; a read verifies the hash, so a corrupt or
+truncated entry is a miss, never a bad variant. Entries are written to a temporary file in the
+same folder and renamed into place, so concurrent builds never see half an entry. A hit
+touches the entry; eviction drops the least recently used entries until the cache fits its
+bound (then cachedir.bound bounds the whole cache folder).
 """
 
 from __future__ import annotations
@@ -15,31 +16,16 @@ import hashlib
 import os
 import tempfile
 import threading
-import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wasmship import cachedir
+from wasmship.cachedir import COMPRESSION, DEFAULT_MAX_SIZE
 from wasmship.encodings.encoders import Settings
 
-CACHE_ENV = "WASMSHIP_CACHE_DIR"
-DEFAULT_MAX_SIZE = 1 << 30  # 1 GiB
-FORMAT = "v1"
+FORMAT = "v1"  # in every key: a new entry format takes a new number
 MAGIC = b"wasmship-cache-1\n"
 _DIGEST = 32
-_TEMP_PREFIX = ".tmp-"
-_STALE_TEMP_SECONDS = 3600.0  # a temp file this old belongs to a build that died
-
-
-def default_cache_dir(environ: Mapping[str, str]) -> Path:
-    """WASMSHIP_CACHE_DIR, else $XDG_CACHE_HOME/wasmship, else ~/.cache/wasmship."""
-    if environ.get(CACHE_ENV):
-        return Path(environ[CACHE_ENV]).expanduser()
-    if environ.get("XDG_CACHE_HOME"):
-        return Path(environ["XDG_CACHE_HOME"]).expanduser() / "wasmship"
-    home = environ.get("HOME")
-    base = Path(home) if home else Path.home()
-    return base / ".cache" / "wasmship"
 
 
 def cache_key(input_sha256: str, settings: Settings) -> str:
@@ -72,7 +58,7 @@ class CompressionCache:
     @property
     def entries(self) -> Path:
         """The folder of this cache format's entries."""
-        return self.root / FORMAT
+        return COMPRESSION.path(self.root)
 
     def path_for(self, key: str) -> Path:
         """Where the entry for KEY lives."""
@@ -101,7 +87,7 @@ class CompressionCache:
         path = self.path_for(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+            fd, temp = tempfile.mkstemp(prefix=cachedir.TEMP_PREFIX, dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as out:
                     out.write(MAGIC + hashlib.sha256(payload).digest() + payload)
@@ -139,30 +125,7 @@ class CompressionCache:
 
     def _scan(self) -> list[tuple[Path, int, float]]:
         """Every entry with its size and last use; stale temp files are removed on the way."""
-        found: list[tuple[Path, int, float]] = []
-        now = time.time()
-        try:
-            shards = list(os.scandir(self.entries))
-        except OSError:
-            return found
-        for shard in shards:
-            if not shard.is_dir(follow_symlinks=False):
-                continue
-            try:
-                files = list(os.scandir(shard.path))
-            except OSError:
-                continue
-            for entry in files:
-                try:
-                    info = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if entry.name.startswith(_TEMP_PREFIX):
-                    if now - info.st_mtime > _STALE_TEMP_SECONDS:
-                        Path(entry.path).unlink(missing_ok=True)
-                    continue
-                found.append((Path(entry.path), info.st_size, info.st_mtime))
-        return found
+        return [(e.path, e.size, e.last_use) for e in cachedir.entries(self.root, COMPRESSION)]
 
     def _count(self, **deltas: int) -> None:
         with self._lock:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wasmship.builder.budgets import Budget
-from wasmship.builder.cache import default_cache_dir
+from wasmship.cachedir import DEFAULT_MAX_SIZE, cache_root
 from wasmship.distformat.model import Hosting
 from wasmship.distformat.publish import DEFAULT_LOCK_TIMEOUT
 from wasmship.encodings.encoders import GzipEncoder, Profile
@@ -70,7 +70,7 @@ class BuildConfig:
     zstd: bool = False
     cache: bool = True
     cache_dir: Path | None = None  # None: WASMSHIP_CACHE_DIR, else the user cache folder
-    cache_max_size: int = 1 << 30
+    cache_max_size: int = DEFAULT_MAX_SIZE
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     targets: tuple[TargetSpec, ...] = ()  # empty: one target "main" built from `package`
     only: tuple[str, ...] = ()  # --target: build just these
@@ -100,7 +100,7 @@ class BuildConfig:
     @property
     def cache_root(self) -> Path:
         """wasmship's cache folder: --cache-dir, WASMSHIP_CACHE_DIR, else the user cache folder."""
-        return self.cache_dir or default_cache_dir(self.environ)
+        return cache_root(self.environ, self.cache_dir)
 
     @property
     def out_path(self) -> Path:

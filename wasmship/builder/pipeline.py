@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from wasmship import cachedir
 from wasmship.builder.budgets import BudgetResult, check_budgets
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import BuildContext, Target
@@ -20,6 +21,7 @@ from wasmship.builder.steps.capabilities import check_capabilities
 from wasmship.builder.steps.carry import carry_targets, check_go_version
 from wasmship.builder.steps.compile import (
     compile_module,
+    outputs_entry,
     persistent_outputs,
     resolve_targets,
     target_run_dir,
@@ -201,15 +203,27 @@ def publish(ctx: BuildContext, dist: Path, report: Reporter) -> tuple[Manifest, 
     return ctx.manifest, False
 
 
+def bound_cache(config: BuildConfig, started: float) -> None:
+    """Bound the whole cache folder by --cache-max-size, least recently used first; what this
+    build used (since STARTED) stays."""
+    with suppress(OSError):  # a cache that cannot be bounded never fails the build
+        keep = (outputs_entry(config),)
+        cachedir.bound(config.cache_root, config.cache_max_size, since=started, keep=keep)
+
+
 def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
     """Build the package into its dist folder; the old dist stays until the new one is whole,
     and a dist already built from the same inputs is left alone."""
     report: Reporter = reporter if reporter is not None else SilentReporter()
+    started = time.time()
     with report.step("toolchain"):
         toolchain, targets = preflight(config)
     report.done("toolchain", toolchain.goversion)
     try:
-        with locked(config.out_path, lock_timeout=config.lock_timeout, on_wait=report.warn) as dist:
+        with (
+            locked(config.out_path, lock_timeout=config.lock_timeout, on_wait=report.warn) as dist,
+            cachedir.hold(outputs_entry(config)) if config.cache else nullcontext(),
+        ):
             ctx = BuildContext(
                 config=config,
                 staging=staging_path(dist),
@@ -221,6 +235,8 @@ def build(config: BuildConfig, reporter: Reporter | None = None) -> BuildResult:
             manifest, unchanged = publish(ctx, dist, report)
     except OSError as exc:  # the lock, staging or the swap
         raise StepFailed("publish", exc, str(config.out_path)) from exc
+    if config.cache and not unchanged:  # an up-to-date build added nothing to the cache
+        bound_cache(config, started)
     return BuildResult(
         dist=config.out_path,
         manifest=manifest,

@@ -180,7 +180,7 @@ def overrides_of(ctx: click.Context) -> dict[str, Any]:
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="The compression cache [default: WASMSHIP_CACHE_DIR, else the user cache folder].",
+    help="wasmship's cache folder [default: WASMSHIP_CACHE_DIR, else the user cache folder].",
 )
 @click.option(
     "--no-cache", is_flag=True, help="Compress everything again; read and write no cache."
@@ -190,7 +190,7 @@ def overrides_of(ctx: click.Context) -> dict[str, Any]:
     default="1GiB",
     show_default=True,
     metavar="SIZE",
-    help="Bound of the cache; least recently used entries go first.",
+    help="Bound of the whole cache folder; least recently used entries go first.",
 )
 @quiet_option()
 @json_option

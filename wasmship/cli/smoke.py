@@ -148,10 +148,12 @@ def smoke(
     from wasmship.units import parse_size
 
     called = click.get_current_context().meta.get("call")
+    project = resolve_build(Path.cwd(), {"go": go}).config  # the project's Go and cache folder
     report = run_smoke(
         dist,
-        resolve_build(Path.cwd(), {"go": go}).config.go,  # the Go the project builds with
+        project.go,
         os.environ,
+        cache=project.cache_root,
         timeout=timeout,
         browser=browser,
         settle=settle,

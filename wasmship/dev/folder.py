@@ -8,9 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from wasmship.builder.config import BuildConfig
+from wasmship.cachedir import DEV
 from wasmship.encodings.encoders import Profile
-
-DEV_FOLDER = "dev"  # in wasmship's cache folder
 
 
 def dev_folder(config: BuildConfig) -> Path:
@@ -18,7 +17,7 @@ def dev_folder(config: BuildConfig) -> Path:
     so a restart finds its last build (and go's up-to-date output) and the project gets nothing."""
     what = [str(config.workdir.resolve()), config.package, sorted(config.only)]
     key = hashlib.sha256(json.dumps(what).encode("utf-8")).hexdigest()[:16]
-    return config.cache_root / DEV_FOLDER / key
+    return DEV.path(config.cache_root) / key
 
 
 def dev_config(config: BuildConfig, folder: Path) -> BuildConfig:

@@ -20,6 +20,7 @@ from pathlib import Path
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.pipeline import BuildResult, Reporter, SilentReporter, preflight
 from wasmship.builder.pipeline import build as pipeline_build
+from wasmship.cachedir import Hold, hold
 from wasmship.dev.folder import dev_config, dev_folder
 from wasmship.dev.goerrors import go_messages
 from wasmship.dev.server import EventHub, handler_for
@@ -116,6 +117,7 @@ class DevSession:
             target=self._build_loop, name="wasmship-dev-build", daemon=True
         )
         self._server: DistServer | None = None
+        self._held: Hold | None = None  # the session's folder in the cache, while it runs
         self.url = ""
 
     def start(self) -> str:
@@ -136,6 +138,8 @@ class DevSession:
         self.url = url_of(self._server)
         self._watch = watching
         self._watcher.start(watching.folders)
+        if self.options.folder is None:
+            self._held = hold(config.out_path.parent)  # dev_folder: no cache bound removes it
         self._builder.start()
         self.changed(())
         return self.url
@@ -172,6 +176,8 @@ class DevSession:
             self._server.server_close()
         if wait and self._builder.is_alive():
             self._builder.join()
+        if self._held is not None:
+            self._held.release()
         self._stopped.set()
 
     def __enter__(self) -> DevSession:

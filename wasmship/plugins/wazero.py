@@ -21,6 +21,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from wasmship.cachedir import RUNNERS, WAZERO_COMPILED, hold, touch
 from wasmship.errors import ToolchainError
 from wasmship.toolchain.locate import locate_go, read_toolchain
 from wasmship.toolchain.runner import run_build
@@ -83,12 +84,15 @@ def wazero_runner(go: str | None, environ: Mapping[str, str], cache: Path) -> Ru
             f"wasip1 modules run under {wazero}, whose runner needs Go {MINIMUM_GO} or newer to "
             f"build; {go_binary} is {toolchain.goversion}. Point --go or WASMSHIP_GO at a newer Go."
         )
-    folder = cache / "runners" / runner_key(sources, toolchain.goversion)
+    key = runner_key(sources, toolchain.goversion)
+    folder = RUNNERS.path(cache) / key
     binary = folder / RUNNER_NAME
     runtime = wazero.rsplit("/", 1)[-1]  # "wazero v1.12.0"
     if not binary.is_file():
         _build(go_binary, sources, folder, env, wazero)
-    return Runner(binary, cache / "wazero-compiled", runtime)
+    touch(folder)
+    # One compiled-modules folder per runner: it goes with the runner's wazero version.
+    return Runner(binary, WAZERO_COMPILED.path(cache) / key, runtime)
 
 
 def _host_environ(environ: Mapping[str, str]) -> dict[str, str]:
@@ -160,7 +164,12 @@ def run_module(
     call_args: tuple[str, ...] = (),
 ) -> RunnerReport:
     """Run MODULE under the runner in SANDBOX (and call CALL with CALL_ARGS, if given)."""
-    with tempfile.TemporaryDirectory(prefix="wasmship-wazero-") as tmp:
+    # Held while it runs: no other command's cache bound or clean removes them under it.
+    with (
+        hold(runner.binary.parent),
+        hold(runner.compile_cache),
+        tempfile.TemporaryDirectory(prefix="wasmship-wazero-") as tmp,
+    ):
         report = Path(tmp) / "report.json"
         cmd = [
             str(runner.binary),

@@ -1,8 +1,9 @@
 """Size data kept beside the compression cache, by module SHA-256, for the next build's diff.
 
 The dist holds what gets deployed, and a package list is nothing a visitor needs (nor should
-see), so the data lives in the cache folder: `<cache>/size/v1/<sha256>.json`. A kept module's
-sources are gone by the next build; its stored data is what the new module is compared with.
+see), so the data lives in the cache folder: `<cache>/size/v1/<sha256>.json` (cachedir.SIZE).
+A kept module's sources are gone by the next build; its stored data is what the new module is
+compared with.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from wasmship.cachedir import SIZE, touch
 from wasmship.size.model import ModuleSize, module_from_json
 
-FOLDER = Path("size") / "v1"
-KEEP = 200  # stored modules; the least recently written go first
+KEEP = 200  # stored modules; the least recently used go first
 
 
 def stored_path(cache_dir: Path, sha256: str) -> Path:
     """Where the size data of the module with SHA256 is kept."""
-    return cache_dir / FOLDER / f"{sha256}.json"
+    return SIZE.path(cache_dir) / f"{sha256}.json"
 
 
 def save(cache_dir: Path, size: ModuleSize) -> Path | None:
@@ -43,12 +44,16 @@ def save(cache_dir: Path, size: ModuleSize) -> Path | None:
 
 def load(cache_dir: Path, sha256: str) -> ModuleSize | None:
     """The stored size data of the module with SHA256, or None (absent or unreadable)."""
+    path = stored_path(cache_dir, sha256)
     try:
-        document = json.loads(stored_path(cache_dir, sha256).read_text("utf-8"))
+        document = json.loads(path.read_text("utf-8"))
         size = module_from_json(document)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    return size if size.sha256 == sha256 else None
+    if size.sha256 != sha256:
+        return None
+    touch(path)  # a diff used it: the cache's bound and the prune keep it longer
+    return size
 
 
 def _prune(folder: Path) -> None:

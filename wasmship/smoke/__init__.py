@@ -9,7 +9,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.builder.cache import default_cache_dir
+from wasmship.cachedir import cache_root
 from wasmship.distformat.model import Manifest, TargetEntry
 from wasmship.distformat.names import MANIFEST, PAGE
 from wasmship.distformat.page import local_path, references
@@ -52,9 +52,11 @@ def smoke(
     only: tuple[str, ...] = (),
     call: Call | None = None,
     directory: Path | None = None,
+    cache: Path | None = None,
 ) -> SmokeReport:
     """Run every target of DIST (or ONLY these): js in a browser if one is found (else Node),
-    wasip1 under wazero; with CALL, call that export of the one wasip1 target."""
+    wasip1 under wazero; with CALL, call that export of the one wasip1 target. CACHE is the
+    cache folder the wazero runner is kept in (default: the user's)."""
     if memory < WASM_PAGE:
         raise UsageError(f"--memory: {memory} bytes is less than one 64 KiB page of wasm memory")
     manifest = read_manifest(dist)
@@ -65,7 +67,7 @@ def smoke(
     has_js = any(t.goos == "js" for t in chosen)
     choice = choose_browser(browser, environ) if has_js else None
     wasi = any(t.goos == "wasip1" for t in chosen)
-    runner = wazero_runner(go, environ, default_cache_dir(environ)) if wasi else None
+    runner = wazero_runner(go, environ, cache or cache_root(environ)) if wasi else None
     runs: list[SmokeRun] = []
     with ExitStack() as stack:
         in_browser = in_node = None

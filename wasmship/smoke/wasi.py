@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.builder.cache import default_cache_dir
+from wasmship.cachedir import cache_root
 from wasmship.plugins.allowlist import DEFAULT_GRANTS, WASI
 from wasmship.plugins.wazero import (
     DEFAULT_MEMORY,
@@ -64,7 +64,7 @@ def run_wasi(
     """
     if runner is None:
         env = os.environ if environ is None else environ
-        runner = wazero_runner(go, env, default_cache_dir(env))
+        runner = wazero_runner(go, env, cache_root(env))
     sandbox = Sandbox(memory, timeout, grants, directory, name or module.stem)
     if "fs" in grants and directory is None:
         with tempfile.TemporaryDirectory(prefix="wasmship-fs-") as empty:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from wasmship.builder.config import CONFIG_NAME, BuildConfig, TargetSpec
 from wasmship.builder.context import BuildContext, Compiled, GoPackage, Target
+from wasmship.cachedir import OUTPUTS, touch
 from wasmship.distformat.digests import sha256_hex
 from wasmship.errors import CompileError, UsageError
 from wasmship.toolchain.buildline import BuildLine
@@ -147,15 +148,20 @@ def build_line(config: BuildConfig, toolchain: Toolchain, target: Target) -> Bui
 # go's work folder (GOTMPDIR) is beside its output: what a killed go leaves (go cleans up only
 # when it ends by itself) is removed by the next build of the dist, never left in /tmp.
 GO_TMP = ".go-tmp"
-OUTPUTS = "out"  # the persistent outputs' folder in the cache
 WASM_MAGIC = b"\0asm"
 
 
-def output_folder(config: BuildConfig, target: str) -> Path:
-    """TARGET's persistent output folder: in the cache, keyed by the dist's real path, so that
-    go build finds an unchanged module up to date instead of linking it again."""
+def outputs_entry(config: BuildConfig) -> Path:
+    """The dist's persistent outputs in the cache (one entry of the out bucket), keyed by the
+    dist's real path."""
     key = hashlib.sha256(os.fsencode(config.out_path)).hexdigest()[:32]
-    return config.cache_root / OUTPUTS / key / target
+    return OUTPUTS.path(config.cache_root) / key
+
+
+def output_folder(config: BuildConfig, target: str) -> Path:
+    """TARGET's persistent output folder, so that go build finds an unchanged module up to date
+    instead of linking it again."""
+    return outputs_entry(config) / target
 
 
 def persistent_outputs(config: BuildConfig, targets: tuple[Target, ...]) -> bool:
@@ -168,6 +174,7 @@ def persistent_outputs(config: BuildConfig, targets: tuple[Target, ...]) -> bool
             output_folder(config, target.name).mkdir(parents=True, exist_ok=True)
     except OSError:
         return False
+    touch(outputs_entry(config))  # an up-to-date go build writes nothing: this build used it
     return True
 
 
