@@ -25,7 +25,7 @@ from tests.conftest import REPO, Go, Run, base_env, manifest_of, missing, snapsh
 from tests.test_architecture import modules
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.steps.compile import output_folder
-from wasmship.distformat.publish import lock_path
+from wasmship.distformat.lock import lock_path
 from wasmship.errors import ExitCode, WasmshipError
 
 FAKE_OLD_GO = """#!/bin/sh

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wasmship import cachedir
-from wasmship.distformat.publish import DEFAULT_LOCK_TIMEOUT, dist_lock, recover
+from wasmship.distformat.lock import DEFAULT_LOCK_TIMEOUT, dist_lock
+from wasmship.distformat.publish import recover
 from wasmship.distformat.reader import is_wasmship_dist
 from wasmship.errors import UsageError, WasmshipError
 

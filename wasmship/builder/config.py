@@ -9,8 +9,8 @@ from pathlib import Path
 
 from wasmship.builder.budgets import Budget
 from wasmship.cachedir import DEFAULT_MAX_SIZE, cache_root
+from wasmship.distformat.lock import DEFAULT_LOCK_TIMEOUT
 from wasmship.distformat.model import Hosting
-from wasmship.distformat.publish import DEFAULT_LOCK_TIMEOUT
 from wasmship.encodings.encoders import GzipEncoder, Profile
 from wasmship.errors import UsageError
 

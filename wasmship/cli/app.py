@@ -6,6 +6,7 @@ turns failures into messages and exit codes.
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
@@ -14,7 +15,6 @@ from typing import NoReturn
 
 import click
 
-from wasmship.cli import build, check, clean, dev, init, serve, size, smoke, verify
 from wasmship.cli.options import (
     debug_asked,
     debug_option,
@@ -36,7 +36,27 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Each command's module, imported only when that command runs (or --help lists them): a build
+# never pays for serve's HTTP server, nor --version for anything.
+COMMANDS = ("build", "serve", "dev", "check", "verify", "clean", "smoke", "init", "size")
+
+
+class _Commands(click.Group):
+    """The group of COMMANDS, each loaded from its module wasmship.cli.<name> on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"wasmship.cli.{cmd_name}")
+        command = getattr(module, cmd_name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,
@@ -48,20 +68,6 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
 @debug_option
 def cli() -> None:
     """Build and package Go WebAssembly for production."""
-
-
-for command in (
-    build.build,
-    serve.serve,
-    dev.dev,
-    check.check,
-    verify.verify,
-    clean.clean,
-    smoke.smoke,
-    init.init,
-    size.size,
-):
-    cli.add_command(command)
 
 
 def _wants_json(argv: list[str]) -> bool:

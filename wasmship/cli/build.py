@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from wasmship.builder.budgets import BudgetResult
     from wasmship.builder.config import BuildConfig
     from wasmship.builder.pipeline import BuildResult
+    from wasmship.cli.build_report import ConsoleReporter
 
 from wasmship.cli.options import (
     debug_option,
@@ -205,7 +206,6 @@ def build(ctx: click.Context, /, **options: Any) -> None:
     from wasmship.builder.budgets import exceeded_message
     from wasmship.builder.pipeline import build as run_build
     from wasmship.cli.github import append_step_summary, size_markdown, summary_markdown
-    from wasmship.cli.live_progress import console_reporter
     from wasmship.encodings.encoders import encoders
     from wasmship.errors import BudgetExceeded
     from wasmship.settings import resolve_build
@@ -214,7 +214,7 @@ def build(ctx: click.Context, /, **options: Any) -> None:
     config = settings.config
     encoders(config.profile, config.gzip, config.zstd)  # a missing extra fails before go build
     quiet, as_json = settings.quiet, options["as_json"]
-    reporter = console_reporter(quiet=quiet or as_json)  # live progress on a terminal
+    reporter = _reporter(quiet=quiet or as_json)
     result = run_build(config, reporter)
     budgets = [b.as_json() for b in result.budgets]
     sizes = _size_reports(config, result) if settings.size_report else {}
@@ -240,6 +240,19 @@ def build(ctx: click.Context, /, **options: Any) -> None:
     over = [b for b in result.budgets if b.exceeded]
     if over:
         raise BudgetExceeded(exceeded_message(over, _growth(config, result, over, sizes)))
+
+
+def _reporter(*, quiet: bool) -> ConsoleReporter:
+    """The build's reporter: with a live display on a terminal, else step lines only (and then
+    rich is loaded only if there is something to print)."""
+    from wasmship.cli.build_report import ConsoleReporter
+    from wasmship.cli.console import wants_live_display
+
+    if wants_live_display(quiet):
+        from wasmship.cli.live_progress import LiveReporter
+
+        return LiveReporter()
+    return ConsoleReporter(quiet=quiet)
 
 
 def _size_reports(config: BuildConfig, result: BuildResult) -> Any:

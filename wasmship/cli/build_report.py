@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from wasmship.builder.budgets import BudgetResult
 from wasmship.builder.pipeline import SilentReporter
@@ -10,17 +11,28 @@ from wasmship.cli.console import make_console
 from wasmship.distformat.model import FileEntry, Manifest, Variant
 from wasmship.units import human_size
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 
 class ConsoleReporter(SilentReporter):
     """Prints each finished step with its time; quiet prints nothing but warnings."""
 
     def __init__(self, *, quiet: bool = False) -> None:
         super().__init__()
-        self.out = make_console(quiet=quiet)
-        self.err = make_console(stderr=True)
+        self.quiet = quiet
+
+    # The consoles are made on first use: a quiet build that has nothing to say never loads rich.
+    @cached_property
+    def out(self) -> Console:
+        return make_console(quiet=self.quiet)
+
+    @cached_property
+    def err(self) -> Console:
+        return make_console(stderr=True)
 
     def done(self, name: str, note: str) -> None:
-        if not note:
+        if not note or self.quiet:
             return  # a step with nothing to do in this build (no --static, say)
         seconds = self.timings.get(name, 0.0)
         self.out.print(f"[green]✓[/] {name:<13} {seconds:7.2f}s  [dim]{note}[/]")
@@ -34,6 +46,8 @@ class ConsoleReporter(SilentReporter):
         columns = ["br", "gzip"] + [
             name for name in ("zstd", "dcz") if any(_variant(e, name) for e in entries)
         ]
+        from rich.table import Table
+
         table = Table(title=None, show_edge=False, pad_edge=False)
         table.add_column("file")
         table.add_column("size", justify="right")

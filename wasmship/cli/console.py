@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 LOG_WIDTH = 10_000  # not a terminal (a CI log, a file): never cut a table or a file name
 
@@ -13,6 +15,8 @@ LOG_WIDTH = 10_000  # not a terminal (a CI log, a file): never cut a table or a 
 def make_console(*, stderr: bool = False, quiet: bool = False) -> Console:
     """A rich Console for stdout (or stderr): its width when a terminal, unbounded otherwise;
     NO_COLOR (set and not empty, as no-color.org says) means no escape codes at all."""
+    from rich.console import Console  # here: commands that print nothing never load rich
+
     stream = sys.stderr if stderr else sys.stdout
     terminal = stream.isatty()
     plain = bool(os.environ.get("NO_COLOR"))

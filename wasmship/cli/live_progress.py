@@ -25,15 +25,9 @@ from rich.text import Text
 
 from wasmship.builder.progress import JobProgress, JobState
 from wasmship.cli.build_report import ConsoleReporter
-from wasmship.cli.console import wants_live_display
 from wasmship.units import human_size
 
 WAITING_ROWS = 3  # the next jobs in line get a row each; the rest are counted
-
-
-def console_reporter(*, quiet: bool) -> ConsoleReporter:
-    """The build's reporter: with a live display on a terminal, else step lines only."""
-    return LiveReporter() if wants_live_display(quiet) else ConsoleReporter(quiet=quiet)
 
 
 class LiveReporter(ConsoleReporter):

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from wasmship.distformat.publish import DEFAULT_LOCK_TIMEOUT
+from wasmship.distformat.lock import DEFAULT_LOCK_TIMEOUT
 
 DEBUG_ENV = "WASMSHIP_DEBUG"
 F = TypeVar("F", bound=Callable[..., Any])

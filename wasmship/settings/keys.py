@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from wasmship.distformat.publish import DEFAULT_LOCK_TIMEOUT
+from wasmship.distformat.lock import DEFAULT_LOCK_TIMEOUT
 
 Kind = Literal["text", "path", "flag", "list", "int", "seconds", "choice"]
 # How each kind is named in "must be a …" messages (the names click gave them before).
