@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -165,7 +166,29 @@ def test_plugins_do_not_import_the_builder() -> None:
     assert found == set()
 
 
-@pytest.mark.parametrize("script", ["run.py", "deltas.py"])
+def test_the_architecture_doc_names_every_package() -> None:
+    # docs/architecture.md is the map: a package missing from its tree is a room nobody shows.
+    tree = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8").split("```")[1]
+    named: set[str] = set()
+    parents: list[tuple[int, str]] = []
+    for line in tree.splitlines():
+        match = re.match(r"^( *)([a-z_]+)/(?: |$)", line)
+        if not match:
+            continue
+        depth = len(match.group(1))
+        parents = [(d, n) for d, n in parents if d < depth]
+        path = "/".join([*(n for _, n in parents), match.group(2)])
+        parents.append((depth, match.group(2)))
+        named.add(path)
+    packages = {
+        str(init.parent.relative_to(REPO))
+        for init in PACKAGE.rglob("__init__.py")
+        if init.parent != PACKAGE
+    }
+    assert packages - named == set()
+
+
+@pytest.mark.parametrize("script", ["run.py", "deltas.py", "startup.py"])
 def test_benchmarks_run(script: str) -> None:
     proc = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / script), "--help"],
