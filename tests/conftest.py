@@ -15,8 +15,9 @@ from typing import Any, NoReturn
 import pytest
 
 # Headless Chromium and the knob-laden static server (`browser`, `page`, `serve`); real nginx
-# and Caddy over the dist built with every server config (`configured`).
-pytest_plugins = ["tests.browser", "tests.servers"]
+# and Caddy over the dist built with every server config (`configured`); how pytest-xdist
+# shares the tests out (`scheduling`).
+pytest_plugins = ["tests.browser", "tests.servers", "tests.scheduling"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
