@@ -77,11 +77,18 @@ def compression_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     patch.undo()
 
 
+# Builds under test compress with the fast profile: brotli 11 takes seconds for each new module,
+# and most tests read the dist, not its compression. Tests about compression say
+# `--profile release` (or WASMSHIP_PROFILE="release") themselves.
+TEST_PROFILE = "fast"
+
+
 def base_env(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("NO_COLOR", None)
     # `python -m wasmship` runs this checkout's code, whatever is installed.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["WASMSHIP_PROFILE"] = TEST_PROFILE
     env.update(overrides)
     return env
 
@@ -168,5 +175,8 @@ def files_of(dist: Path, target: int = 0) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def built_hello(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
-    """One real build of the hello fixture shared by read-only tests."""
-    return build_fixture(tmp_path_factory.mktemp("built"), go, "hello") / "dist"
+    """One real release build of the hello fixture shared by read-only tests."""
+    return (
+        build_fixture(tmp_path_factory.mktemp("built"), go, "hello", "--profile", "release")
+        / "dist"
+    )
