@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -115,6 +116,42 @@ def wasmship(go: Go) -> Run:
             text=True,
             timeout=timeout,
         )
+
+    return run
+
+
+@pytest.fixture
+def wasmship_inproc(
+    go: Go, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Run:
+    """Run the CLI's entry point in this process, for error paths where a new interpreter adds
+    only its start-up; tests about the process (signals, tracebacks) use `wasmship`."""
+    from wasmship.cli import main, options
+
+    def run(
+        *args: str, cwd: Path, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        saved_env, saved_sigterm = dict(os.environ), signal.getsignal(signal.SIGTERM)
+        capsys.readouterr()
+        code: int | str | None = 0
+        with monkeypatch.context() as patch:
+            patch.chdir(cwd)
+            patch.setattr(sys, "argv", ["wasmship", *args])
+            # A new process starts with no JSON document printed.
+            patch.setattr(options._JsonDocument, "printed", False)
+            os.environ.clear()
+            os.environ.update(env if env is not None else base_env(WASMSHIP_GO=go.binary))
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code
+            finally:
+                os.environ.clear()
+                os.environ.update(saved_env)
+                signal.signal(signal.SIGTERM, saved_sigterm)  # main() installs its own
+        out, err = capsys.readouterr()
+        returncode = code if isinstance(code, int) else (0 if code is None else 1)
+        return subprocess.CompletedProcess(["wasmship", *args], returncode, out, err)
 
     return run
 
