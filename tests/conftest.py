@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -15,8 +16,9 @@ from typing import Any, NoReturn
 import pytest
 
 # Headless Chromium and the knob-laden static server (`browser`, `page`, `serve`); real nginx
-# and Caddy over the dist built with every server config (`configured`).
-pytest_plugins = ["tests.browser", "tests.servers"]
+# and Caddy over the dist built with every server config (`configured`); how pytest-xdist
+# shares the tests out (`scheduling`).
+pytest_plugins = ["tests.browser", "tests.servers", "tests.scheduling"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
@@ -76,11 +78,18 @@ def compression_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     patch.undo()
 
 
+# Builds under test compress with the fast profile: brotli 11 takes seconds for each new module,
+# and most tests read the dist, not its compression. Tests about compression say
+# `--profile release` (or WASMSHIP_PROFILE="release") themselves.
+TEST_PROFILE = "fast"
+
+
 def base_env(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("NO_COLOR", None)
     # `python -m wasmship` runs this checkout's code, whatever is installed.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["WASMSHIP_PROFILE"] = TEST_PROFILE
     env.update(overrides)
     return env
 
@@ -107,6 +116,42 @@ def wasmship(go: Go) -> Run:
             text=True,
             timeout=timeout,
         )
+
+    return run
+
+
+@pytest.fixture
+def wasmship_inproc(
+    go: Go, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Run:
+    """Run the CLI's entry point in this process, for error paths where a new interpreter adds
+    only its start-up; tests about the process (signals, tracebacks) use `wasmship`."""
+    from wasmship.cli import main, options
+
+    def run(
+        *args: str, cwd: Path, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        saved_env, saved_sigterm = dict(os.environ), signal.getsignal(signal.SIGTERM)
+        capsys.readouterr()
+        code: int | str | None = 0
+        with monkeypatch.context() as patch:
+            patch.chdir(cwd)
+            patch.setattr(sys, "argv", ["wasmship", *args])
+            # A new process starts with no JSON document printed.
+            patch.setattr(options._JsonDocument, "printed", False)
+            os.environ.clear()
+            os.environ.update(env if env is not None else base_env(WASMSHIP_GO=go.binary))
+            try:
+                main()
+            except SystemExit as exc:
+                code = exc.code
+            finally:
+                os.environ.clear()
+                os.environ.update(saved_env)
+                signal.signal(signal.SIGTERM, saved_sigterm)  # main() installs its own
+        out, err = capsys.readouterr()
+        returncode = code if isinstance(code, int) else (0 if code is None else 1)
+        return subprocess.CompletedProcess(["wasmship", *args], returncode, out, err)
 
     return run
 
@@ -167,5 +212,8 @@ def files_of(dist: Path, target: int = 0) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def built_hello(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
-    """One real build of the hello fixture shared by read-only tests."""
-    return build_fixture(tmp_path_factory.mktemp("built"), go, "hello") / "dist"
+    """One real release build of the hello fixture shared by read-only tests."""
+    return (
+        build_fixture(tmp_path_factory.mktemp("built"), go, "hello", "--profile", "release")
+        / "dist"
+    )

@@ -139,6 +139,7 @@ def test_the_framework_site_runs_with_brotli_and_goes_offline(
     assert {"/sw.js", "/web/app.js", "/" + files["wasm_exec.js"]["path"]} <= asked
 
 
+@pytest.mark.servers
 def test_serve_nginx_and_check_deliver_the_folder(
     framework: Path, wasmship: Run, tmp_path: Path
 ) -> None:

@@ -28,7 +28,8 @@ from wasmship.distformat.schema import schema_problems
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-pytestmark = pytest.mark.toolchain
+# No toolchain mark: the web app manifest and its icons are Python's work, the same with any
+# Go, so the Go version matrix does not run them again.
 
 APP = """static = "web"
 

@@ -48,7 +48,9 @@ class Built:
 def build(
     go: Go, source: Path, out: str, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = base_env(WASMSHIP_GO=go.binary, COLUMNS="200", **(env or {}))
+    # The real profile unless a test says --profile: this file is about compression.
+    full_env = base_env(WASMSHIP_GO=go.binary, COLUMNS="200", WASMSHIP_PROFILE="release")
+    full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "wasmship", "build", "-o", out, *args],
         cwd=source,
@@ -306,7 +308,7 @@ def test_a_missing_extra_is_a_usage_error_naming_it(
     shadow = tmp_path / "shadow"
     shadow.mkdir()
     (shadow / f"{blocked}.py").write_text("raise ImportError('not installed')\n")
-    env = base_env(WASMSHIP_GO=go.binary)
+    env = base_env(WASMSHIP_GO=go.binary, WASMSHIP_PROFILE="release")  # fast never uses zopfli
     env["PYTHONPATH"] = os.pathsep.join([str(shadow), env["PYTHONPATH"]])
     proc = subprocess.run(
         [sys.executable, "-m", "wasmship", "build", "-o", "never", *args],

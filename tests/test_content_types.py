@@ -18,6 +18,8 @@ from tests.servers import REAL_SERVERS, real_server
 from tests.serving import request
 from wasmship.distformat.names import CONTENT_TYPES, content_type
 
+pytestmark = pytest.mark.servers
+
 # What browsers expect for each extension (WHATWG, IANA, nginx's mime.types), written out
 # apart from the table in wasmship/distformat/names.py so that a slip in either shows.
 EXPECTED = {

@@ -188,7 +188,7 @@ def change_template(project: Path, go: Go) -> list[str]:
 
 
 def change_setting(project: Path, go: Go) -> list[str]:
-    return ["--profile", "fast"]
+    return ["--profile", "release"]  # the suite builds with the fast one (tests/conftest.py)
 
 
 def change_source(project: Path, go: Go) -> list[str]:

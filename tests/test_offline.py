@@ -22,7 +22,8 @@ from wasmship.distformat.schema import schema_problems
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Response
 
-pytestmark = pytest.mark.toolchain
+# No toolchain mark: the service worker (JavaScript) and the manifest (Python) are tested here,
+# the same with any Go, so the Go version matrix does not run them again.
 
 OLD_LINE = 'var message = "hello from Go WebAssembly"'
 NEW_LINE = 'var message = "hello from Go WebAssembly, version 2"'

@@ -29,6 +29,8 @@ from tests.servers import (
 from tests.serving import Response, request
 from wasmship.distformat.schema import manifest_schema
 
+pytestmark = pytest.mark.servers
+
 IMMUTABLE = "public, max-age=31536000, immutable"
 HELPERS = {
     "nginx": "nginx.conf",
