@@ -8,8 +8,9 @@ module, so a module-scoped build runs once, not once per worker.
 
 xdist's own loadgroup reads `xdist_group` marks from a node id that it rewrites, which
 pytest 9.2 no longer lets a plugin do (a test's id is built from its structured `_id`): every
-test landed on its own. So the workers write each test's group to a file that the
-controller's scheduler reads once all of them have collected.
+test landed on its own (pytest-dev/pytest-xdist#1386, open as of this writing). So the
+workers write each test's group to a file that the controller's scheduler reads once all of
+them have collected. When xdist passes groups again, this plugin can go for xdist_group marks.
 """
 
 from __future__ import annotations
