@@ -126,7 +126,7 @@ def wasmship_inproc(
 ) -> Run:
     """Run the CLI's entry point in this process, for error paths where a new interpreter adds
     only its start-up; tests about the process (signals, tracebacks) use `wasmship`."""
-    from wasmship.cli import main, options
+    from wasmship.cli import main
 
     def run(
         *args: str, cwd: Path, env: Mapping[str, str] | None = None
@@ -137,8 +137,6 @@ def wasmship_inproc(
         with monkeypatch.context() as patch:
             patch.chdir(cwd)
             patch.setattr(sys, "argv", ["wasmship", *args])
-            # A new process starts with no JSON document printed.
-            patch.setattr(options._JsonDocument, "printed", False)
             os.environ.clear()
             os.environ.update(env if env is not None else base_env(WASMSHIP_GO=go.binary))
             try:
