@@ -162,6 +162,25 @@ CASES = [
     Case(("init",), 1, "already exists", {"wasmship.toml": "# mine\n"}),
 ]
 
+# Issue 24's families, a list each (one owner per list keeps merges apart).
+
+# build, wasmship.toml, output folders and Go failures
+BUILD_CASES: list[Case] = []
+
+# corrupted dists: verify, serve
+
+DIST_CASES: list[Case] = []
+
+# check: URLs, timeouts (hostile servers have their own tests in test_check_hostile.py)
+
+CHECK_CASES: list[Case] = []
+
+# size, smoke, dev, clean, ports
+
+OTHER_CASES: list[Case] = []
+
+CASES += BUILD_CASES + DIST_CASES + CHECK_CASES + OTHER_CASES
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, go: Go) -> tuple[Path, dict[str, bytes]]:
