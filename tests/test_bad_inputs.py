@@ -165,7 +165,21 @@ CASES = [
 # Issue 24's families, a list each (one owner per list keeps merges apart).
 
 # build, wasmship.toml, output folders and Go failures
-BUILD_CASES: list[Case] = []
+BUILD_CASES: list[Case] = [
+    # flags after `--` that wasmship owns or that redirect or drop the output (issue 24 #2)
+    Case(("build", "--", "-o", "x.wasm"), 2, "`-- -o` is refused: wasmship writes the module"),
+    Case(("build", "--", "-o=x.wasm"), 2, "choose the dist folder with --out"),
+    Case(("build", "--", "--o", "x.wasm"), 2, "`-- --o` is refused"),
+    Case(("build", "--", "-v", "-gcflags", "all=-N", "-o", "x"), 2, "`-- -o` is refused"),
+    Case(("build", "--", "-ldflags=-X main.v=1"), 2, "set linker flags with --ldflags"),
+    Case(("build", "--", "-tags", "dev"), 2, "set build tags with --tags"),
+    Case(("build", "--", "-trimpath=false"), 2, "always builds with -trimpath"),
+    Case(("build", "--", "-buildmode=c-shared"), 2, "a dist ships an executable module"),
+    Case(("build", "--", "-C", ".."), 2, "give the package as PACKAGE"),
+    Case(("build", "--", "-n"), 2, "the previous module would be published"),
+    Case(("build", "--", "./other"), 2, "after `--` come go build flags only"),
+    Case(("build", "--json", "--", "-o", "x.wasm"), 2, "`-- -o` is refused"),
+]
 
 # corrupted dists: verify, serve
 

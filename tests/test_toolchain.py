@@ -12,9 +12,10 @@ import pytest
 
 from tests.conftest import FIXTURES, Go, Run, base_env
 from wasmship.distformat.plugin import Import
+from wasmship.errors import UsageError
 from wasmship.plugins.origin import describe
 from wasmship.size.symbols import owner
-from wasmship.toolchain.buildline import OWN_LINK_KEY, BuildLine
+from wasmship.toolchain.buildline import OWN_LINK_KEY, BuildLine, check_go_flags
 from wasmship.toolchain.dumpdep import is_dumpdep_line, parse_dumpdep, path_to
 from wasmship.toolchain.golist import json_stream
 from wasmship.toolchain.symbols import function_package, package_of
@@ -68,6 +69,38 @@ def test_one_description_gives_every_build_line(tmp_path: Path) -> None:
     assert "-gcflags=all=-l" in origins and OWN_LINK_KEY in origins
     unstripped = BuildLine("go", ".", strip=False)
     assert "-ldflags" not in unstripped.release(out)
+
+
+@pytest.mark.parametrize(
+    ("flags", "refused"),
+    [
+        (("-o", "../x.wasm"), "-o"),
+        (("-o=../x.wasm",), "-o"),
+        (("--o", "x"), "-o"),
+        (("-v", "-gcflags", "all=-N", "-o", "x"), "-o"),
+        (("-trimpath=false",), "-trimpath"),
+        (("-ldflags=-X main.v=1",), "-ldflags"),
+        (("-tags", "dev"), "-tags"),
+        (("-buildmode=c-shared",), "-buildmode"),
+        (("-C", ".."), "-C"),
+        (("-n",), "-n"),
+        (("./other",), "the package"),
+        (("--", "./other"), "the package"),
+    ],
+)
+def test_go_flags_that_wasmship_owns_or_that_move_the_output_are_refused(
+    flags: tuple[str, ...], refused: str
+) -> None:
+    with pytest.raises(UsageError, match=r"refused|the package") as caught:
+        check_go_flags(flags)
+    assert refused in str(caught.value)
+    with pytest.raises(UsageError):  # whoever makes the line: a manifest's go_flags too
+        BuildLine("go", ".", go_flags=flags)
+
+
+def test_other_go_flags_pass_with_their_values() -> None:
+    check_go_flags(("-v", "-x", "-race", "-gcflags", "all=-N -l", "-mod=vendor", "-p", "1"))
+    check_go_flags(("-modfile", "alt.mod", "-buildvcs", "-overlay", "o.json", "-buildvcs=false"))
 
 
 def test_go_list_prints_objects_one_after_another() -> None:

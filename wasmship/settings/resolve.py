@@ -21,6 +21,7 @@ from wasmship.encodings.encoders import GzipEncoder, Profile
 from wasmship.errors import UsageError
 from wasmship.settings.keys import BUILD_KEYS, KEYS_BY_NAME, BadValue, convert, convert_text
 from wasmship.settings.projectfile import FileConfig, find_config, load_config
+from wasmship.toolchain.buildline import check_go_flags
 from wasmship.units import parse_size
 
 Origin = Literal["default", "file", "environment", "override"]
@@ -49,6 +50,7 @@ def resolve_build(
     OVERRIDES are keyed by setting name (keys.BUILD_KEYS, e.g. `{"out": "public", "profile":
     "fast"}`); a None value is no override. GO_FLAGS are passed to `go build` as they are.
     """
+    check_go_flags(go_flags)  # before anything is read or built
     cwd = (cwd or Path.cwd()).absolute()
     env = os.environ if environ is None else environ
     given = {k: v for k, v in (overrides or {}).items() if v is not None}

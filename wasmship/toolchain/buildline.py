@@ -3,8 +3,11 @@ build with names and the linker's graph (size), and with inlining off too (plugi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from wasmship.errors import UsageError
 
 RELEASE_LDFLAGS = "-s -w"  # no symbol table, no DWARF: what a dist ships
 # Go keeps a link's output in its build cache under the main package's compile key, which
@@ -13,6 +16,49 @@ RELEASE_LDFLAGS = "-s -w"  # no symbol table, no DWARF: what a dist ships
 # -asmflags is recorded in the main package's build info, so in that key, and changes no code.
 OWN_LINK_KEY = "-asmflags="
 NO_INLINING = "-gcflags=all=-l"  # or a call is folded into its caller, and the graph loses it
+
+# The flags of `go build` that the lines below set, or that would make go write its output
+# elsewhere, write none, or build another thing: given after `--`, go takes the last one, so
+# the release would be built where wasmship never reads it (and the old module published).
+# Each maps to what to use instead.
+OWNED_GO_FLAGS = {
+    "o": "wasmship writes the module itself; choose the dist folder with --out (out in "
+    "wasmship.toml)",
+    "tags": "set build tags with --tags (tags in wasmship.toml)",
+    "ldflags": "set linker flags with --ldflags (ldflags in wasmship.toml); they are added to "
+    "wasmship's -s -w (--debug-symbols leaves those out)",
+    "trimpath": "wasmship always builds with -trimpath, for reproducible modules",
+    "buildmode": "a dist ships an executable module; for a wasip1 one, set goos in a [[target]]",
+    "C": "give the package as PACKAGE, or module and package in a [[target]] of wasmship.toml",
+    "n": "go build -n builds nothing, so the previous module would be published",
+}
+# go build's flags that take a value as the next argument (`-gcflags all=-N`), so that value is
+# not read as a package.
+VALUE_FLAGS = frozenset(
+    {"o", "p", "C", "asmflags", "buildmode", "compiler", "gccgoflags", "gcflags", "installsuffix"}
+    | {"ldflags", "mod", "modfile", "overlay", "pgo", "pkgdir", "tags", "toolexec", "covermode"}
+    | {"coverpkg"}
+)
+
+
+def check_go_flags(flags: Sequence[str]) -> None:
+    """Refuse extra `go build` flags (after `--`) that wasmship owns, that redirect or drop the
+    output, or that name packages: UsageError naming the flag and the setting to use."""
+    value_next = False
+    for flag in flags:
+        if value_next:
+            value_next = False
+            continue
+        if flag == "--" or not flag.startswith("-") or flag == "-":
+            raise UsageError(
+                f"`-- {flag}`: after `--` come go build flags only; the package is wasmship's "
+                "PACKAGE argument (or package in wasmship.toml)"
+            )
+        name, has_value, _ = flag.lstrip("-").partition("=")
+        reason = OWNED_GO_FLAGS.get(name)
+        if reason is not None:
+            raise UsageError(f"`-- {flag}` is refused: {reason}")
+        value_next = name in VALUE_FLAGS and not has_value
 
 
 @dataclass(frozen=True)
@@ -25,6 +71,9 @@ class BuildLine:
     ldflags: str = ""  # the user's, without wasmship's -s -w
     go_flags: tuple[str, ...] = ()  # after `--` on wasmship's command line
     strip: bool = True  # -s -w (not with --debug-symbols)
+
+    def __post_init__(self) -> None:
+        check_go_flags(self.go_flags)  # whoever made this line: settings, a manifest
 
     def _tags(self) -> list[str]:
         return ["-tags", ",".join(self.tags)] if self.tags else []
