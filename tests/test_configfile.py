@@ -69,6 +69,19 @@ def test_invalid_toml(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_a_file_that_is_not_utf8_is_named_with_its_line_and_byte_offset(tmp_path: Path) -> None:
+    path = tmp_path / "wasmship.toml"
+    path.write_bytes(b'out = "d"\n\xff\xfe')
+    with pytest.raises(ConfigError, match=f"^{path}:2: not UTF-8 text: byte 0xff at offset 10;"):
+        load_config(path)
+
+
+def test_a_byte_order_mark_is_no_error(tmp_path: Path) -> None:
+    path = tmp_path / "wasmship.toml"
+    path.write_bytes(b'\xef\xbb\xbfout = "d"\n')
+    assert load_config(path).options == {"out": Path("d")}
+
+
 def test_targets(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -482,3 +482,17 @@ def test_a_full_disk_names_the_step_and_the_place_and_loses_nothing(
         assert sorted(p.name for p in disk.iterdir()) == ["dist"]  # staging removed
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+@pytest.mark.parametrize(
+    "args", [("build",), ("dev", "--port", "0"), ("size",), ("smoke",), ("clean", "--cache")]
+)
+def test_a_wasmship_toml_that_is_not_utf8_is_one_line_for_every_command(
+    hello: Path, wasmship: Run, args: tuple[str, ...]
+) -> None:
+    (hello / "wasmship.toml").write_bytes(b"\xff\xfe")
+    proc = wasmship(*args, cwd=hello, timeout=60)
+    config = hello / "wasmship.toml"
+    assert_clean_failure(proc, 2, f"{config}:1: not UTF-8 text: byte 0xff at offset 0")
+    assert "internal error" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

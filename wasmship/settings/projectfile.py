@@ -97,10 +97,19 @@ def did_you_mean(key: str, valid: Iterable[str]) -> str:
 def load_config(path: Path) -> FileConfig:
     """Read and check PATH; every error names file, line and key."""
     try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")  # an editor's byte order mark is no error
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; say where, not a traceback
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset "
+            f"{exc.start}; save the file as UTF-8"
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     lines = _Lines(text)
