@@ -179,6 +179,22 @@ BUILD_CASES: list[Case] = [
     Case(("build", "--", "-n"), 2, "the previous module would be published"),
     Case(("build", "--", "./other"), 2, "after `--` come go build flags only"),
     Case(("build", "--json", "--", "-o", "x.wasm"), 2, "`-- -o` is refused"),
+    # a static folder outside the project (issue 24 #9)
+    Case(("build", "--static", "/"), 2, "--static /: it is outside the project"),
+    Case(("build", "--static", ".."), 2, "it is outside the project"),
+    Case(
+        ("build",), 2, "--static /: it is outside the project", {"wasmship.toml": 'static = "/"\n'}
+    ),
+    Case(("build",), 2, "it is outside the project", {"wasmship.toml": 'static = "../"\n'}),
+    Case(("build", "--json", "--static", "/"), 2, "it is outside the project"),
+    # a target's folder that is not a relative folder inside the dist (issue 24 #10)
+    Case(("build",), 2, "not '/etc'", {"wasmship.toml": TARGETS + 'folder = "/etc"\n'}),
+    Case(("build",), 2, "not '../x'", {"wasmship.toml": TARGETS + 'folder = "../x"\n'}),
+    Case(("build",), 2, "not 'a/../../x'", {"wasmship.toml": TARGETS + 'folder = "a/../../x"\n'}),
+    Case(("build",), 2, "not '//srv'", {"wasmship.toml": TARGETS + 'folder = "//srv"\n'}),
+    Case(("build",), 2, "not 'C:/web'", {"wasmship.toml": TARGETS + 'folder = "C:/web"\n'}),
+    Case(("build",), 2, "inside the dist", {"wasmship.toml": TARGETS + 'folder = "a\\\\b"\n'}),
+    Case(("build",), 2, "not 5", {"wasmship.toml": TARGETS + "folder = 5\n"}),
 ]
 
 # corrupted dists: verify, serve

@@ -175,9 +175,10 @@ def _targets(raw: Any, fail_at: FailAt) -> tuple[TargetSpec, ...]:
         env = table.get("env", {})
         folder = table.get("folder", "")
         module = table.get("module", "")
-        if not isinstance(folder, str) or (folder and relative_path(folder.strip("/")) is None):
+        # A trailing slash is fine (`web/`); a leading one is an absolute path (`/etc`).
+        if not isinstance(folder, str) or (folder and relative_path(folder.rstrip("/")) is None):
             fail_at("folder", "target", index)(
-                'folder must be a relative folder inside the dist, e.g. "web"'
+                f'folder must be a relative folder inside the dist, e.g. "web", not {folder!r}'
             )
         if not isinstance(module, str):
             fail_at("module", "target", index)("module must be a string: a folder with go.mod")
@@ -204,7 +205,7 @@ def _targets(raw: Any, fail_at: FailAt) -> tuple[TargetSpec, ...]:
                 tags=tuple(t.strip() for t in tags if t.strip()),
                 ldflags=ldflags,
                 env=tuple(sorted(env.items())),
-                folder=folder.strip("/"),
+                folder=folder.rstrip("/"),
                 module=module,
                 allow=None if allow is None else tuple(dict.fromkeys(allow)),
             )

@@ -118,7 +118,14 @@ def check_static(config: BuildConfig, toolchain: Toolchain) -> None:
         return
     if not folder.is_dir():
         raise UsageError(f"--static {folder}: no such folder")
-    out, real = config.out_path, folder.resolve()
+    out, real, project = config.out_path, folder.resolve(), config.workdir.resolve()
+    if real != project and project not in real.parents:
+        # Copied whole into a public dist: a folder outside the project (`/`, `~`, `../..`)
+        # would walk and publish what was never the project's, as `folder = "../x"` would.
+        raise UsageError(
+            f"--static {folder}: it is outside the project {project} (the folder of "
+            "wasmship.toml, or the working directory without one); use a web folder inside it"
+        )
     if real == out or out in real.parents:
         raise UsageError(
             f"--static {label(config)}: it is inside the dist folder {out}, which every build "
