@@ -195,6 +195,31 @@ BUILD_CASES: list[Case] = [
     Case(("build",), 2, "not 'C:/web'", {"wasmship.toml": TARGETS + 'folder = "C:/web"\n'}),
     Case(("build",), 2, "inside the dist", {"wasmship.toml": TARGETS + 'folder = "a\\\\b"\n'}),
     Case(("build",), 2, "not 5", {"wasmship.toml": TARGETS + "folder = 5\n"}),
+    # sizes, checked before any work (issue 24 #7)
+    Case(("build", "--size-report", "--size-threshold", "NaN"), 2, "--size-threshold: cannot"),
+    Case(("build", "--size-threshold", "abc"), 2, "--size-threshold: cannot read 'abc'"),
+    Case(("build", "--size-threshold", "-1KiB"), 2, "cannot read '-1KiB' as a size"),
+    Case(("build", "--size-threshold", "1 XB"), 2, "unknown size unit 'XB'"),
+    Case(("build", "--size-threshold", "1" + "0" * 400), 2, "is too large for a size"),
+    Case(("build", "--cache-max-size", "inf"), 2, "--cache-max-size: cannot read 'inf'"),
+    Case(("build", "--json", "--size-threshold", "abc"), 2, "--size-threshold: cannot"),
+    Case(
+        ("build",),
+        2,
+        "wasmship.toml: size-threshold: cannot read 'abc'",
+        {"wasmship.toml": 'size-threshold = "abc"\n'},
+    ),
+    Case(
+        ("build",), 2, "size-threshold must be a string", {"wasmship.toml": "size-threshold = 5\n"}
+    ),
+    Case(("build",), 2, "cache-max-size: cannot", {"wasmship.toml": 'cache-max-size = "1e9"\n'}),
+    Case(
+        ("build",),
+        2,
+        "wasmship.toml: budget main.gz: cannot read 'lots' as a size",
+        {"wasmship.toml": '[budget]\nmain.gz = "lots"\n'},
+    ),
+    Case(("build", "--budget", "main:br=" + "9" * 400), 2, "is too large for a size"),
 ]
 
 # corrupted dists: verify, serve

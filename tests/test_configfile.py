@@ -141,7 +141,9 @@ def test_parse_size(text: str, size: int) -> None:
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("text", ["", "MiB", "2 TiB", "two"])
+@pytest.mark.parametrize(
+    "text", ["", "MiB", "2 TiB", "two", "NaN", "inf", "-1KiB", "1e3", "1" + "0" * 400]
+)
 def test_bad_sizes(text: str) -> None:
     with pytest.raises(UsageError):
         parse_size(text)

@@ -15,6 +15,7 @@ UNITS = {
     "GB": 1000**3,
     "GIB": 1024**3,
 }
+MAX_SIZE = 2**60  # 1 EiB
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 
 
@@ -29,7 +30,10 @@ def parse_size(text: str) -> int:
         raise UsageError(
             f"unknown size unit {unit!r} in {text!r}: use B, KB, KiB, MB, MiB, GB or GiB"
         )
-    return int(float(number) * factor)
+    size = float(number) * factor
+    if size >= MAX_SIZE:  # past any file (and float's range: int(inf) would be a traceback)
+        raise UsageError(f"{text!r} is too large for a size: at most 1 EiB")
+    return int(size)
 
 
 def human_size(size: int) -> str:

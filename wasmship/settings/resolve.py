@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from wasmship.builder.budgets import parse_budget, parse_budget_flag
+from wasmship.builder.budgets import Budget, parse_budget, parse_budget_flag
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.server_configs import parse_server_configs
 from wasmship.builder.steps.app_manifest import locate_icons
@@ -80,8 +80,25 @@ def resolve_build(
         file=file,
         quiet=values["quiet"],
         size_report=values["size_report"],
-        size_threshold=parse_size(values["size_threshold"]),
+        size_threshold=_size("size_threshold", values, origin, file),
     )
+
+
+def _size(
+    name: str, values: dict[str, Any], origin: dict[str, Origin], file: FileConfig | None
+) -> int:
+    """A size setting in bytes; a bad one is refused naming where it was written."""
+    try:
+        return parse_size(values[name])
+    except UsageError as exc:
+        key = KEYS_BY_NAME[name]
+        where = {
+            "default": key.flag,
+            "file": f"{file.path if file else 'wasmship.toml'}: {key.key}",
+            "environment": key.env,
+            "override": key.flag,
+        }[origin[name]]
+        raise UsageError(f"{where}: {exc}") from None
 
 
 def _config_file(cwd: Path, explicit: object, env: Mapping[str, str]) -> FileConfig | None:
@@ -124,9 +141,7 @@ def _build_config(
     out = Path(values["out"])
     if origin["out"] != "default":
         out = (workdir if origin["out"] == "file" else cwd) / out
-    budgets = {
-        b.label: b for b in (parse_budget(k, v) for k, v in (file.budgets if file else {}).items())
-    }
+    budgets = {b.label: b for b in _file_budgets(file)}
     budgets.update({b.label: b for b in map(parse_budget_flag, values["budget"])})
     static = placed("static")
     return BuildConfig(
@@ -159,9 +174,22 @@ def _build_config(
         app=locate_icons(file.app, static, workdir) if file and file.app else None,
         cache=not values["no_cache"],
         cache_dir=placed("cache_dir"),
-        cache_max_size=parse_size(values["cache_max_size"]),
+        cache_max_size=_size("cache_max_size", values, origin, file),
         environ=dict(env),
     )
+
+
+def _file_budgets(file: FileConfig | None) -> list[Budget]:
+    """The [budget] table's budgets; a bad one is refused naming the file and the key."""
+    found = []
+    for key, value in (file.budgets if file else {}).items():
+        try:
+            found.append(parse_budget(key, value))
+        except UsageError as exc:
+            raise UsageError(
+                f"{file.path if file else 'wasmship.toml'}: budget {key}: {exc}"
+            ) from None
+    return found
 
 
 def _split(values: Iterable[str]) -> tuple[str, ...]:
