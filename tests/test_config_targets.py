@@ -298,6 +298,31 @@ def test_target_rebuilds_one_and_carries_the_others(
     assert page != (dist / "index.html").read_bytes()  # it starts app v3, not the first app
 
 
+def test_target_refuses_to_carry_a_target_whose_settings_changed(
+    project: Callable[[str], Path], wasmship: Run
+) -> None:
+    root = project("multi")
+    (root / "wasmship.toml").write_text(MULTI_CONFIG)
+    dist = root / "dist"
+    assert wasmship("build", "-q", cwd=root).returncode == 0
+    before = snapshot(dist)
+    moved = MULTI_CONFIG.replace('"./cmd/worker"\n', '"./cmd/worker"\nfolder = "w"\n')
+    (root / "wasmship.toml").write_text(moved)
+    proc = wasmship("build", "--target", "app", cwd=root)
+    assert_clean_failure(
+        proc,
+        2,
+        "cannot carry target 'worker' over: its settings changed since the dist was built "
+        "(folder '' -> 'w'); build it too (--target worker) or build every target",
+    )
+    assert snapshot(dist) == before
+    proc = wasmship("build", "--target", "app", "--tags", "extra", cwd=root)  # flags for all
+    assert_clean_failure(proc, 2, "cannot carry target 'worker' over", "tags () -> ('extra',)")
+    proc = wasmship("build", "-q", "--target", "app", "--target", "worker", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert targets_of(dist)["worker"]["files"]["worker.wasm"]["path"].startswith("w/")
+
+
 def test_target_refuses_to_carry_a_damaged_target(
     project: Callable[[str], Path], wasmship: Run
 ) -> None:

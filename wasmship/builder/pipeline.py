@@ -18,7 +18,7 @@ from wasmship.builder.jobs import EncodingJobs
 from wasmship.builder.progress import JobProgress
 from wasmship.builder.steps.app_manifest import check_app, write_app_manifest
 from wasmship.builder.steps.capabilities import check_capabilities
-from wasmship.builder.steps.carry import carry_targets, check_go_version
+from wasmship.builder.steps.carry import carry_targets, check_carried
 from wasmship.builder.steps.compile import (
     compile_module,
     outputs_entry,
@@ -139,7 +139,7 @@ def preflight(config: BuildConfig) -> tuple[Toolchain, tuple[Target, ...]]:
         sources += [target.package.directory, target.package.run_dir]
     # The path as given: out_path resolves links, and check_target refuses a dangling one.
     check_target(config.workdir / config.out, sources, force=config.force)
-    check_go_version(config, toolchain.goversion)  # reads the dist check_target accepted
+    check_carried(config, toolchain.goversion)  # reads the dist check_target accepted
     return toolchain, targets
 
 

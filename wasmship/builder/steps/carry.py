@@ -10,10 +10,10 @@ loader, --static files, dcz deltas) are made by their own steps from the current
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from wasmship.builder.checked_copy import copy_checked
-from wasmship.builder.config import BuildConfig
+from wasmship.builder.config import BuildConfig, TargetSpec
 from wasmship.builder.context import BuildContext, module_name
 from wasmship.distformat.model import FileEntry, TargetEntry
 from wasmship.distformat.names import MANIFEST, SHIM
@@ -27,11 +27,45 @@ def left_out(config: BuildConfig) -> list[str]:
     return [spec.name for spec in config.configured_specs() if spec.name not in built]
 
 
-def check_go_version(config: BuildConfig, goversion: str) -> None:
-    """Refuse to carry targets built by another Go: the manifest records one Go for the dist."""
+def changed_settings(config: BuildConfig, spec: TargetSpec, built: TargetEntry) -> list[str]:
+    """What of SPEC's settings (with CONFIG's) differs from how BUILT was built: `folder 'a'
+    -> 'b'`, ... (the package's import path is go list's, and only built targets are listed)."""
+    module = built.module
+    folder = PurePosixPath(module.path).parent.as_posix() if module else spec.folder
+    now = {
+        "goos": (spec.goos, built.goos),
+        "folder": (spec.folder, "" if folder == "." else folder),
+        "tags": ((*config.tags, *spec.tags), built.flags.tags),
+        "ldflags": (
+            " ".join(p for p in (config.ldflags, spec.ldflags) if p),
+            built.flags.ldflags,
+        ),
+        "go build flags": (config.go_flags, built.flags.go_flags),
+        "debug symbols": (config.debug_symbols, built.flags.debug_symbols),
+        "hashed names": (config.hash_names, built.flags.hashed_names),
+        "env": (tuple(name for name, _ in spec.env), built.flags.env),
+    }
+    return [f"{key} {old!r} -> {new!r}" for key, (new, old) in now.items() if new != old]
+
+
+def check_carried(config: BuildConfig, goversion: str) -> None:
+    """Refuse, before anything is built, to carry a target over that this configuration would
+    build otherwise (its folder, goos, flags changed) or that another Go built."""
     names = left_out(config)
     old = manifest_or_none(config.out_path) if names else None
-    if old is None or old.go_version == goversion:
+    if old is None:
+        return
+    specs = {spec.name: spec for spec in config.configured_specs()}
+    for target in old.targets:
+        changed = (
+            changed_settings(config, specs[target.name], target) if target.name in names else []
+        )
+        if changed:
+            raise _refused(
+                target.name,
+                f"its settings changed since the dist was built ({'; '.join(changed)})",
+            )
+    if old.go_version == goversion:
         return
     carried = [t.name for t in old.targets if t.name in names]
     if carried:
