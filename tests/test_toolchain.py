@@ -4,6 +4,7 @@ the `go build` command lines, the `go list -json` reader, and a build that stays
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,10 +13,15 @@ import pytest
 
 from tests.conftest import FIXTURES, Go, Run, base_env
 from wasmship.distformat.plugin import Import
-from wasmship.errors import UsageError
+from wasmship.errors import DistError, UsageError
 from wasmship.plugins.origin import describe
 from wasmship.size.symbols import owner
-from wasmship.toolchain.buildline import OWN_LINK_KEY, BuildLine, check_go_flags
+from wasmship.toolchain.buildline import (
+    OWN_LINK_KEY,
+    BuildLine,
+    check_go_flags,
+    check_recorded_flags,
+)
 from wasmship.toolchain.dumpdep import is_dumpdep_line, parse_dumpdep, path_to
 from wasmship.toolchain.golist import json_stream
 from wasmship.toolchain.symbols import function_package, package_of
@@ -136,3 +142,30 @@ def test_a_build_after_size_is_quiet_and_go_errors_still_show(
     assert "undefined: undefined" in plain.stderr
     assert plain.stderr.strip() in broken.stderr
     assert not any(is_dumpdep_line(line) for line in broken.stderr.splitlines())
+
+
+def test_size_never_runs_a_program_a_manifest_names_in_its_go_flags(
+    wasmship: Run, tmp_path: Path
+) -> None:
+    # A dist is data: `size` rebuilds with the flags its manifest records, but none that makes
+    # go run another program (-toolexec) or read another file (-overlay, -modfile).
+    project = tmp_path / "uptodate"
+    shutil.copytree(FIXTURES / "uptodate", project)
+    assert wasmship("build", "-q", cwd=project).returncode == 0
+    path = project / "dist" / "manifest.json"
+    marker = tmp_path / "ran"
+    manifest = json.loads(path.read_text())
+    manifest["targets"][0]["flags"]["go_flags"] = ["-toolexec", f"/usr/bin/touch {marker}"]
+    path.write_text(json.dumps(manifest))
+    proc = wasmship("size", cwd=project)
+    assert proc.returncode == 4, proc.stderr
+    assert "records the go build flag '-toolexec'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not marker.exists()
+
+
+def test_flags_recorded_in_a_manifest_are_only_those_that_run_nothing() -> None:
+    check_recorded_flags(["-gcflags", "all=-N -l", "-mod=mod", "-v", "-asmflags="], "m")
+    for flags in (["-toolexec=x"], ["-overlay", "o.json"], ["-exec", "x"], ["./pkg"], ["-pgo=f"]):
+        with pytest.raises(DistError, match="does not run from a file"):
+            check_recorded_flags(flags, "m")

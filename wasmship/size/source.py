@@ -19,7 +19,7 @@ from wasmship.builder.context import Target
 from wasmship.distformat.model import TargetEntry
 from wasmship.errors import WasmshipError
 from wasmship.size.symbols import parse_nm
-from wasmship.toolchain.buildline import BuildLine
+from wasmship.toolchain.buildline import BuildLine, check_recorded_flags
 from wasmship.toolchain.dumpdep import Graph, is_dumpdep_line, parse_dumpdep
 from wasmship.toolchain.golist import go_list
 from wasmship.toolchain.runner import GoOutput, go_environ, run_build, run_go
@@ -110,7 +110,9 @@ def source_of_build(config: BuildConfig, target: Target) -> Source:
 def source_of_entry(
     entry: TargetEntry, run_dir: Path, package: str, env: tuple[tuple[str, str], ...] = ()
 ) -> Source:
-    """How the dist's manifest says ENTRY was built, with PACKAGE run from RUN_DIR."""
+    """How the dist's manifest says ENTRY was built, with PACKAGE run from RUN_DIR (only with
+    go flags that cannot run a program: the manifest is data)."""
+    check_recorded_flags(entry.flags.go_flags, f"the manifest's target {entry.name!r}")
     return Source(
         run_dir=run_dir,
         package=package,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.errors import UsageError
+from wasmship.errors import DistError, UsageError
 
 RELEASE_LDFLAGS = "-s -w"  # no symbol table, no DWARF: what a dist ships
 # Go keeps a link's output in its build cache under the main package's compile key, which
@@ -58,6 +58,29 @@ def check_go_flags(flags: Sequence[str]) -> None:
         reason = OWNED_GO_FLAGS.get(name)
         if reason is not None:
             raise UsageError(f"`-- {flag}` is refused: {reason}")
+        value_next = name in VALUE_FLAGS and not has_value
+
+
+# The go build flags wasmship runs when they come from a file it did not write this run (a
+# dist's manifest, which `wasmship size` rebuilds from): none that runs a program or reads
+# another file (-toolexec, -exec, -overlay, -modfile, -pgo, ...), since data never becomes code.
+RECORDED_GO_FLAGS = frozenset({"a", "asmflags", "buildvcs", "gcflags", "mod", "p", "v", "x"})
+
+
+def check_recorded_flags(flags: Sequence[str], where: str) -> None:
+    """Refuse go build flags recorded in WHERE (a manifest) that are not in RECORDED_GO_FLAGS:
+    DistError naming the flag."""
+    value_next = False
+    for flag in flags:
+        if value_next:
+            value_next = False
+            continue
+        name, has_value, _ = flag.lstrip("-").partition("=")
+        if not flag.startswith("-") or name not in RECORDED_GO_FLAGS:
+            raise DistError(
+                f"{where} records the go build flag {flag!r}, which wasmship does not run from "
+                "a file; build the dist here (`wasmship build -- FLAGS`) and measure that"
+            )
         value_next = name in VALUE_FLAGS and not has_value
 
 
