@@ -81,7 +81,12 @@ def targets_of_package(
 ) -> list[TargetEntry]:
     """Of CHOSEN, the targets built from PACKAGE (IMPORT_PATH, as go resolves it), compared
     with the `package` the manifest records: never another target measured against it."""
-    owners = [t for t in manifest.targets if import_path is not None and t.package == import_path]
+    if import_path is None:
+        raise UsageError(
+            f"PACKAGE {package!r}: go finds no package by that name here; give the main package "
+            "of a target (e.g. ./cmd/app), or as DIST a folder holding manifest.json"
+        )
+    owners = [t for t in manifest.targets if t.package == import_path]
     if named:  # --target and PACKAGE: they must not name two different targets
         for target in chosen:
             if owners and target not in owners:
@@ -97,9 +102,8 @@ def targets_of_package(
         return js
     if len(manifest.targets) > 1:
         listed = ", ".join(f"{t.name} ({t.package})" for t in manifest.targets)
-        resolved = f" ({import_path})" if import_path else ""
         raise UsageError(
-            f"{package}{resolved}: no target of {dist / MANIFEST} was built from it (targets: "
+            f"{package} ({import_path}): no target of {dist / MANIFEST} was built from it (targets: "
             f"{listed}); give a target's package, or --target NAME"
         )
     return chosen  # one target: PACKAGE says where its sources are now
