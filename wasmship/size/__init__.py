@@ -103,8 +103,8 @@ def targets_of_package(
     if len(manifest.targets) > 1:
         listed = ", ".join(f"{t.name} ({t.package})" for t in manifest.targets)
         raise UsageError(
-            f"{package} ({import_path}): no target of {dist / MANIFEST} was built from it (targets: "
-            f"{listed}); give a target's package, or --target NAME"
+            f"{package} ({import_path}): no target of {dist / MANIFEST} was built from it "
+            f"(targets: {listed}); give a target's package, or --target NAME"
         )
     return chosen  # one target: PACKAGE says where its sources are now
 
