@@ -232,7 +232,57 @@ CHECK_CASES: list[Case] = []
 
 # size, smoke, dev, clean, ports
 
-OTHER_CASES: list[Case] = []
+OTHER_CASES: list[Case] = [
+    # smoke: --call's arguments are numbers up to the next option, never DIST
+    Case(("smoke", "--target", "add", "--call", "add", "1", "zz"), 2, "'zz' is not a number"),
+    Case(("smoke", "--call", "add", "2", "3", "dist"), 2, "'dist' is not a number"),
+    Case(("smoke", "--call", "add", "2", "x", "--target", "add"), 2, "'x' is not a number"),
+    Case(("smoke", "--call", "--target", "add"), 2, "exported function, not '--target'"),
+    Case(("smoke", "--call="), 2, "--call needs the name of an exported function"),
+    Case(("smoke", "--call", "add", "1", "--call", "add", "2"), 2, "--call is given twice"),
+    Case(("smoke", "--call", "add", "1"), 2, "--call add: the dist has no wasip1 target"),
+    Case(("smoke", "--timeout", "0"), 2, "'--timeout': 0.0 is not in the range x>=0.1"),
+    Case(("smoke", "--settle", "-1"), 2, "'--settle': -1.0 is not in the range x>=0"),
+    Case(("smoke", "--memory", "lots"), 2, "cannot read 'lots' as a size"),
+    Case(("smoke", "--memory", "0"), 2, "less than one 64 KiB page"),
+    Case(("smoke", "--target", "nope"), 2, "--target nope: no such target (targets: main)"),
+    Case(("smoke", "--dir", "empty"), 2, "no wasip1 target here is allowed", {"empty/.k": ""}),
+    Case(("smoke", "--dir", "main.go"), 2, "Directory 'main.go' is a file"),
+    Case(("smoke", "main.go"), 4, "main.go is a file, not a dist folder"),
+    Case(("smoke", "--browser", "/nonexistent/chromium"), 2, "no such program or file"),
+    # size: PACKAGE is resolved by go and must name a target's package
+    Case(("size", "./nonexistent"), 2, "PACKAGE './nonexistent': go finds no package"),
+    Case(("size", "empty"), 2, "PACKAGE 'empty': go finds no package", {"empty/.k": ""}),
+    Case(("size", "dist", "./nonexistent"), 2, "go finds no package by that name"),
+    Case(("size", "--json", "./nonexistent"), 2, "go finds no package by that name"),
+    Case(("size", "a", "b", "c"), 2, "at most DIST and PACKAGE, got 3 arguments"),
+    Case(("size", "--top", "0"), 2, "'--top': 0 is not in the range x>=1"),
+    Case(("size", "--target", "nope"), 2, "manifest.json has no such target (targets: main)"),
+    Case(("size", "--json", "--target", "nope"), 2, "has no such target (targets: main)"),
+    Case(("size", "-o", "dist", "dist"), 2, "the dist is named twice"),
+    Case(("size", "--config", "nope.toml"), 2, "File 'nope.toml' does not exist"),
+    Case(("size", "--treemap", "dist"), 2, "File 'dist' is a directory"),
+    Case(("size", "main.go", "."), 4, "main.go is a file, not a dist folder"),
+    # clean
+    Case(("clean", "--dry-run"), 2, "--dry-run goes with --cache"),
+    Case(("clean", "--cache-dir", "x"), 2, "--cache-dir goes with --cache"),
+    Case(("clean", "main.go"), 2, "main.go is not a folder"),
+    Case(("clean", "/"), 2, "refusing to remove /:"),
+    Case(("clean", "."), 2, "refusing to remove"),
+    Case(("clean", "--lock-timeout", "-1"), 2, "--lock-timeout"),
+    Case(("clean", "--cache", "--lock-timeout", "nan"), 2, "'nan' is not a number of seconds"),
+    # ports, serve and dev
+    Case(("serve", "--port", "-1"), 2, "-1 is not in the range 0<=x<=65535"),
+    Case(("serve", "--port", "abc"), 2, "'abc' is not a valid integer range"),
+    Case(("serve", "--port", "65536"), 2, "65536 is not in the range 0<=x<=65535"),
+    Case(("serve", "empty"), 4, "has no manifest.json", {"empty/.k": ""}),
+    Case(("dev", "--port", "99999"), 2, "99999 is not in the range 0<=x<=65535"),
+    Case(("dev", "--port", "abc"), 2, "'abc' is not a valid integer range"),
+    Case(("dev", "--frobnicate"), 2, "No such option '--frobnicate'"),
+    Case(("dev", "--config", "nope.toml"), 2, "File 'nope.toml' does not exist"),
+    Case(("dev", "a", "b"), 2, "unexpected extra argument (b)"),
+    Case(("dev", "./nonexistent"), 2, "cannot build package './nonexistent'"),
+]
 
 CASES += BUILD_CASES + DIST_CASES + CHECK_CASES + OTHER_CASES
 

@@ -53,3 +53,21 @@ def test_example_names_in_the_docs_are_what_wasmship_writes_today() -> None:
             expected = own.get((stem, ext))
             if expected is not None:
                 assert digest == expected, f"{doc.name}: {match.group(0)} is stale ({expected})"
+
+
+def test_readme_installs_into_a_virtual_environment_it_makes(tmp_path: Path) -> None:
+    # PEP 668: a Debian or Ubuntu system Python refuses a bare `pip install .`. The README's
+    # first command makes and enters a venv, so the pip and wasmship after it are the venv's.
+    import subprocess
+
+    readme = (DOCS.parent / "README.md").read_text()
+    block = readme.split("## Try it", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    first, second = block.strip().splitlines()
+    assert second.startswith("pip install . && ")
+    probe = f"{first} && command -v pip && command -v python"
+    proc = subprocess.run(
+        ["bash", "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    venv = str(tmp_path / ".venv" / "bin")
+    assert proc.stdout.splitlines() == [f"{venv}/pip", f"{venv}/python"]

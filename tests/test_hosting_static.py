@@ -269,6 +269,30 @@ def test_check_asks_a_static_host_for_no_encoding_and_for_the_variants(
     assert {check for check, _ in failed} == {"Cache-Control", "X-Content-Type-Options"}
 
 
+def test_check_says_the_plain_hosts_failures_are_its_settings_not_the_dist(
+    built_static: Path, tmp_path: Path
+) -> None:
+    """http.server sends no Cache-Control and no nosniff: check still fails (they matter in
+    production) but says the files are intact and where the docs say what to set."""
+    import json
+
+    env = base_env()
+    command = [sys.executable, "-m", "wasmship", "check"]
+    with http_server(built_static, tmp_path / "http.log") as url:
+        shown = subprocess.run([*command, url], capture_output=True, text=True, env=env)
+        as_json = subprocess.run([*command, "--json", url], capture_output=True, text=True, env=env)
+    assert shown.returncode == 1, shown.stderr
+    assert "all of them headers the host's settings send (the dist's files are intact)" in (
+        shown.stderr
+    )
+    assert "note: every file is there with the manifest's bytes" in shown.stdout
+    assert "docs/deploy.md#what-a-plain-static-host-needs" in shown.stdout
+    document = json.loads(as_json.stdout)
+    assert document["failures"] == document["host_setting_failures"] > 0
+    assert all(r["host_setting"] for r in document["results"] if r["outcome"] == "fail")
+    assert not any(r["host_setting"] for r in document["results"] if r["check"] == "body")
+
+
 def test_check_passes_a_static_dist_under_wasmship_serve(
     built_static: Path, tmp_path: Path
 ) -> None:

@@ -202,6 +202,29 @@ def host(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
     return binary
 
 
+def test_the_documented_host_command_runs_as_written(plugins: Path, go: Go, tmp_path: Path) -> None:
+    # The command of docs/plugins.md, run by a shell from a folder laid out like the checkout
+    # (examples/plugin-host and a dist beside it), the way a reader pastes it.
+    doc = (REPO / "docs" / "plugins.md").read_text()
+    commands = [line[2:] for line in doc.splitlines() if line.startswith("$ go ")]
+    assert len(commands) == 1 and "plugin-host" in commands[0], commands
+    shutil.copytree(HOST, tmp_path / "examples" / "plugin-host")
+    shutil.copytree(plugins / "dist", tmp_path / "dist")
+    env = base_env(GOFLAGS="", GOTOOLCHAIN="local")
+    env["PATH"] = f"{Path(go.binary).parent}{os.pathsep}{env['PATH']}"
+    env.pop("PWD", None)
+    proc = subprocess.run(
+        ["bash", "-c", commands[0]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "".join(f"instance {i}: add(2, 3) = 5\n" for i in (1, 2, 3))
+
+
 def run_host(host: Path, dist: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(host), "-dist", str(dist), *args], capture_output=True, text=True, timeout=120

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import shutil
 import subprocess
@@ -300,3 +301,37 @@ def test_htaccess_for_apache(configured: Path) -> None:
     assert directives_for(blocks, "manifest.json") == ['Header set Cache-Control "no-cache"']
     for helper in ("nginx.conf", "Caddyfile", "_headers", ".htaccess"):
         assert directives_for(blocks, helper) == ["Require all denied"]
+
+
+@pytest.fixture(scope="module")
+def zstd_dist(tmp_path_factory: pytest.TempPathFactory, go: Any) -> Path:
+    """The hello fixture built with zstd variants and every server config."""
+    from tests.conftest import build_fixture
+
+    root = tmp_path_factory.mktemp("zstd")
+    return build_fixture(root, go, "hello", "--zstd", "--server-config", "nginx,caddy,apache")
+
+
+@pytest.mark.parametrize("name", REAL_SERVERS)
+def test_a_zstd_dist_behind_each_generated_config_passes_check(
+    name: str, zstd_dist: Path, wasmship: Run, tmp_path: Path
+) -> None:
+    # Debian's nginx has no zstd module: its config must not make the .zst requests fail, and
+    # must say at the top what would serve them; Caddy and Apache serve them.
+    dist = zstd_dist / "dist"
+    assert any(e["encodings"].get("zstd") for e in files_of(dist).values())
+    with real_server(name, dist, tmp_path) as running:
+        proc = wasmship("check", "--json", running.url, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads(proc.stdout)["results"]
+    zstd = [r for r in results if r["request"] == "Accept-Encoding: zstd"]
+    assert zstd
+    if name == "nginx":
+        conf = (dist / "nginx.conf").read_text()
+        top = conf.split("\n\n", 1)[0]
+        assert "zstd" in top and "load_module" in top and "zstd_static on;" in top
+        coding = [r for r in zstd if r["check"] == "Content-Encoding"]
+        assert coding and all(r["outcome"] == "warn" for r in coding)
+        assert all(r["outcome"] != "fail" for r in zstd)
+    else:
+        assert all(r["outcome"] == "ok" for r in zstd), [r for r in zstd if r["outcome"] != "ok"]

@@ -275,3 +275,44 @@ def test_size_keeps_its_data_in_the_cache_dir_of_wasmship_toml(
     finally:
         config.unlink()
     assert list((tmp_path / "cache" / "size").rglob("*.json"))
+
+
+MULTI = """\
+[[target]]
+name = "app"
+package = "./cmd/app"
+
+[[target]]
+name = "worker"
+package = "./cmd/worker"
+
+[[target]]
+name = "plugin"
+package = "./cmd/plugin"
+goos = "wasip1"
+"""
+
+
+def test_a_package_picks_the_target_built_from_it(
+    wasmship: Run, tmp_path_factory: pytest.TempPathFactory, go: Go
+) -> None:
+    from tests.conftest import build_fixture
+
+    multi = build_fixture(tmp_path_factory.mktemp("size-multi"), go, "multi", config=MULTI)
+    # Each package names its own target: never another target measured against it.
+    assert size_json(wasmship, multi, "./cmd/worker")["module"].startswith("worker")
+    assert size_json(wasmship, multi, "dist", "./cmd/app")["module"].startswith("app")
+    plugin = wasmship("size", "./cmd/plugin", cwd=multi)
+    assert plugin.returncode == 2, plugin.stderr
+    assert "plugin (wasip1)" in plugin.stderr and "build" not in plugin.stderr.split("GOOS")[0]
+    # A package no target was built from, with several targets: the list, not a guess.
+    lib = wasmship("size", "./internal/lib", cwd=multi)
+    assert lib.returncode == 2, lib.stderr
+    assert "no target of" in lib.stderr
+    assert "app (example.com/multi/cmd/app)" in lib.stderr
+    assert "worker (example.com/multi/cmd/worker)" in lib.stderr
+    # --target naming another target than the package's.
+    other = wasmship("size", "--target", "app", "./cmd/worker", cwd=multi)
+    assert other.returncode == 2, other.stderr
+    assert "./cmd/worker is the package of target worker, not of app" in other.stderr
+    assert "Traceback" not in lib.stderr + other.stderr + plugin.stderr

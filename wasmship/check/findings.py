@@ -7,6 +7,14 @@ from typing import Any, Literal
 
 Outcome = Literal["ok", "warn", "fail"]
 NONE = "(none)"
+# Codings a dist may offer beyond the br and gzip every server config serves: a host without
+# them (nginx has no zstd of its own) sends br, gzip or identity instead; slower, never wrong.
+OPTIONAL_CODINGS = frozenset({"zstd"})
+# What a host adds by its own settings, the same files whatever it is: a plain static host
+# (python3 -m http.server, a bucket without rules) sends few of them while the dist is intact.
+HOST_SETTINGS = frozenset(
+    {"Content-Type", "Content-Encoding", "Cache-Control", "Vary", "X-Content-Type-Options"}
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +27,11 @@ class Result:
     expected: str
     actual: str
     request: str = ""  # e.g. "Accept-Encoding: br"
+
+    @property
+    def host_setting(self) -> bool:
+        """Whether this is about a header the host's settings send, not the dist's files."""
+        return self.check in HOST_SETTINGS
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,11 @@ class CheckReport:
         return tuple(r for r in self.results if r.outcome == "fail")
 
     @property
+    def host_failures(self) -> tuple[Result, ...]:
+        """The failures that are the host's settings (headers), not missing or wrong files."""
+        return tuple(r for r in self.failures if r.host_setting)
+
+    @property
     def warnings(self) -> tuple[Result, ...]:
         return tuple(r for r in self.results if r.outcome == "warn")
 
@@ -44,6 +62,7 @@ class CheckReport:
             "manifest": self.manifest_url,
             "ok": not self.failures,
             "failures": len(self.failures),
+            "host_setting_failures": len(self.host_failures),
             "warnings": len(self.warnings),
-            "results": [asdict(r) for r in self.results],
+            "results": [{**asdict(r), "host_setting": r.host_setting} for r in self.results],
         }

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from rich.console import Console
 from rich.text import Text
 
-from wasmship.check.findings import NONE, CheckReport, Result
+from wasmship.check.findings import NONE, OPTIONAL_CODINGS, CheckReport, Result
 from wasmship.delivery.negotiation import IMMUTABLE_CACHE, media_type
 from wasmship.encodings.decoders import IDENTITY
 
@@ -95,3 +95,45 @@ def show(report: CheckReport, console: Console, *, quiet: bool = False) -> None:
     warnings = "warning" if warned == 1 else "warnings"
     counted = f"{checked} checks at {report.manifest_url}: {failed} failed, {warned} {warnings}"
     console.print(counted, soft_wrap=True, markup=False, style="red" if failed else "green")
+    for note in notes(report):
+        console.print(note, soft_wrap=True, markup=False, style="yellow")
+
+
+# Where the docs say what a dist needs from a host that sends only its files.
+PLAIN_HOST_DOCS = "docs/deploy.md#what-a-plain-static-host-needs"
+
+
+def notes(report: CheckReport) -> list[str]:
+    """What the failures and warnings mean as a whole: the host's settings or the files."""
+    said = []
+    host, failed = report.host_failures, report.failures
+    if failed and len(host) == len(failed):
+        headers = ", ".join(sorted({r.check for r in host}))
+        said.append(
+            "note: every file is there with the manifest's bytes; what fails are headers the "
+            f"host's settings send ({headers}), not the dist. A plain static host works in a "
+            f"browser without them; to pass, set them: see {PLAIN_HOST_DOCS}"
+        )
+    elif host:
+        said.append(
+            f"note: {len(host)} of the {len(failed)} failures are headers the host's settings "
+            f"send; the other {len(failed) - len(host)} are the files themselves (status, bytes)"
+        )
+    unserved = sorted({r.expected for r in report.warnings if r.expected in OPTIONAL_CODINGS})
+    if unserved:
+        said.append(
+            f"note: the host does not serve the {'/'.join(unserved)} variants; clients get br, "
+            "gzip or the file itself (nginx needs a module for zstd: see docs/server-configs.md)"
+        )
+    return said
+
+
+def failure_message(report: CheckReport) -> str:
+    """The one line `check` fails with."""
+    failed, host = len(report.failures), len(report.host_failures)
+    if failed and host == failed:
+        return (
+            f"{failed} checks failed at {report.url}, all of them headers the host's settings "
+            "send (the dist's files are intact)"
+        )
+    return f"{failed} checks failed at {report.url}"

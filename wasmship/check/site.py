@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from urllib.parse import quote, urljoin, urlsplit
 
 from wasmship.check.dictionaries import check_dictionary_transport
-from wasmship.check.findings import NONE, CheckReport, Outcome, Result
+from wasmship.check.findings import NONE, OPTIONAL_CODINGS, CheckReport, Outcome, Result
 from wasmship.delivery.client import (
     MANIFEST_BODY,
     PAGE_BODY,
@@ -136,8 +136,13 @@ def check_reply(
     )
     got_coding = (reply.header("Content-Encoding") or "").strip().lower()
     want_coding = NONE if coding == IDENTITY else coding
-    coding_ok = got_coding in ("", IDENTITY) if coding == IDENTITY else got_coding == coding
-    yield result("Content-Encoding", coding_ok, want_coding, got_coding)
+    identity = got_coding in ("", IDENTITY)
+    coding_ok = identity if coding == IDENTITY else got_coding == coding
+    if not coding_ok and identity and coding in OPTIONAL_CODINGS:
+        # Not offered by this host: the file itself comes instead, which is never wrong.
+        yield Result(entry.path, "Content-Encoding", "warn", want_coding, NONE, request)
+    else:
+        yield result("Content-Encoding", coding_ok, want_coding, got_coding)
     try:
         decoded = decode(reply.body, got_coding, max_size=entry.size)
         digest = hashlib.sha256(decoded).hexdigest()

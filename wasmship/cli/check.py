@@ -27,7 +27,7 @@ def check(url: str, timeout: float, quiet: bool, as_json: bool) -> None:
     naming the file, the header, what was expected and what came back; 2 for a URL that
     cannot be checked at all.
     """
-    from wasmship.check.report import show
+    from wasmship.check.report import failure_message, show
     from wasmship.check.site import check_site
     from wasmship.cli.console import make_console
     from wasmship.errors import CheckError
@@ -38,4 +38,4 @@ def check(url: str, timeout: float, quiet: bool, as_json: bool) -> None:
     else:
         show(report, make_console(), quiet=quiet)
     if report.failures:
-        raise CheckError(f"{len(report.failures)} checks failed at {url}")
+        raise CheckError(failure_message(report))

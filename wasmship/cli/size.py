@@ -83,15 +83,16 @@ def size(
 
     DIST is the dist to measure (default: the build's, from wasmship.toml, else ./dist).
     PACKAGE is the main package the module was built from (default: the one the manifest
-    records); it is built again with names kept, so run this where you build. One argument
-    that is not a folder holding manifest.json is PACKAGE.
+    records), and picks the target built from it; it is built again with names kept, so run
+    this where you build. One argument that is not a folder holding manifest.json is PACKAGE.
     """
+    from wasmship.builder.steps.compile import run_dir_for
     from wasmship.cli.console import make_console
     from wasmship.distformat.reader import read_manifest
     from wasmship.errors import UsageError
     from wasmship.settings import resolve_build
-    from wasmship.size import choose_targets, measure
-    from wasmship.size.source import SourceError
+    from wasmship.size import choose_targets, measure, targets_of_package
+    from wasmship.size.source import SourceError, import_path_of
     from wasmship.toolchain.locate import locate_go
 
     dist, package = _positionals(dist_or_package, out, quiet)
@@ -105,6 +106,11 @@ def size(
     _check_dist(folder)
     manifest = read_manifest(folder)
     chosen = choose_targets(manifest, targets, folder)
+    binary = locate_go(project.go, os.environ)
+    if package:
+        run_dir, pattern = run_dir_for(cwd, package)
+        found_path = import_path_of(binary, pattern, run_dir, os.environ)
+        chosen = targets_of_package(manifest, chosen, bool(targets), package, found_path, folder)
     if as_json and len(chosen) > 1:
         raise UsageError(
             "--json reports one module: name it with --target "
@@ -112,7 +118,6 @@ def size(
         )
     if package and len(chosen) > 1:
         raise UsageError("PACKAGE is the program of one module: name its target with --target")
-    binary = locate_go(project.go, os.environ)
     store = project.cache_root
     specs = {spec.name: spec for spec in project.targets}
     reports = []

@@ -35,8 +35,9 @@ def _is_number(text: str) -> bool:
 
 
 class _SmokeCommand(click.Command):
-    """Takes `--call NAME [ARG...]` out before click parses: the arguments are the numbers
-    that follow NAME (a wasm function takes numbers), so `--call add 2 3` reads as written."""
+    """Takes `--call NAME [ARG...]` out before click parses: the arguments are the words that
+    follow NAME up to the next option, each a number (a wasm function takes numbers), so
+    `--call add 2 3` reads as written and DIST goes before --call."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         rest: list[str] = []
@@ -53,11 +54,29 @@ class _SmokeCommand(click.Command):
                     if at >= len(args):
                         raise click.UsageError("--call needs the name of an exported function", ctx)
                     name = args[at]
+                if not name or name.startswith("-"):
+                    given = f", not {name!r}" if name else ""
+                    raise click.UsageError(
+                        f"--call needs the name of an exported function{given} "
+                        "(--call NAME [ARG...])",
+                        ctx,
+                    )
                 at += 1
                 values = []
-                while at < len(args) and _is_number(args[at]):
+                # Every word up to the next option is an argument of the call, so a mistyped
+                # number is named as such instead of spilling into DIST.
+                while at < len(args) and (_is_number(args[at]) or not args[at].startswith("-")):
+                    if not _is_number(args[at]):
+                        raise click.UsageError(
+                            f"--call {name}: {args[at]!r} is not a number (the call's arguments "
+                            "are the numbers after its name, e.g. 2, -7, 0x10, 1.5; give DIST "
+                            "before --call)",
+                            ctx,
+                        )
                     values.append(args[at])
                     at += 1
+                if "call" in ctx.meta:
+                    raise click.UsageError("--call is given twice: smoke makes one call", ctx)
                 ctx.meta["call"] = (name, tuple(values))
                 continue
             rest.append(arg)
@@ -141,12 +160,16 @@ def smoke(
     wasip1 modules run under wazero, with a memory cap, a deadline and only what their
     target's allow list grants.
     """
-    from wasmship.errors import ToolchainError, WasmshipError
+    from wasmship.errors import DistError, ToolchainError, WasmshipError
     from wasmship.settings import resolve_build
     from wasmship.smoke import Call, Outcome
     from wasmship.smoke import smoke as run_smoke
     from wasmship.units import parse_size
 
+    if dist.is_file():
+        raise DistError(
+            f"{dist} is a file, not a dist folder: give the folder `wasmship build` wrote"
+        )
     called = click.get_current_context().meta.get("call")
     project = resolve_build(Path.cwd(), {"go": go}).config  # the project's Go and cache folder
     report = run_smoke(

@@ -23,7 +23,15 @@ from wasmship.size.source import Source, build_with_names
 from wasmship.size.store import load, save
 from wasmship.wasm.binary import MAGIC
 
-__all__ = ["ModuleSize", "SizeDiff", "SizeReport", "Source", "choose_targets", "measure"]
+__all__ = [
+    "ModuleSize",
+    "SizeDiff",
+    "SizeReport",
+    "Source",
+    "choose_targets",
+    "measure",
+    "targets_of_package",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,48 @@ def choose_targets(manifest: Manifest, names: tuple[str, ...], dist: Path) -> li
     if not js:
         raise UsageError(_not_js([t.name for t in manifest.targets], manifest))
     return js
+
+
+def targets_of_package(
+    manifest: Manifest,
+    chosen: list[TargetEntry],
+    named: bool,
+    package: str,
+    import_path: str | None,
+    dist: Path,
+) -> list[TargetEntry]:
+    """Of CHOSEN, the targets built from PACKAGE (IMPORT_PATH, as go resolves it), compared
+    with the `package` the manifest records: never another target measured against it."""
+    if import_path is None:
+        raise UsageError(
+            f"PACKAGE {package!r}: go finds no package by that name here; give the main package "
+            "of a target (e.g. ./cmd/app), or as DIST a folder holding manifest.json"
+        )
+    owners = [t for t in manifest.targets if t.package == import_path]
+    if named:  # --target and PACKAGE: they must not name two different targets
+        for target in chosen:
+            if owners and target not in owners:
+                raise UsageError(
+                    f"{package} is the package of target {_names(owners)}, not of "
+                    f"{target.name}: give --target or PACKAGE, not both"
+                )
+        return chosen
+    if owners:
+        js = [t for t in owners if t.goos == "js" and t.module is not None]
+        if not js:
+            raise UsageError(_not_js([t.name for t in owners], manifest))
+        return js
+    if len(manifest.targets) > 1:
+        listed = ", ".join(f"{t.name} ({t.package})" for t in manifest.targets)
+        raise UsageError(
+            f"{package} ({import_path}): no target of {dist / MANIFEST} was built from it "
+            f"(targets: {listed}); give a target's package, or --target NAME"
+        )
+    return chosen  # one target: PACKAGE says where its sources are now
+
+
+def _names(targets: list[TargetEntry]) -> str:
+    return ", ".join(t.name for t in targets)
 
 
 def _not_js(names: list[str], manifest: Manifest) -> str:

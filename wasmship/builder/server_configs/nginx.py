@@ -27,6 +27,7 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
         "# (libnginx-mod-http-brotli-static):",
         "#     load_module modules/ngx_http_brotli_static_module.so;",
         "# Locations match any content hash: a new build needs no reload unless files are added.",
+        *_zstd_note(rules),
         "",
         f'add_header X-Content-Type-Options "{NOSNIFF}" always;',
         "",
@@ -48,6 +49,8 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
             out.append("    gzip_static on;")
         if "br" in rule.encodings:
             out.append("    brotli_static on;")
+        if "zstd" in rule.encodings:
+            out.append("    # zstd_static on;  # with the zstd module only: see the top")
         if rule.deltas:
             out += nginx_dcz(rule)
         # add_header in a location drops the server level's, so each location repeats nosniff.
@@ -67,6 +70,22 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
     out.append("    return 404;")
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _zstd_note(rules: list[ServingRule]) -> list[str]:
+    """What serves the .zst variants: nginx has no zstd_static of its own, and neither Debian
+    nor nginx.org ship a module for it, so the locations leave it commented out (a directive
+    nginx does not know stops it from starting). Clients then get br, gzip or identity."""
+    if not any("zstd" in rule.encodings for rule in rules):
+        return []
+    return [
+        "# The .zst variants are not served by this config: nginx serves them only with the",
+        "# third-party zstd module (https://github.com/tokers/zstd-nginx-module), built for your",
+        "# nginx and loaded in the main config:",
+        "#     load_module modules/ngx_http_zstd_static_module.so;",
+        "# then uncomment `zstd_static on;` in the locations below. Without it, clients that",
+        "# accept zstd get br, gzip or the file itself, and `wasmship check` warns.",
+    ]
 
 
 def nginx_dcz(rule: ServingRule) -> list[str]:
