@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import Go, Run, build_fixture, snapshot
+from wasmship.distformat.digests import integrity, sha256_hex
 
 TARGETS = '[[target]]\nname = "app"\npackage = "."\n'
 
@@ -224,7 +227,115 @@ BUILD_CASES: list[Case] = [
 
 # corrupted dists: verify, serve
 
-DIST_CASES: list[Case] = []
+PAGE = "<!doctype html><p>hi</p>\n"
+
+
+def _dist(edit: Callable[[dict[str, Any]], object] = lambda m: None) -> dict[str, str]:
+    """A one-page dist in bad/ whose manifest EDIT has changed (EDIT gets the whole document)."""
+    data = PAGE.encode()
+    entry = {
+        "path": "index.html",
+        "size": len(data),
+        "sha256": sha256_hex(data),
+        "integrity": integrity(data),
+        "content_type": "text/html; charset=utf-8",
+        "immutable": False,
+        "encodings": {},
+    }
+    target = {"name": "main", "goos": "js", "goarch": "wasm", "package": "example.org/app"}
+    manifest: dict[str, Any] = {
+        "schema": 1,
+        "tool": {"name": "wasmship", "version": "1.0"},
+        "go": {"version": "go1.22.0"},
+        "targets": [{**target, "flags": {}, "files": {"index.html": entry}}],
+    }
+    edit(manifest)
+    return {"bad/manifest.json": json.dumps(manifest), "bad/index.html": PAGE}
+
+
+def _page(**changes: object) -> dict[str, str]:
+    return _dist(lambda m: m["targets"][0]["files"]["index.html"].update(changes))
+
+
+def _variant(key: str, **fields: object) -> dict[str, str]:
+    variant = {"path": "index.html.x", "size": 1, "sha256": "0" * 64, **fields}
+    return _dist(
+        lambda m: m["targets"][0]["files"]["index.html"]["encodings"].update({key: variant})
+    )
+
+
+def _raw(text: str) -> dict[str, str]:
+    return {"bad/manifest.json": text, "bad/index.html": PAGE}
+
+
+CRLF = "text/html\r\nSet-Cookie: pwned=1"
+DEEP = "[" * 100_000 + "]" * 100_000
+CONTROL = "has a control character"
+
+DIST_CASES: list[Case] = [
+    # a value that would become a header (issue 24 #3)
+    Case(("serve", "bad"), 4, f"content_type: {CRLF!r} {CONTROL}", _page(content_type=CRLF)),
+    Case(("smoke", "--json", "bad"), 4, CONTROL, _page(content_type=CRLF)),
+    Case(("serve", "bad"), 4, CONTROL, _page(content_type="text/html\nX-A: b")),
+    Case(("serve", "bad"), 4, CONTROL, _page(content_type="text/html\x00")),
+    Case(("serve", "bad"), 4, CONTROL, _page(content_type="text/html; a=\x1b[2J")),
+    Case(("serve", "bad"), 4, "expected a media type", _page(content_type="html")),
+    Case(("serve", "bad"), 4, "expected a media type", _page(content_type="text/html x")),
+    Case(("serve", "bad"), 4, "expected a media type", _page(content_type="text/" + "a" * 300)),
+    Case(("serve", "bad"), 4, "expected a media type", _page(content_type=["text/html"])),
+    Case(("serve", "bad"), 4, "expected a lowercase hex SHA-256", _page(sha256='"x"')),
+    Case(("serve", "bad"), 4, "expected a lowercase hex SHA-256", _page(sha256="A" * 64)),
+    Case(("serve", "bad"), 4, CONTROL, _page(sha256="a" * 63 + "\r")),
+    Case(("serve", "bad"), 4, CONTROL, _variant("br\r\nX-A: 1")),
+    Case(("serve", "bad"), 4, "expected a coding", _variant("br gzip")),
+    Case(("serve", "bad"), 4, "expected a coding", _variant("br", coding="BR;q=1")),
+    Case(("serve", "bad"), 4, "expected a lowercase hex SHA-256", _variant("br", sha256="zz")),
+    Case(("serve", "bad"), 4, "expected a lowercase hex SHA-256", _variant("br", dictionary="x")),
+    Case(("serve", "bad"), 4, CONTROL, _dist(lambda m: m["tool"].update(version="1\r\n"))),
+    Case(("serve", "bad"), 4, "the key", _dist(lambda m: m.update({"x\ny": 1}))),
+    # numbers no dist can hold (#12)
+    Case(("serve", "bad"), 4, "out of bounds", _page(size=10**400)),
+    Case(("serve", "bad"), 4, "expected a size in bytes up to 1 TiB", _page(size=2**41)),
+    Case(("serve", "bad"), 4, "expected a size in bytes up to 1 TiB", _page(size=-1)),
+    Case(("serve", "bad"), 4, "expected a size in bytes up to 1 TiB", _page(size=1.5)),
+    Case(("serve", "bad"), 4, "expected a size in bytes up to 1 TiB", _page(size=True)),
+    Case(("serve", "bad"), 4, "out of bounds", _variant("br", size=-(10**30))),
+    Case(("serve", "bad"), 4, "is not a JSON number", _raw('{"targets": [], "x": NaN}')),
+    Case(("serve", "bad"), 4, "is not a JSON number", _raw('{"x": Infinity}')),
+    Case(("verify", "bad"), 1, "verify found 1 problem", _page(size=10**400)),
+    Case(("verify", "bad"), 1, "verify found 1 problem", _page(content_type=CRLF)),
+    # deep and large documents (#5)
+    Case(("verify", "bad"), 4, "nested deeper than 32 levels", _raw(DEEP)),
+    Case(("verify", "--json", "bad"), 4, "nested deeper than 32 levels", _raw(DEEP)),
+    Case(("serve", "bad"), 4, "nested deeper than 32 levels", _raw(DEEP)),
+    Case(("serve", "bad"), 4, "nested deeper than 32 levels", _raw('{"a":' * 40 + "1" + "}" * 40)),
+    Case(("verify", "bad"), 4, "nested deeper", _raw('{"note": ' + "[" * 900 + "]" * 900 + "}")),
+    Case(("smoke", "bad"), 4, "nested deeper than 32 levels", _raw(DEEP)),
+    Case(("serve", "bad"), 4, "expected an object", _raw("[]")),
+    Case(("serve", "bad"), 4, "cannot be read", _raw("\ufeff{")),
+    # a file that resolves outside the dist (#4)
+    Case(
+        ("verify", "--strict", "bad"),
+        1,
+        "verify found 1 problem",
+        {"bad/manifest.json": _dist()["bad/manifest.json"]},
+        links={"bad/index.html": "../main.go"},
+    ),
+    Case(
+        ("verify", "bad"),
+        1,
+        "verify found 1 problem",
+        _dist(),
+        links={"bad/extra.txt": "../main.go"},
+    ),
+    Case(
+        ("verify", "bad"),
+        1,
+        "verify found 1 problem",
+        _dist(),
+        links={"bad/gone": "../wasmship-nonexistent"},  # dangling, and outside
+    ),
+]
 
 # check: URLs, timeouts (hostile servers have their own tests in test_check_hostile.py)
 
@@ -312,7 +423,7 @@ def test_a_bad_input_is_refused_and_nothing_is_lost(
             (project / name).unlink()
         for name in case.files:
             top = project / Path(name).parts[0]
-            shutil.rmtree(top) if top.is_dir() else top.unlink()
+            shutil.rmtree(top) if top.is_dir() else top.unlink(missing_ok=True)
     assert (proc.returncode, case.message in proc.stderr) == (case.code, True), proc.stderr
     assert "Traceback" not in proc.stderr
     assert case.absent not in proc.stderr

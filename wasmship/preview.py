@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import ipaddress
-import os
 import socket
-import stat
 import sys
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import BinaryIO
 
 from wasmship import __version__
+from wasmship.delivery.connections import (
+    HEAD_TIMEOUT,
+    MAX_CONNECTIONS,
+    ConnectionGuard,
+    is_header_safe,
+    log_safe,
+    log_time,
+)
+from wasmship.delivery.dist_index import DistIndex
 from wasmship.delivery.negotiation import (
     NOSNIFF,
     REVALIDATE_CACHE,
@@ -30,11 +35,9 @@ from wasmship.delivery.negotiation import (
     use_as_dictionary,
 )
 from wasmship.delivery.request import ByteRange, Unsatisfiable, parse_range, request_path
-from wasmship.distformat.digests import etag_for, parse_available_dictionary
-from wasmship.distformat.model import FileEntry
-from wasmship.distformat.names import MANIFEST, content_type
-from wasmship.distformat.reader import read_manifest
-from wasmship.errors import DistError, UsageError
+from wasmship.distformat.digests import parse_available_dictionary
+from wasmship.distformat.names import content_type
+from wasmship.errors import UsageError
 
 Log = Callable[[str], None]
 
@@ -49,81 +52,13 @@ class ServeConfig:
     quiet: bool = False
 
 
-def read_dist(dist: Path) -> dict[str, FileEntry]:
-    """The files DIST's manifest lists, keyed by path; a clear error if there is no dist there."""
-    if not dist.is_dir():
-        raise DistError(f"{dist}: no such folder; run `wasmship build` first or name a dist")
-    return read_manifest(dist).files_by_path()
-
-
-class DistIndex:
-    """The dist's files, re-read whenever manifest.json changes (a rebuild swaps the dist in)."""
-
-    def __init__(self, dist: Path, *, until_built: bool = False) -> None:
-        self.dist = dist.absolute()
-        self._lock = threading.Lock()
-        self._stamp = self._manifest_stamp()
-        # until_built (wasmship dev): no files until a first build writes the manifest.
-        self._files: Mapping[str, FileEntry] = (
-            {} if until_built and self._stamp is None else read_dist(self.dist)
-        )
-        self._etags: dict[tuple[int, ...], str] = {}
-
-    def _manifest_stamp(self) -> tuple[int, ...] | None:
-        try:
-            st = os.stat(self.dist / MANIFEST)
-        except OSError:
-            return None
-        return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
-
-    def files(self) -> Mapping[str, FileEntry]:
-        """The manifest's files; the last good ones while a new manifest is unreadable."""
-        stamp = self._manifest_stamp()
-        if stamp is not None and stamp != self._stamp:
-            with self._lock:
-                # Mid-rebuild or broken: keep serving the last good manifest.
-                with contextlib.suppress(DistError):
-                    self._files = read_dist(self.dist)
-                self._stamp = stamp
-        return self._files
-
-    def open(self, relative: str) -> tuple[BinaryIO, os.stat_result] | None:
-        """A regular file at RELATIVE whose real path is inside the dist, else None."""
-        root = os.path.realpath(self.dist)
-        real = os.path.realpath(os.path.join(root, relative))
-        if os.path.commonpath([root, real]) != root:
-            return None  # a symlink (or a manifest path) pointing out of the dist
-        try:
-            file = open(real, "rb")  # noqa: SIM115 (closed by the caller)
-        except OSError:
-            return None
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            file.close()
-            return None
-        return file, info
-
-    def owner_of(self, relative: str) -> FileEntry | None:
-        """The file whose precompressed variant RELATIVE is: a static host's loader asks for a
-        module's .gz by name (--hosting static), and gets it as a file, cached as the module."""
-        found = (e for e in self.files().values() if any(v.path == relative for v in e.variants))
-        return next(found, None)
-
-    def etag_of(self, file: BinaryIO, info: os.stat_result) -> str:
-        """A strong ETag for a file the manifest does not list: its content hash, cached."""
-        key = (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
-        etag = self._etags.get(key)
-        if etag is None:
-            digest = hashlib.file_digest(file, "sha256").hexdigest()  # type: ignore[arg-type]
-            etag = self._etags[key] = etag_for(digest)
-        return etag
-
-
 class DistServer(ThreadingHTTPServer):
     """A thread per connection; a deep listen queue so bursts of connections are not refused."""
 
     daemon_threads = True
     request_queue_size = 1024
+    head_timeout = HEAD_TIMEOUT  # seconds for a request's line and headers
+    max_connections = MAX_CONNECTIONS
 
     def __init__(
         self,
@@ -136,7 +71,25 @@ class DistServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         self.index = index
         self.log = log
-        super().__init__(address, handler or DistHandler)
+        self.guard = ConnectionGuard(self.head_timeout, self.max_connections)
+        super().__init__(address, handler or DistHandler)  # on failure: server_close()
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        if self.guard.admit(request):
+            return super().process_request(request, client_address)
+        # Every connection is busy answering: this one is told so rather than queued.
+        with contextlib.suppress(OSError):
+            request.sendall(_TOO_MANY)
+        self.shutdown_request(request)
+        return None
+
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+        self.guard.closed(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        self.guard.stop()
+        super().server_close()
 
     def handle_error(self, request: object, client_address: object) -> None:
         exc = sys.exc_info()[1]
@@ -146,21 +99,48 @@ class DistServer(ThreadingHTTPServer):
             self.log(f"error serving {client_address}: {exc!r}")
 
 
+_TOO_MANY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+class UnsafeHeader(Exception):
+    """A header name or value with a control character: it is never written."""
+
+
 class DistHandler(BaseHTTPRequestHandler):
     """Answers GET and HEAD from the dist by the manifest's rules."""
 
     protocol_version = "HTTP/1.1"
     server_version = f"wasmship/{__version__}"
     sys_version = ""
-    timeout = 120  # idle keep-alive connections give their thread back
+    timeout = 120  # a stalled read or write (the server's guard bounds a request's head)
     server: DistServer
 
     def version_string(self) -> str:
         return self.server_version
 
     def log_message(self, format: str, *args: object) -> None:
+        # The common log format: who, when, then the request line, status and size.
         if self.server.log:
-            self.server.log(f"{self.address_string()} {format % args}")
+            when = log_time()
+            self.server.log(f"{self.address_string()} - - [{when}] {log_safe(format % args)}")
+
+    def handle_one_request(self) -> None:
+        self.server.guard.waiting(self.connection)  # the request head's deadline starts
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if not self.server.guard.answering(self.connection):
+            self.close_connection = True  # its head came too late: the guard cut it off
+            return False
+        return True
+
+    def send_header(self, keyword: str, value: str) -> None:
+        # The last guard: data must never end a header line and start another.
+        if not (is_header_safe(keyword) and is_header_safe(value)):
+            raise UnsafeHeader(f"refused to send header {keyword!r}: {value!r}")
+        super().send_header(keyword, value)
 
     def do_GET(self) -> None:
         self.respond(send_body=True)
@@ -253,6 +233,10 @@ class DistHandler(BaseHTTPRequestHandler):
             return self.send_file(206, headers, file, part, send_body)
 
     def send_head(self, status: int, headers: list[tuple[str, str]], length: int) -> None:
+        unsafe = [name for name, value in headers if not is_header_safe(f"{name}{value}")]
+        if unsafe:
+            self.log_message("refused: %s would carry a control character", ", ".join(unsafe))
+            return self.send_plain(500, "the manifest has a value no header can carry", [])
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
@@ -289,6 +273,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def reach_warning(host: str) -> str | None:
+    """What to warn about when other machines can reach HOST; None for this machine only."""
+    if is_loopback(host):
+        return None
+    if host in ("", "0.0.0.0", "::"):
+        return f"--host {host!r} listens on every network interface: other machines can reach it"
+    return f"{host} is reachable from other machines"
 
 
 def listen(

@@ -15,6 +15,7 @@ from wasmship.cli.options import (
     host_option,
     port_option,
     quiet_option,
+    stop_on_signals,
 )
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def dev(
     Prints the URL as the first line on stdout; Ctrl-C stops it.
     """
     from wasmship.dev.session import DevOptions, DevSession, Notice
-    from wasmship.preview import is_loopback
+    from wasmship.preview import reach_warning
 
     quiet = flags["quiet"]
 
@@ -69,12 +70,14 @@ def dev(
     options = DevOptions(host=host, port=port, poll=True if flags["poll"] else None)
     session = DevSession(configure, options, on_event)
     url = session.start()
+    stop_on_signals()  # listening: from now on SIGINT and SIGTERM stop it
     click.echo(url)
     sys.stdout.flush()
     click.echo(f"wasmship: dev server at {url}, building into {session.dist}", err=True)
     click.echo("wasmship: rebuilds on save; Ctrl-C to stop", err=True)
-    if not is_loopback(host):
-        click.echo(f"wasmship: warning: {host} is reachable from other machines", err=True)
+    warning = reach_warning(host)
+    if warning:
+        click.echo(f"wasmship: warning: {warning}", err=True)
     try:
         session.wait()
     except KeyboardInterrupt:

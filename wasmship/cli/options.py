@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -117,3 +118,14 @@ def json_document_printed() -> bool:
 def deprecated(old: str, new: str) -> None:
     """One line on stderr for a flag kept so that scripts do not break."""
     click.echo(f"wasmship: note: {old} is deprecated; use {new}", err=True)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def stop_on_signals() -> None:
+    """SIGINT and SIGTERM both stop a long-running command (serve, dev), even one a script
+    started in the background: the shell starts it with SIGINT ignored, which Python keeps."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupt)

@@ -13,6 +13,7 @@ from wasmship.cli.options import (
     host_option,
     port_option,
     quiet_option,
+    stop_on_signals,
 )
 
 
@@ -27,15 +28,17 @@ def serve(dist: Path, host: str, port: int, quiet: bool) -> None:
 
     Prints the URL as the first line on stdout; Ctrl-C stops it.
     """
-    from wasmship.preview import ServeConfig, is_loopback
+    from wasmship.preview import ServeConfig, reach_warning
     from wasmship.preview import serve as run_serve
 
     def announce(url: str) -> None:
+        stop_on_signals()  # listening: from now on SIGINT and SIGTERM stop it
         click.echo(url)
         sys.stdout.flush()
         click.echo(f"wasmship: serving {dist} at {url} (Ctrl-C to stop)", err=True)
-        if not is_loopback(host):
-            click.echo(f"wasmship: warning: {host} is reachable from other machines", err=True)
+        warning = reach_warning(host)
+        if warning:
+            click.echo(f"wasmship: warning: {warning}", err=True)
 
     def log(line: str) -> None:
         click.echo(line, err=True)

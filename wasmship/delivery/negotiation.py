@@ -66,8 +66,9 @@ def response_vary(entry: FileEntry) -> str | None:
 
 
 def use_as_dictionary(pattern: str) -> str:
-    """The Use-As-Dictionary response header value for a URL pattern."""
-    return f'match="{pattern}"'
+    """The Use-As-Dictionary response header value for a URL pattern (an sf-string: quoted)."""
+    escaped = pattern.replace("\\", "\\\\").replace('"', '\\"')
+    return f'match="{escaped}"'
 
 
 def cache_control(immutable: bool) -> str:

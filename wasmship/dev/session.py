@@ -21,13 +21,14 @@ from wasmship.builder.config import BuildConfig
 from wasmship.builder.pipeline import BuildResult, Reporter, SilentReporter, preflight
 from wasmship.builder.pipeline import build as pipeline_build
 from wasmship.cachedir import Hold, hold
+from wasmship.delivery.dist_index import DistIndex
 from wasmship.dev.folder import dev_config, dev_folder
 from wasmship.dev.goerrors import go_messages
 from wasmship.dev.server import EventHub, handler_for
 from wasmship.dev.sources import WatchSet, static_selection, watch_set
 from wasmship.dev.watcher import FolderWatcher
 from wasmship.errors import WasmshipError
-from wasmship.preview import DistIndex, DistServer, listen, url_of
+from wasmship.preview import DistServer, listen, url_of
 
 Configure = Callable[[], BuildConfig]  # the project's settings, read again for every build
 Build = Callable[[BuildConfig, Reporter], BuildResult]

@@ -15,7 +15,7 @@ from pathlib import Path
 from wasmship.distformat.lock import dist_lock
 from wasmship.distformat.names import MANIFEST
 from wasmship.distformat.reader import is_wasmship_dist, load_document
-from wasmship.errors import DistError, PublishError, UsageError
+from wasmship.errors import DistError, ManifestError, PublishError, UsageError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -46,6 +46,8 @@ def _not_a_dist(dist: Path) -> str:
         load_document(dist)
     except DistError as exc:
         cause, manifest = exc.__cause__, dist / MANIFEST
+        if isinstance(exc, ManifestError):  # too large or too deep to be a manifest
+            return f"{exc}; fix or remove it"
         if isinstance(cause, json.JSONDecodeError):
             where = f"line {cause.lineno}, column {cause.colno}"
             return f"its {manifest} is not valid JSON ({where}: {cause.msg}); fix or remove it"

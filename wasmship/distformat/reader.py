@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from wasmship.distformat import bounds
 from wasmship.distformat.digests import available_dictionary
 from wasmship.distformat.model import (
     SCHEMA_VERSION,
@@ -28,25 +28,19 @@ from wasmship.errors import DistError, ManifestError
 
 def _object(value: object, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ManifestError(f"{where}: expected an object, found {value!r}")
+        raise ManifestError(f"{where}: expected an object, found {bounds.shown(value)}")
     return value
 
 
 def _text(value: object, where: str) -> str:
     if not isinstance(value, str) or not value:
-        raise ManifestError(f"{where}: expected a non-empty string, found {value!r}")
-    return value
-
-
-def _size(value: object, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ManifestError(f"{where}: expected a size in bytes, found {value!r}")
+        raise ManifestError(f"{where}: expected a non-empty string, found {bounds.shown(value)}")
     return value
 
 
 def _strings(value: object, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ManifestError(f"{where}: expected a list of strings, found {value!r}")
+        raise ManifestError(f"{where}: expected a list of strings, found {bounds.shown(value)}")
     return tuple(value)
 
 
@@ -56,10 +50,10 @@ def _parse_variant(key: str, raw: object, where: str) -> Variant:
     variant = Variant(
         key=key,
         path=_text(found.get("path"), f"{where}.path"),
-        size=_size(found.get("size"), f"{where}.size"),
-        sha256=_text(found.get("sha256"), f"{where}.sha256"),
-        coding=_text(found.get("coding", key), f"{where}.coding").lower(),
-        dictionary=None if dictionary is None else _text(dictionary, f"{where}.dictionary"),
+        size=bounds.size(found.get("size"), f"{where}.size"),
+        sha256=bounds.sha256(found.get("sha256"), f"{where}.sha256"),
+        coding=bounds.coding(found.get("coding", key), f"{where}.coding"),
+        dictionary=None if dictionary is None else bounds.sha256(dictionary, f"{where}.dictionary"),
     )
     available = found.get("available_dictionary")
     if variant.dictionary is not None and available is not None:
@@ -69,7 +63,8 @@ def _parse_variant(key: str, raw: object, where: str) -> Variant:
             raise ManifestError(f"{where}.dictionary: not a hex SHA-256") from None
         if available != expected:
             raise ManifestError(
-                f"{where}.available_dictionary: {available!r} is not the dictionary's hash"
+                f"{where}.available_dictionary: {bounds.shown(available)} "
+                "is not the dictionary's hash"
             )
     return variant
 
@@ -80,13 +75,15 @@ def _parse_file(logical: str, raw: object, where: str) -> FileEntry:
     return FileEntry(
         logical=logical,
         path=_text(found.get("path"), f"{where}.path"),
-        size=_size(found.get("size"), f"{where}.size"),
-        sha256=_text(found.get("sha256"), f"{where}.sha256"),
+        size=bounds.size(found.get("size"), f"{where}.size"),
+        sha256=bounds.sha256(found.get("sha256"), f"{where}.sha256"),
         integrity=_text(found.get("integrity"), f"{where}.integrity"),
-        content_type=_text(found.get("content_type"), f"{where}.content_type"),
+        content_type=bounds.media_type(found.get("content_type"), f"{where}.content_type"),
         immutable=found.get("immutable") is True,
         encodings={
-            str(key): _parse_variant(str(key), value, f"{where}.encodings.{key}")
+            bounds.coding(key, f"{where}.encodings"): _parse_variant(
+                key, value, f"{where}.encodings.{key}"
+            )
             for key, value in sorted(encodings.items())
         },
     )
@@ -110,7 +107,9 @@ def _parse_target(raw: object, where: str) -> TargetEntry:
     files = _object(found.get("files"), f"{where}.files")
     name = _text(found.get("name"), f"{where}.name")
     if not is_target_name(name):
-        raise ManifestError(f"{where}.name: {name!r} is not a target name ({TARGET_NAME_RULE})")
+        raise ManifestError(
+            f"{where}.name: {bounds.shown(name)} is not a target name ({TARGET_NAME_RULE})"
+        )
     return TargetEntry(
         name=name,
         goos=_text(found.get("goos"), f"{where}.goos"),
@@ -132,7 +131,7 @@ def _parse_kept(raw: object, where: str) -> KeptFile:
     generation = found.get("generation")
     if not isinstance(generation, int) or isinstance(generation, bool) or generation < 1:
         raise ManifestError(
-            f"{where}.generation: expected a whole number from 1, found {generation!r}"
+            f"{where}.generation: expected a whole number from 1, found {bounds.shown(generation)}"
         )
     return KeptFile(
         generation=generation,
@@ -143,6 +142,8 @@ def _parse_kept(raw: object, where: str) -> KeptFile:
 
 def parse_manifest(document: object) -> Manifest:
     """The typed manifest of a JSON DOCUMENT; ManifestError names the JSON path of a problem."""
+    bounds.check_depth(document)
+    bounds.check_values(document)
     found = _object(document, "manifest")
     targets = found.get("targets")
     if not isinstance(targets, list):
@@ -150,10 +151,13 @@ def parse_manifest(document: object) -> Manifest:
     parsed_targets = tuple(_parse_target(t, f"targets[{i}]") for i, t in enumerate(targets))
     tool = _object(found.get("tool"), "tool")
     if tool.get("name") != TOOL_NAME:
-        raise ManifestError(f"tool.name: expected {TOOL_NAME!r}, found {tool.get('name')!r}")
+        raise ManifestError(
+            f"tool.name: expected {TOOL_NAME!r}, found {bounds.shown(tool.get('name'))}"
+        )
     if found.get("schema") != SCHEMA_VERSION:
         raise ManifestError(
-            f"schema: this wasmship reads schema {SCHEMA_VERSION}, found {found.get('schema')!r}"
+            f"schema: this wasmship reads schema {SCHEMA_VERSION}, "
+            f"found {bounds.shown(found.get('schema'))}"
         )
     previous = found.get("previous", [])
     if not isinstance(previous, list):
@@ -189,7 +193,7 @@ def _hosting(value: object) -> Hosting:
         if value == mode.value:
             return mode
     modes = ", ".join(repr(mode.value) for mode in Hosting)
-    raise ManifestError(f"hosting: expected one of {modes}, found {value!r}")
+    raise ManifestError(f"hosting: expected one of {modes}, found {bounds.shown(value)}")
 
 
 def _parse_helper(name: str, raw: object, where: str) -> DeployHelper:
@@ -197,15 +201,15 @@ def _parse_helper(name: str, raw: object, where: str) -> DeployHelper:
     return DeployHelper(
         name=name,
         path=_text(found.get("path"), f"{where}.path"),
-        size=_size(found.get("size"), f"{where}.size"),
-        sha256=_text(found.get("sha256"), f"{where}.sha256"),
+        size=bounds.size(found.get("size"), f"{where}.size"),
+        sha256=bounds.sha256(found.get("sha256"), f"{where}.sha256"),
     )
 
 
 def loads_manifest(text: str | bytes) -> Manifest:
     """The typed manifest in TEXT (as fetched from a site); ManifestError when it is not one."""
     try:
-        document = json.loads(text)
+        document = bounds.parse_json(text)
     except ValueError as exc:
         raise ManifestError(f"not a JSON manifest ({exc})") from exc
     return parse_manifest(document)
@@ -215,9 +219,13 @@ def load_document(dist: Path) -> object:
     """DIST's manifest.json as JSON data; DistError when there is none or it is not JSON."""
     path = dist / MANIFEST
     try:
-        return json.loads(path.read_text("utf-8"))
+        with path.open("rb") as file:
+            data = file.read(bounds.MAX_MANIFEST_SIZE + 1)
+        return bounds.parse_json(data.decode("utf-8"))
     except FileNotFoundError:
         raise DistError(f"{dist} has no {MANIFEST}: is it a wasmship dist?") from None
+    except ManifestError as exc:  # too large or too deep: no cause, it is not a JSON syntax error
+        raise ManifestError(f"{path}: {exc}") from None
     except (OSError, ValueError) as exc:
         raise DistError(f"{path} cannot be read: {exc}") from exc
 

@@ -52,6 +52,8 @@ class Checker:
         path = self.inside(rel)
         if path is None:
             return None
+        if self.escapes(rel, path):
+            return None
         if not path.is_file():
             self.error(rel, "missing: the manifest lists it but the dist has no such file")
             return None
@@ -73,6 +75,21 @@ class Checker:
         if wrong:
             self.error(rel, "; ".join(wrong))
         return data
+
+    def escapes(self, rel: str, path: Path) -> bool:
+        """Whether PATH (REL in the dist) resolves outside the dist, through a symbolic link of its
+        own or of a folder on the way: an error whether listed or not, as serve never follows it
+        and a deploy would publish whatever it points to."""
+        root = self.dist.resolve()
+        real = path.resolve()
+        if real.is_relative_to(root):
+            return False
+        self.error(
+            rel,
+            f"resolves outside the dist (to {real}): serve will not follow it and a deploy would "
+            "publish what it points to; put the file itself in the dist",
+        )
+        return True
 
     def claim(self, rel: str, where: str, listing: Listing) -> bool:
         """Note that WHERE lists REL; True the first time, when REL is to be checked.
@@ -167,7 +184,7 @@ class Checker:
             if path.is_dir() and not path.is_symlink():
                 continue
             rel = path.relative_to(self.dist).as_posix()
-            if rel in self.known:
+            if rel in self.known or self.escapes(rel, path):
                 continue
             message = "not in the manifest: it would be deployed without being verified"
             if self.strict:
