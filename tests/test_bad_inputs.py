@@ -339,7 +339,53 @@ DIST_CASES: list[Case] = [
 
 # check: URLs, timeouts (hostile servers have their own tests in test_check_hostile.py)
 
-CHECK_CASES: list[Case] = []
+GIVE = "give the address of the deployed dist"
+REFUSED = "connection refused by 127.0.0.1:9; is the server running on that port?"
+CHECK_CASES: list[Case] = [
+    # the URL: refused before any request (2)
+    Case(
+        ("check", ""), 2, f"cannot check '': only http:// and https:// URLs can be checked; {GIVE}"
+    ),
+    Case(("check", "example.org"), 2, "cannot check example.org: only http:// and https://"),
+    Case(("check", "//example.org/"), 2, "cannot check //example.org/: only http://"),
+    Case(("check", "file:///etc/passwd"), 2, "cannot check file:///etc/passwd: only http://"),
+    Case(("check", "javascript:alert(1)"), 2, "cannot check javascript:alert(1): only http://"),
+    Case(("check", "http://127.0.0.1:0/"), 2, "the port '0' is not a number from 1 to 65535"),
+    Case(("check", "http://127.0.0.1:-1/"), 2, "the port '-1' is not a number from 1 to 65535"),
+    Case(("check", "http://127.0.0.1:70000/"), 2, "the port '70000' is not a number from 1"),
+    Case(("check", "http://127.0.0.1:" + "9" * 20 + "/"), 2, f"the port '{'9' * 20}' is not a"),
+    Case(("check", "http://[::1/"), 2, "the host '[::1' is not a host name or address"),
+    Case(("check", "http://[not-an-address]/"), 2, "'[not-an-address]' is not a host name"),
+    Case(("check", "http://a..b/"), 2, "the host 'a..b' is not a host name or address"),
+    Case(("check", f"http://{'a' * 64}.example/"), 2, f"the host '{'a' * 64}.example' is not a"),
+    Case(("check", "http:///app/"), 2, f"cannot check http:///app/: it names no host; {GIVE}"),
+    Case(("check", "http://exa mple.org/"), 2, "it contains a space or a control character"),
+    Case(("check", "http://example.org/\napp"), 2, "'http://example.org/\\napp': it contains a"),
+    Case(("check", "https://user@example.org/"), 2, "a user name or password in the URL is not"),
+    Case(("check", "http://u:secret@example.org/"), 2, "a user name or password in the URL"),
+    Case(("check", "--json", "ftp://example.org/"), 2, "only http:// and https:// URLs"),
+    # the command line
+    Case(("check",), 2, "Missing argument 'URL'"),
+    Case(("check", "http://127.0.0.1:9/", "extra"), 2, "Got unexpected extra argument (extra)"),
+    Case(("check", "--frobnicate", "http://127.0.0.1:9/"), 2, "No such option '--frobnicate'"),
+    Case(("check", "--timeout", "0", "http://127.0.0.1:9/"), 2, "0.0 is not in the range x>0"),
+    Case(("check", "--timeout", "-1", "http://127.0.0.1:9/"), 2, "-1.0 is not in the range x>0"),
+    Case(("check", "--timeout", "inf", "http://127.0.0.1:9/"), 2, "'inf' is not a number of s"),
+    Case(("check", "--timeout", "1e400", "http://127.0.0.1:9/"), 2, "'1e400' is not a number"),
+    Case(("check", "--timeout", "abc", "http://127.0.0.1:9/"), 2, "Invalid value for '--timeout'"),
+    Case(("check", "--timeout"), 2, "Option '--timeout' requires an argument"),
+    # the site cannot be reached (1): one line naming the request
+    Case(("check", "http://127.0.0.1:9/"), 1, f"GET http://127.0.0.1:9/manifest.json: {REFUSED}"),
+    Case(("check", "--quiet", "http://127.0.0.1:9/"), 1, REFUSED),
+    Case(("check", "--json", "http://127.0.0.1:9/"), 1, REFUSED),
+    Case(("check", "http://127.0.0.1:9/app/index.html"), 1, "GET http://127.0.0.1:9/app/manifest"),
+    Case(("check", "https://127.0.0.1:9/"), 1, "GET https://127.0.0.1:9/manifest.json: connect"),
+    Case(
+        ("check", "--timeout", "2", "http://nonexistent.invalid/"),
+        1,
+        "GET http://nonexistent.invalid/manifest.json: cannot resolve nonexistent.invalid",
+    ),
+]
 
 # size, smoke, dev, clean, ports
 

@@ -14,7 +14,7 @@ class ExitCode(enum.IntEnum):
     USAGE = 2  # bad usage or configuration: flags, wasmship.toml, a refused target folder
     TOOL = 3  # a tool wasmship needs is missing, too old or broken: Go, Node, Chromium, the shim
     DIST = 4  # the dist or manifest given cannot be read: no folder, no manifest, bad JSON
-    INTERRUPTED = 130  # Ctrl-C or SIGTERM; the previous dist is untouched
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM; a build's previous dist is untouched
 
 
 class WasmshipError(Exception):

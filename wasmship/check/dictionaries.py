@@ -65,13 +65,15 @@ def check_delta(
         yield result("dictionary", False, f"a file with sha256 {dictionary_sha256}", None)
         return
     original = fetcher.get(
-        urljoin(base, quote(kept.path)), {"Accept-Encoding": "identity"}, limit=entry_body(kept)
+        urljoin(base, quote(kept.path)),
+        {"Accept-Encoding": "identity"},
+        limit=entry_body(kept, hold=True),
     )
     if original.status != 200 or sha256_hex(original.body) != dictionary_sha256:
         yield result("dictionary", False, f"{kept.path} (200, its sha256)", str(original.status))
         return
     offered = {"Accept-Encoding": "dcz, br", "Available-Dictionary": available}
-    reply = fetcher.get(url, offered, limit=entry_body(entry))
+    reply = fetcher.get(url, offered, limit=entry_body(entry, hold=True))
     got = (reply.header("Content-Encoding") or "").strip().lower()
     yield result("Content-Encoding", reply.status == 200 and got == "dcz", "dcz", got or None)
     if got != "dcz":

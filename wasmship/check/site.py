@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -33,7 +32,7 @@ from wasmship.distformat.model import BROWSER_DECODED, FileEntry, Hosting, Manif
 from wasmship.distformat.names import MANIFEST
 from wasmship.distformat.page import script_sources
 from wasmship.distformat.reader import loads_manifest
-from wasmship.encodings.decoders import IDENTITY, DecodeError, decode
+from wasmship.encodings.decoders import IDENTITY
 from wasmship.errors import CheckError, ManifestError, UsageError
 from wasmship.preview import is_loopback
 
@@ -143,12 +142,11 @@ def check_reply(
         yield Result(entry.path, "Content-Encoding", "warn", want_coding, NONE, request)
     else:
         yield result("Content-Encoding", coding_ok, want_coding, got_coding)
-    try:
-        decoded = decode(reply.body, got_coding, max_size=entry.size)
-        digest = hashlib.sha256(decoded).hexdigest()
+    digest = reply.decoded_sha256  # decoded as it arrived (delivery.client.Body)
+    if digest is None:
+        yield result("body", False, f"sha256 {entry.sha256}", reply.decode_error)
+    else:
         yield result("body", digest == entry.sha256, f"sha256 {entry.sha256}", f"sha256 {digest}")
-    except DecodeError as exc:
-        yield result("body", False, f"sha256 {entry.sha256}", str(exc))
     cache = reply.header("Cache-Control")
     ok, expected = cache_ok(entry, cache)
     yield result("Cache-Control", ok, expected, cache)
@@ -206,7 +204,7 @@ def check_fetched_variant(
     yield result("status", reply.status == 200, "200", str(reply.status))
     if reply.status != 200:
         return
-    digest = hashlib.sha256(reply.body).hexdigest()
+    digest = reply.sha256  # the bytes as sent: a variant is fetched as it is stored
     yield result("body", digest == variant.sha256, f"sha256 {variant.sha256}", f"sha256 {digest}")
     ok, expected = cache_ok(entry, reply.header("Cache-Control"))
     yield result("Cache-Control", ok, expected, reply.header("Cache-Control"))

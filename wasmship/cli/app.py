@@ -99,6 +99,19 @@ def _click_failure(exc: click.ClickException) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
+# The commands that publish a dist: an interrupt leaves the one before as it was.
+PUBLISHING = frozenset({"build", "dev"})
+
+
+def _interrupted(argv: list[str]) -> str:
+    """What an interrupt of the command in ARGV means: only a publishing command has a dist
+    to speak of."""
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if command in PUBLISHING:
+        return "interrupted; the previous dist is untouched"
+    return "interrupted"
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
@@ -111,10 +124,8 @@ def main() -> None:
         cli.main(standalone_mode=False, prog_name="wasmship")
     except WasmshipError as exc:
         _fail(str(exc), exc.exit_code)
-    except click.exceptions.Abort:
-        _fail("interrupted; the previous dist is untouched", ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
-        _fail("interrupted; the previous dist is untouched", ExitCode.INTERRUPTED)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _fail(_interrupted(sys.argv[1:]), ExitCode.INTERRUPTED)
     except click.exceptions.NoSuchOption as exc:
         # Never suggest a destructive flag for a mistyped one.
         safe = [p for p in exc.possibilities or () if p not in DESTRUCTIVE]

@@ -212,6 +212,8 @@ def loads_manifest(text: str | bytes) -> Manifest:
         document = bounds.parse_json(text)
     except ValueError as exc:
         raise ManifestError(f"not a JSON manifest ({exc})") from exc
+    except RecursionError:  # the parser's depth limit: no manifest nests more than a few levels
+        raise ManifestError("not a JSON manifest (nested too deeply to be one)") from None
     return parse_manifest(document)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from wasmship.encodings import zstd
@@ -89,3 +91,92 @@ def decode(body: bytes, coding: str, *, max_size: int | None = None) -> bytes:
         raise
     except Exception as exc:  # each decoder has its own error type; all mean "corrupt"
         raise DecodeError(f"not valid {coding}: {exc}") from exc
+
+
+PIECE = 256 * 1024  # the most decoded bytes held at once while decoding a stream
+
+
+class Decoding:
+    """A body with CODING undone as it arrives, chunk by chunk: the decoded bytes are hashed
+    and counted, never held (at most PIECE of them at once), and refused past MAX_SIZE."""
+
+    def __init__(self, coding: str, max_size: int) -> None:
+        self.coding = coding.strip().lower()
+        self.max_size = max_size
+        self.size = 0
+        self.error: str | None = None
+        self._digest = hashlib.sha256()
+        try:
+            self._feed = self._decoder()
+        except DecodeError as exc:  # no decoder for this coding: the body cannot be checked
+            self.error = str(exc)
+
+    def _decoder(self) -> Callable[[bytes], None]:
+        coding = self.coding
+        if coding in ("", IDENTITY):
+            return self._out
+        if coding in ("gzip", "x-gzip"):
+            gz = zlib.decompressobj(wbits=31)
+
+            def gunzip(data: bytes) -> None:
+                while data and not gz.eof:  # bytes after the member are not decoded
+                    self._out(gz.decompress(data, PIECE))
+                    data = gz.unconsumed_tail
+
+            self._done: Callable[[], bool] = lambda: gz.eof
+            return gunzip
+        if coding == "br":
+            import brotli
+
+            br = brotli.Decompressor()
+
+            def unbrotli(data: bytes) -> None:
+                out = br.process(data, output_buffer_limit=PIECE)
+                while out:  # the limit reached: what is left comes with empty input
+                    self._out(out)
+                    out = br.process(b"", output_buffer_limit=PIECE)
+
+            self._done = br.is_finished
+            return unbrotli
+        if coding == "zstd":
+            try:
+                zstandard: Any = zstd.zstandard()
+            except zstd.ZstandardMissing:
+                raise DecoderMissing(
+                    "cannot decode zstd here: install the zstandard package (pip install zstandard)"
+                ) from None
+            writer = zstandard.ZstdDecompressor().stream_writer(self, write_size=PIECE)
+            return writer.write  # type: ignore[no-any-return]
+        raise UnknownCoding(f"no decoder for Content-Encoding {coding!r}")
+
+    def write(self, data: bytes) -> int:
+        """Take decoded DATA (zstandard's stream_writer writes here)."""
+        self._out(data)
+        return len(data)
+
+    def _out(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.max_size:
+            raise _too_large(self.max_size)
+        self._digest.update(data)
+
+    def feed(self, chunk: bytes) -> None:
+        """Decode the next CHUNK of the body; a failure is kept in `error`, decoding stops."""
+        if self.error is not None:
+            return
+        try:
+            self._feed(chunk)
+        except DecodeError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # each decoder has its own error type; all mean "corrupt"
+            self.error = f"not valid {self.coding}: {exc}"
+
+    def finish(self) -> None:
+        """The body has ended: a stream that has not is truncated."""
+        done = getattr(self, "_done", None)
+        if self.error is None and done is not None and not done():
+            self.error = f"the {self.coding} stream ends early (truncated)"
+
+    def sha256(self) -> str | None:
+        """The decoded body's SHA-256, or None when it could not be decoded (see `error`)."""
+        return self._digest.hexdigest() if self.error is None else None
