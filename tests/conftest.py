@@ -186,7 +186,7 @@ def manifest_of(dist: Path) -> dict[str, Any]:
 def build_fixture(root: Path, go: Go, name: str, *args: str, config: str | None = None) -> Path:
     """Copy fixture NAME to ROOT/NAME (with CONFIG as its wasmship.toml), build it, return it."""
     project = root / name
-    shutil.copytree(FIXTURES / name, project)
+    shutil.copytree(FIXTURES / name, project, dirs_exist_ok=True)  # beside files a test put there
     if config is not None:
         (project / "wasmship.toml").write_text(config)
     proc = subprocess.run(

@@ -49,6 +49,21 @@ class Finished:
     peak_rss: int
 
 
+# Linux keeps a process's peak RSS across fork and exec, so a check forked from this (large)
+# test process would report this process's peak. A small launcher starts the check instead
+# and writes the check's own peak (os.wait4, KiB) to the pipe whose fd is its first argument;
+# SIGINT is passed on to the check, and a check ended by a signal exits as a shell says (128+N).
+LAUNCHER = (
+    "import os, signal, subprocess, sys\n"
+    "check = subprocess.Popen([sys.executable, '-c', *sys.argv[2:]])\n"
+    "signal.signal(signal.SIGINT, lambda *_: check.send_signal(signal.SIGINT))\n"
+    "_, status, usage = os.wait4(check.pid, 0)\n"
+    "os.write(int(sys.argv[1]), str(usage.ru_maxrss).encode())\n"
+    "code = os.waitstatus_to_exitcode(status)\n"
+    "sys.exit(code if code >= 0 else 128 - code)\n"
+)
+
+
 def run_check(*args: str, prelude: str = "", interrupt_after: float | None = None) -> Finished:
     """`wasmship check ARGS` (after PRELUDE, Python run first in the child), measured."""
     child = (
@@ -58,35 +73,40 @@ def run_check(*args: str, prelude: str = "", interrupt_after: float | None = Non
         "sys.argv = ['wasmship', 'check', *sys.argv[1:]]\n"
         "runpy.run_module('wasmship', run_name='__main__')\n"
     )
+    peak_read, peak_write = os.pipe()
     with tempfile.TemporaryFile() as err:
         start = time.monotonic()
         proc = subprocess.Popen(
-            [sys.executable, "-c", child, *args],
+            [sys.executable, "-c", LAUNCHER, str(peak_write), child, *args],
             stdout=subprocess.DEVNULL,
             stderr=err,
             env=base_env(),
+            pass_fds=(peak_write,),
+            start_new_session=True,  # one group: giving up kills the check with its launcher
         )
+        os.close(peak_write)
         interrupted = False
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
+            if proc.poll() is not None:
                 break
             elapsed = time.monotonic() - start
             if interrupt_after is not None and not interrupted and elapsed > interrupt_after:
                 proc.send_signal(signal.SIGINT)
                 interrupted = True
             if elapsed > GIVE_UP:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
                 break
             time.sleep(0.02)
         seconds = time.monotonic() - start
+        with os.fdopen(peak_read, "rb") as peak:
+            kib = int(peak.read() or b"0")
         err.seek(0)
         return Finished(
-            os.waitstatus_to_exitcode(status),
+            proc.returncode,
             err.read().decode(errors="replace"),
             seconds,
-            usage.ru_maxrss * 1024,
+            kib * 1024,
         )
 
 

@@ -322,9 +322,10 @@ document.getElementById("start").addEventListener("click", function (event) {
 def built_on_demand(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
     root = tmp_path_factory.mktemp("on-demand")
     (root / "page.html").write_text(ON_DEMAND_TEMPLATE, encoding="utf-8")
-    (root / "web").mkdir()
-    (root / "web" / "app.js").write_text(ON_DEMAND_SCRIPT, encoding="utf-8")
-    args = ("--html", str(root / "page.html"), "--static", str(root / "web"))
+    # The web folder is inside the project: a static folder outside it is refused.
+    (root / "hello" / "web").mkdir(parents=True)
+    (root / "hello" / "web" / "app.js").write_text(ON_DEMAND_SCRIPT, encoding="utf-8")
+    args = ("--html", str(root / "page.html"), "--static", "web")
     return build_fixture(root, go, "hello", *args) / "dist"
 
 

@@ -52,9 +52,10 @@ def built_on_demand_static(tmp_path_factory: pytest.TempPathFactory, go: Go) -> 
     """The on-demand page of docs/loader.md, for a static host."""
     root = tmp_path_factory.mktemp("on-demand-static")
     (root / "page.html").write_text(ON_DEMAND_TEMPLATE, encoding="utf-8")
-    (root / "web").mkdir()
-    (root / "web" / "app.js").write_text(ON_DEMAND_SCRIPT, encoding="utf-8")
-    args = ("--html", str(root / "page.html"), "--static", str(root / "web"))
+    # The web folder is inside the project: a static folder outside it is refused.
+    (root / "hello" / "web").mkdir(parents=True)
+    (root / "hello" / "web" / "app.js").write_text(ON_DEMAND_SCRIPT, encoding="utf-8")
+    args = ("--html", str(root / "page.html"), "--static", "web")
     return build_fixture(root, go, "hello", *args, "--hosting", "static") / "dist"
 
 
