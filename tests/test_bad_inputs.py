@@ -32,6 +32,7 @@ class Case:
     files: dict[str, str] = field(default_factory=dict)
     absent: str = "\0"  # a fragment the message must not have
     links: dict[str, str] = field(default_factory=dict)  # symbolic links: name -> target
+    process: bool = False  # run in a process of its own: go writes to wasmship's own stderr
 
     def __str__(self) -> str:
         return " ".join(self.args)
@@ -169,6 +170,29 @@ CASES = [
 
 # build, wasmship.toml, output folders and Go failures
 BUILD_CASES: list[Case] = [
+    # Go fails: its own words come first, then one line of ours; the dist stays as it was
+    Case(
+        ("build", "./broken"),
+        1,
+        "go build failed (exit 1); see Go's messages above",
+        {"broken/main.go": "package main\n\nfunc main() { undefined() }\n"},
+        process=True,
+    ),
+    Case(
+        ("build", "--json", "./broken"),
+        1,
+        "go build failed (exit 1)",
+        {"broken/main.go": "package main\n\nfunc main() { undefined() }\n"},
+        process=True,
+    ),
+    Case(
+        ("build", "./imports"),
+        1,
+        "go build failed (exit 1)",
+        {"imports/main.go": 'package main\n\nimport "example.com/nowhere"\n\nfunc main() {}\n'},
+        process=True,
+    ),
+    Case(("build", "--", "-gcflags=all=-nonsense"), 1, "go build failed (exit 1)", process=True),
     # flags after `--` that wasmship owns or that redirect or drop the output (issue 24 #2)
     Case(("build", "--", "-o", "x.wasm"), 2, "`-- -o` is refused: wasmship writes the module"),
     Case(("build", "--", "-o=x.wasm"), 2, "choose the dist folder with --out"),
@@ -452,7 +476,7 @@ def built(tmp_path_factory: pytest.TempPathFactory, go: Go) -> tuple[Path, dict[
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_a_bad_input_is_refused_and_nothing_is_lost(
-    case: Case, built: tuple[Path, dict[str, bytes]], wasmship_inproc: Run
+    case: Case, built: tuple[Path, dict[str, bytes]], wasmship_inproc: Run, wasmship: Run
 ) -> None:
     project, before = built
     for name, text in case.files.items():
@@ -463,7 +487,7 @@ def test_a_bad_input_is_refused_and_nothing_is_lost(
     try:
         # In this process: the entry point's exit code and message, without 56 interpreters'
         # start-up; test_errors.py checks the same on real processes.
-        proc = wasmship_inproc(*case.args, cwd=project)
+        proc = (wasmship if case.process else wasmship_inproc)(*case.args, cwd=project)
     finally:
         for name in case.links:
             (project / name).unlink()
