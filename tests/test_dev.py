@@ -224,13 +224,21 @@ def test_the_watch_set_is_the_projects_packages_of_each_target(go: Go, tmp_path:
     assert not watching.counts(app / "unused" / "unused.go")
 
 
-def run_dev(cwd: Path, *args: str, stdout: int = subprocess.PIPE) -> subprocess.Popen[bytes]:
+def run_dev(
+    cwd: Path, *args: str, stdout: int = subprocess.PIPE, background: bool = False
+) -> subprocess.Popen[bytes]:
+    """`wasmship dev ARGS`; BACKGROUND: started as a script's `&` job is, with SIGINT ignored."""
+
+    def as_background_job() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     return subprocess.Popen(
         [sys.executable, "-m", "wasmship", "dev", *args],
         cwd=cwd,
         stdout=stdout,
         stderr=subprocess.PIPE,
         env=base_env(),
+        preexec_fn=as_background_job if background else None,
     )
 
 
@@ -253,9 +261,15 @@ def test_a_port_in_use_is_a_clear_error(wasmship: Run, hello: Path) -> None:
     assert "choose another --port" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_stops_cleanly(hello: Path, tmp_path: Path, sig: signal.Signals) -> None:
-    proc = run_dev(hello, "--port", "0")
+@pytest.mark.parametrize(
+    ("sig", "background"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["SIGINT", "SIGTERM", "SIGINT to a background job"],
+)
+def test_ctrl_c_stops_cleanly(
+    hello: Path, tmp_path: Path, sig: signal.Signals, background: bool
+) -> None:
+    proc = run_dev(hello, "--port", "0", background=background)
     try:
         url = read_first_line(proc, WAIT)
         assert url.startswith("http://127.0.0.1:")
