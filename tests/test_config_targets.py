@@ -369,3 +369,34 @@ def test_budgets_of_carried_targets_are_checked(multi: Path, wasmship: Run, tmp_
     proc = wasmship("build", "-q", "--target", "app", *tight, "--out", out, cwd=multi)
     assert_clean_failure(proc, 1, "worker.raw is", "over its budget of 1000 B")
     assert list(targets_of(tmp_path / "dist")) == ["app", "worker", "plugin"]
+
+
+SERVER = """package main
+
+import "net/http"
+
+func main() { http.ListenAndServe(":8080", http.FileServer(http.Dir("."))) }
+"""
+
+
+def test_a_config_that_names_no_package_does_not_build_a_server_as_the_page(
+    wasmship: Run, tmp_path: Path
+) -> None:
+    # Issue 24 #16: wasmship.toml with neither `package` nor [[target]] would build ".", here
+    # the project's server; refused before anything is written, with what to write instead.
+    (tmp_path / "go.mod").write_text("module example.com/site\n\ngo 1.21\n")
+    (tmp_path / "main.go").write_text(SERVER)
+    (tmp_path / "wasmship.toml").write_text("keep = 1\n")
+    refused = wasmship("build", "-q", cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert "wasmship.toml names no package" in refused.stderr
+    assert "(example.com/site), which does not use syscall/js" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "dist").exists()
+    # Named, it is the user's choice; given on the command line, too.
+    assert wasmship("build", "-q", ".", cwd=tmp_path).returncode == 0
+    (tmp_path / "wasmship.toml").write_text('keep = 1\npackage = "."\n')
+    assert wasmship("build", "-q", cwd=tmp_path).returncode == 0
+    # Without a wasmship.toml, `wasmship build` builds "." as go build does (Go's hello world
+    # prints with fmt and no syscall/js).
+    (tmp_path / "wasmship.toml").unlink()
+    assert wasmship("build", "-q", cwd=tmp_path).returncode == 0

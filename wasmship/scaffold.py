@@ -12,7 +12,7 @@ from typing import Any
 from wasmship.builder.config import CONFIG_NAME
 from wasmship.distformat.names import PAGE, SHIM
 from wasmship.errors import ToolchainError, UsageError, WasmshipError
-from wasmship.toolchain.golist import go_list
+from wasmship.toolchain.golist import BROWSER_API, browser_reason, go_list
 from wasmship.toolchain.locate import read_go_env
 from wasmship.toolchain.runner import go_environ
 
@@ -32,9 +32,7 @@ CI_STEP = """\
     wasmship verify dist
 """
 
-BROWSER_API = "syscall/js"
 WEB_FOLDERS = ("web", "static", "public")  # in the order they are proposed
-NO_BROWSER_API = f"does not use {BROWSER_API} (a server or a tool?)"
 
 
 @dataclass(frozen=True)
@@ -85,30 +83,6 @@ def list_packages(go: str, root: Path, environ: Mapping[str, str]) -> list[dict[
     if not proc.ok:
         raise proc.error(UsageError, f"cannot list the packages of {root}")
     return packages
-
-
-def browser_reason(main: dict[str, Any], by_path: Mapping[str, dict[str, Any]]) -> str | None:
-    """None when MAIN imports syscall/js itself or through a non-standard package, else why not.
-
-    The standard library is not followed: on js/wasm `syscall`, `time` and `net/http` import
-    syscall/js themselves, so every program, a server too, depends on it.
-    """
-    seen, stack = {main["ImportPath"]}, [main]
-    while stack:
-        package = stack.pop()
-        imports = package.get("Imports", [])
-        if BROWSER_API in imports:
-            return None
-        for path in imports:
-            dep = by_path.get(path)
-            if dep is not None and not dep.get("Standard") and path not in seen:
-                seen.add(path)
-                stack.append(dep)
-    errors = [main["Error"]] if main.get("Error") else list(main.get("DepsErrors") or [])
-    if errors:
-        first = " ".join(str(errors[0].get("Err", "")).split())
-        return f"its imports could not all be listed for js/wasm ({first[:120]})"
-    return NO_BROWSER_API
 
 
 def find_main_packages(go: str, root: Path, environ: Mapping[str, str]) -> list[MainPackage]:

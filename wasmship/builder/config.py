@@ -49,6 +49,9 @@ class BuildConfig:
     """Everything one `wasmship build` needs to know, already validated."""
 
     package: str = "."
+    # A wasmship.toml was read and nothing named the package (no PACKAGE, no `package`, no
+    # [[target]]): "." is then a guess, and a js target must prove it is a browser program.
+    package_unnamed: bool = False
     out: Path = Path("dist")
     workdir: Path = field(default_factory=Path.cwd)
     go: str | None = None

@@ -39,8 +39,9 @@ def init(go: str | None, quiet: bool, as_json: bool) -> None:
       [budget]    TARGET.ENCODING = SIZE, e.g. main.br = "2 MiB"
     Precedence: defaults < wasmship.toml < WASMSHIP_* variables < flags.
     """
-    from wasmship.scaffold import BROWSER_API, CI_STEP, MAKEFILE_TARGET, module_root
+    from wasmship.scaffold import CI_STEP, MAKEFILE_TARGET, module_root
     from wasmship.scaffold import init as run_init
+    from wasmship.toolchain.golist import BROWSER_API
     from wasmship.toolchain.locate import locate_go
 
     binary = locate_go(go, os.environ)
@@ -67,7 +68,7 @@ def init(go: str | None, quiet: bool, as_json: bool) -> None:
 
 def _show(proposal: Proposal) -> None:
     """What init wrote, a line per target, candidate and web folder."""
-    from wasmship.scaffold import BROWSER_API
+    from wasmship.toolchain.golist import BROWSER_API
 
     click.echo(f"wrote {proposal.path}")
     for package in proposal.targets:

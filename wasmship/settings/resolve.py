@@ -146,6 +146,7 @@ def _build_config(
     static = placed("static")
     return BuildConfig(
         package=package,
+        package_unnamed=file is not None and not file.targets and origin["package"] == "default",
         out=out,
         workdir=workdir,
         go=values["go"],

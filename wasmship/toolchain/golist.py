@@ -51,3 +51,33 @@ def go_list(
         return output, json_stream(output.stdout)
     except ValueError as exc:
         raise ToolchainError(f"`go list` printed what is not JSON: {exc}") from exc
+
+
+BROWSER_API = "syscall/js"
+NO_BROWSER_API = f"does not use {BROWSER_API} (a server or a tool?)"
+# The fields of `go list -deps` that browser_reason reads.
+BROWSER_FIELDS = "ImportPath,Name,Dir,Imports,Standard,DepOnly,Error,DepsErrors"
+
+
+def browser_reason(main: dict[str, Any], by_path: Mapping[str, dict[str, Any]]) -> str | None:
+    """None when MAIN imports syscall/js itself or through a non-standard package, else why not.
+
+    The standard library is not followed: on js/wasm `syscall`, `time` and `net/http` import
+    syscall/js themselves, so every program, a server too, depends on it.
+    """
+    seen, stack = {main["ImportPath"]}, [main]
+    while stack:
+        package = stack.pop()
+        imports = package.get("Imports", [])
+        if BROWSER_API in imports:
+            return None
+        for path in imports:
+            dep = by_path.get(path)
+            if dep is not None and not dep.get("Standard") and path not in seen:
+                seen.add(path)
+                stack.append(dep)
+    errors = [main["Error"]] if main.get("Error") else list(main.get("DepsErrors") or [])
+    if errors:
+        first = " ".join(str(errors[0].get("Err", "")).split())
+        return f"its imports could not all be listed for js/wasm ({first[:120]})"
+    return NO_BROWSER_API

@@ -14,7 +14,7 @@ from wasmship.cachedir import OUTPUTS, touch
 from wasmship.distformat.digests import sha256_hex
 from wasmship.errors import CompileError, UsageError
 from wasmship.toolchain.buildline import BuildLine
-from wasmship.toolchain.golist import go_list
+from wasmship.toolchain.golist import BROWSER_FIELDS, browser_reason, go_list
 from wasmship.toolchain.locate import Toolchain
 from wasmship.toolchain.processes import GoProcesses
 from wasmship.toolchain.runner import go_environ
@@ -84,6 +84,26 @@ def _refuse_other_module(
     )
 
 
+def _refuse_a_guess_that_is_no_browser_program(
+    config: BuildConfig, spec: TargetSpec, toolchain: Toolchain, run_dir: Path, env: dict[str, str]
+) -> None:
+    """Refuse "." when wasmship.toml names no package and "." does not use syscall/js: it is
+    as likely the project's server as its browser program (`wasmship init` knows the rule)."""
+    proc, found = go_list(
+        toolchain.go, [spec.package], run_dir, env, fields=BROWSER_FIELDS, deps=True
+    )
+    by_path = {p["ImportPath"]: p for p in found if "ImportPath" in p}
+    main = next((p for p in found if not p.get("DepOnly")), None)
+    reason = browser_reason(main, by_path) if proc.ok and main is not None else None
+    if reason is not None:
+        raise UsageError(
+            f"wasmship.toml names no package, so the js target would be {spec.package!r} "
+            f"({main.get('ImportPath') if main else spec.package}), which {reason}: name the "
+            'browser program with package = "./cmd/web" (or [[target]] tables); if it is this '
+            'one, write package = "." (`wasmship init` proposes the packages that use syscall/js)'
+        )
+
+
 def resolve_package(config: BuildConfig, spec: TargetSpec, toolchain: Toolchain) -> GoPackage:
     """Ask `go list` what the target's package is, and refuse anything but a main package."""
     run_dir, package = target_run_dir(config, spec)
@@ -110,6 +130,8 @@ def resolve_package(config: BuildConfig, spec: TargetSpec, toolchain: Toolchain)
             "not a main package: wasmship builds programs. Point it at a folder with "
             "`package main` and a func main."
         )
+    if config.package_unnamed and spec.goos == "js":
+        _refuse_a_guess_that_is_no_browser_program(config, spec, toolchain, run_dir, env)
     return GoPackage(
         import_path=listed.get("ImportPath", package),
         directory=Path(listed["Dir"]),
