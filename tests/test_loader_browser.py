@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,12 @@ def test_built_page_runs_the_go_program_and_hides_the_indicator(
     server = serve(built_hello, Knobs())
     console = open_app(page, server.url)
     assert_app_ran(page, console)
+    # Chromium asks for the page's icon on its own schedule, after the load event and not
+    # always before the module has run: wait for that request (a bounded wait, then compare).
+    icon = url_path(built_hello, "icon.svg")
+    deadline = time.monotonic() + 10
+    while icon not in {s.path for s in server.log} and time.monotonic() < deadline:
+        time.sleep(0.05)
     # Everything the page asked for was there; its icon link spares the /favicon.ico guess.
     assert {s.path: s.status for s in server.log} == {
         "/index.html": 200,
