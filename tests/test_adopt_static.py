@@ -599,7 +599,8 @@ SHAPES = {
     ),
     "static files of every type": Shape(
         "site-assets",
-        'static = "web"\n',
+        # Its program prints with fmt only (no syscall/js): a wasmship.toml must name it.
+        'package = "."\nstatic = "web"\n',
         "main.wasm",
         "site assets",
         ("main.go", '"site assets"', '"site assets, v2"'),
