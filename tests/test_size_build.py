@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Go, Run, base_env
+from tests.test_config_targets import MULTI_CONFIG
 
 FMT_ONLY = """package main
 
@@ -277,20 +278,7 @@ def test_size_keeps_its_data_in_the_cache_dir_of_wasmship_toml(
     assert list((tmp_path / "cache" / "size").rglob("*.json"))
 
 
-MULTI = """\
-[[target]]
-name = "app"
-package = "./cmd/app"
-
-[[target]]
-name = "worker"
-package = "./cmd/worker"
-
-[[target]]
-name = "plugin"
-package = "./cmd/plugin"
-goos = "wasip1"
-"""
+MULTI = MULTI_CONFIG  # the multi fixture's targets
 
 
 def test_a_package_picks_the_target_built_from_it(

@@ -61,13 +61,18 @@ def _gzip(body: bytes, max_size: int | None) -> bytes:
     return out
 
 
-def _zstd(body: bytes, max_size: int | None) -> bytes:
+def _zstandard() -> Any:
+    """The zstandard module; DecoderMissing when it is not installed."""
     try:
-        zstandard: Any = zstd.zstandard()
+        return zstd.zstandard()
     except zstd.ZstandardMissing:
         raise DecoderMissing(
             "cannot decode zstd here: install the zstandard package (pip install zstandard)"
         ) from None
+
+
+def _zstd(body: bytes, max_size: int | None) -> bytes:
+    zstandard = _zstandard()
     if max_size is None:
         return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(body))
     # Frames written in streaming mode carry no size; the expected one bounds the output.
@@ -139,13 +144,7 @@ class Decoding:
             self._done = br.is_finished
             return unbrotli
         if coding == "zstd":
-            try:
-                zstandard: Any = zstd.zstandard()
-            except zstd.ZstandardMissing:
-                raise DecoderMissing(
-                    "cannot decode zstd here: install the zstandard package (pip install zstandard)"
-                ) from None
-            writer = zstandard.ZstdDecompressor().stream_writer(self, write_size=PIECE)
+            writer = _zstandard().ZstdDecompressor().stream_writer(self, write_size=PIECE)
             return writer.write  # type: ignore[no-any-return]
         raise UnknownCoding(f"no decoder for Content-Encoding {coding!r}")
 
