@@ -258,22 +258,18 @@ def test_an_endless_module_body_ends_at_the_timeout_or_the_ceiling(built_hello: 
     assert_bounded(done, 1, f"GET {url}{module_path(built_hello)}: ")
 
 
-def test_a_manifest_claiming_a_huge_size_cannot_raise_the_cap(built_hello: Path) -> None:
+@pytest.mark.parametrize(
+    "framing",
+    [f"Content-Length: {HUGE}", "Connection: close"],
+    ids=["a huge Content-Length", "a body sent until close"],
+)
+def test_a_manifest_claiming_a_huge_size_cannot_raise_the_cap(
+    built_hello: Path, framing: str
+) -> None:
     manifest, module = claiming_huge(built_hello)
     routes = {
         "manifest.json": sends(manifest, "Content-Type: application/json"),
-        module: endless(f"Content-Length: {HUGE}"),
-    }
-    with server(routes) as url:
-        done = run_check("--timeout", str(TIMEOUT), url)
-    assert_bounded(done, 1, f"GET {url}{module}: ")
-
-
-def test_a_claimed_huge_size_with_a_body_sent_until_close(built_hello: Path) -> None:
-    manifest, module = claiming_huge(built_hello)
-    routes = {
-        "manifest.json": sends(manifest, "Content-Type: application/json"),
-        module: endless("Connection: close"),
+        module: endless(framing),
     }
     with server(routes) as url:
         done = run_check("--timeout", str(TIMEOUT), url)

@@ -19,6 +19,7 @@ from wasmship.cli.options import (
     debug_asked,
     debug_option,
     echo_json,
+    interrupt,
     json_document_printed,
     start_run,
 )
@@ -112,13 +113,9 @@ def _interrupted(argv: list[str]) -> str:
     return "interrupted"
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
 def main() -> None:
     """Entry point: the one place that turns failures into messages and exit codes."""
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     start_run()
     try:
         cli.main(standalone_mode=False, prog_name="wasmship")

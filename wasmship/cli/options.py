@@ -120,7 +120,8 @@ def deprecated(old: str, new: str) -> None:
     click.echo(f"wasmship: note: {old} is deprecated; use {new}", err=True)
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def interrupt(signum: int, frame: object) -> None:
+    """A signal handler: the signal ends the command as Ctrl-C does (KeyboardInterrupt)."""
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
@@ -128,4 +129,4 @@ def stop_on_signals() -> None:
     """SIGINT and SIGTERM both stop a long-running command (serve, dev), even one a script
     started in the background: the shell starts it with SIGINT ignored, which Python keeps."""
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _interrupt)
+        signal.signal(sig, interrupt)
