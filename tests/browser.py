@@ -239,6 +239,7 @@ class Console:
 
     def __init__(self, page: Page) -> None:
         self.messages: list[tuple[str, str]] = []
+        self._page = page
         page.on("console", self._add)
 
     def _add(self, message: ConsoleMessage) -> None:
@@ -246,6 +247,20 @@ class Console:
 
     def of(self, kind: str) -> list[str]:
         return [text for type_, text in self.messages if type_ == kind]
+
+    def wait_for(self, kind: str, part: str, timeout: float = 10.0) -> bool:
+        """Whether a KIND message holding PART arrives within TIMEOUT seconds.
+
+        Playwright delivers console events on their own schedule: a message the page logged
+        before an evaluate() returned may reach us after it, so a test waits (bounded) rather
+        than reading the list once.
+        """
+        deadline = time.monotonic() + timeout
+        while not any(part in text for text in self.of(kind)):
+            if time.monotonic() > deadline:
+                return False
+            self._page.wait_for_timeout(50)
+        return True
 
 
 def open_app(page: Page, url: str) -> Console:
@@ -270,5 +285,5 @@ def assert_app_ran(page: Page, console: Console) -> None:
     status = page.locator("#wasmship-status")
     assert status.get_attribute("data-state") == "done"
     assert status.is_hidden()
-    assert GREETING in console.of("log")  # the Go program's stdout
+    assert console.wait_for("log", GREETING), console.messages  # the Go program's stdout
     assert recorded(page, "errors") == []

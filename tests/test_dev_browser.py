@@ -88,7 +88,7 @@ def test_a_save_reloads_the_page_and_a_compile_error_shows_over_it(
     saying(main, "edited in wasmship dev")
     shows(page, "edited in wasmship dev")  # the page reloaded by itself
     assert page.evaluate("window.__beforeSave") is None  # a new document, not a patched one
-    assert "edited in wasmship dev" in console.of("log")
+    assert console.wait_for("log", "edited in wasmship dev"), console.messages
 
     line = saying(main, "never built", broken=True)
     overlay = page.locator("#wasmship-dev-overlay")

@@ -107,6 +107,7 @@ def test_wasm_served_as_text_plain_runs_but_warns_and_fails_check(
     console = open_app(page, server.url)
     assert_app_ran(page, console)
     assert [s.headers["Content-Type"] for s in server.log if s.path == "/" + path] == ["text/plain"]
+    assert console.wait_for("warning", "text/plain"), console.messages
     warnings = mime_warnings(console.of("warning"))
     assert len(warnings) == 1, console.messages
     assert '"text/plain"' in warnings[0]

@@ -233,7 +233,7 @@ def test_tampered_shim_is_blocked_by_sri_and_reported(
     console = open_app(page, server.url)
     text = wait_for_error(page)
     assert "wasm_exec.js did not load" in text
-    assert any("integrity" in e for e in console.of("error")), console.messages
+    assert console.wait_for("error", "integrity"), console.messages
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +249,7 @@ def test_go_panic_is_shown_on_the_page(built_crash: Path, serve: Serve, page: Pa
         "The application stopped: the Go program exited with code 2"
         " (panic: crash fixture: deliberate panic)"
     )
-    assert any("panic: crash fixture" in m for m in console.of("log"))
+    assert console.wait_for("log", "panic: crash fixture"), console.messages
 
 
 def test_go_exit_code_is_shown_on_the_page(built_crash: Path, serve: Serve, page: Page) -> None:

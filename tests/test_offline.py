@@ -265,7 +265,7 @@ def test_a_corrupt_generation_is_never_activated(
     swap_in(site, builds.v2)
     assert page.evaluate("wasmship.checkForUpdate()") is None
     assert page.evaluate("window.__updates") == []  # nothing to reload into
-    assert any("could not be installed for offline use" in t for t in console.of("warning"))
+    assert console.wait_for("warning", "could not be installed for offline use"), console.messages
     caches = page.evaluate(CACHES)
     assert [name.rsplit(" ", 1)[1] for name in caches] == [generation]
     page.context.set_offline(True)
