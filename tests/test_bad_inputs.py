@@ -154,6 +154,9 @@ CASES = [
     Case(("check", "ftp://example.org/"), 2, "only http:// and https:// URLs can be checked"),
     Case(("check", "--json", "http://:8000/"), 2, "it names no host"),
     Case(("check", "--timeout", "nan", "http://127.0.0.1:9/"), 2, "not a number of seconds"),
+    Case(
+        ("check", "--timeout", "abc", "http://127.0.0.1:9/"), 2, "'abc' is not a number of seconds"
+    ),
     Case(("clean", "mine"), 2, "refusing to remove", {"mine/notes.txt": "mine\n"}),
     Case(("clean", "--lock-timeout", "nan"), 2, "'nan' is not a number of seconds"),
     Case(("smoke", "nope"), 4, "has no manifest.json"),
