@@ -148,6 +148,7 @@ CASES = [
     Case(("verify", "empty"), 4, "no manifest.json", {"empty/.keep": ""}),
     Case(("verify", "--json", "nope"), 4, "nope: no such folder"),
     Case(("serve", "nope"), 4, "nope: no such folder"),
+    Case(("serve", "main.go"), 4, "main.go is a file, not a dist folder"),
     Case(("serve", "--port", "99999"), 2, "99999"),
     Case(("serve", "--host", "no such host", "--port", "0"), 2, "cannot listen on no such host:0"),
     Case(("check", "http://127.0.0.1:abc/"), 2, "the port 'abc' is not a number from 1 to 65535"),

@@ -189,18 +189,15 @@ def _treemap(treemap: Path | None, html: Path | None, quiet: bool) -> Path | Non
 
 
 def _check_dist(folder: Path) -> None:
+    from wasmship.distformat.reader import require_dist_folder
     from wasmship.errors import DistError
 
-    if folder.is_file():
-        raise DistError(
-            f"{folder} is a file, not a dist folder: give the folder `wasmship build` wrote "
-            "(`wasmship size DIST`), which holds manifest.json and the module"
-        )
     if not folder.exists():
         raise DistError(
             f"{folder} does not exist: run `wasmship build` first, or name the dist: "
             "`wasmship size DIST`"
         )
+    require_dist_folder(folder, "`wasmship build` wrote (`wasmship size DIST`)")
 
 
 def _source(

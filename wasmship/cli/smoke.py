@@ -160,16 +160,15 @@ def smoke(
     wasip1 modules run under wazero, with a memory cap, a deadline and only what their
     target's allow list grants.
     """
-    from wasmship.errors import DistError, ToolchainError, WasmshipError
+    from wasmship.distformat.reader import require_dist_folder
+    from wasmship.errors import ToolchainError, WasmshipError
     from wasmship.settings import resolve_build
     from wasmship.smoke import Call, Outcome
     from wasmship.smoke import smoke as run_smoke
     from wasmship.units import parse_size
 
     if dist.is_file():
-        raise DistError(
-            f"{dist} is a file, not a dist folder: give the folder `wasmship build` wrote"
-        )
+        require_dist_folder(dist)
     called = click.get_current_context().meta.get("call")
     project = resolve_build(Path.cwd(), {"go": go}).config  # the project's Go and cache folder
     report = run_smoke(

@@ -14,14 +14,13 @@ from typing import BinaryIO
 from wasmship.distformat.digests import etag_for
 from wasmship.distformat.model import FileEntry
 from wasmship.distformat.names import MANIFEST
-from wasmship.distformat.reader import read_manifest
+from wasmship.distformat.reader import read_manifest, require_dist_folder
 from wasmship.errors import DistError
 
 
 def read_dist(dist: Path) -> dict[str, FileEntry]:
     """The files DIST's manifest lists, keyed by path; a clear error if there is no dist there."""
-    if not dist.is_dir():
-        raise DistError(f"{dist}: no such folder; run `wasmship build` first or name a dist")
+    require_dist_folder(dist)
     return read_manifest(dist).files_by_path()
 
 

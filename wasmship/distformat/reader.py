@@ -249,6 +249,17 @@ def manifest_or_none(dist: Path) -> Manifest | None:
         return None
 
 
+def require_dist_folder(dist: Path, usage: str = "`wasmship build` wrote") -> None:
+    """DIST is a folder, or a DistError saying what it is instead (a file, nothing)."""
+    if dist.exists() and not dist.is_dir():
+        what = "a file, not a dist folder" if dist.is_file() else "not a folder"
+        raise DistError(f"{dist} is {what}; pass the dist folder {usage}")
+    if not dist.is_dir():
+        raise DistError(
+            f"{dist}: no such folder; run `wasmship build` first, or pass the dist folder {usage}"
+        )
+
+
 def is_wasmship_dist(folder: Path) -> bool:
     """Whether FOLDER holds a manifest that says wasmship wrote it (even one it cannot read)."""
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 from wasmship.distformat.consistency import json_path
 from wasmship.distformat.model import Manifest
 from wasmship.distformat.names import LOADER, MANIFEST
-from wasmship.distformat.reader import load_document, parse_manifest
+from wasmship.distformat.reader import load_document, parse_manifest, require_dist_folder
 from wasmship.distformat.schema import schema_problems
 from wasmship.errors import DistError, ManifestError
 from wasmship.verify.files import Checker
@@ -23,11 +23,7 @@ __all__ = ["Problem", "Severity", "Verification", "verify_dist"]
 
 def _manifest(dist: Path, check: Checker) -> Manifest | None:
     """DIST's typed manifest, with every schema problem reported; None when it cannot be read."""
-    if dist.exists() and not dist.is_dir():
-        what = "a file, not a dist folder" if dist.is_file() else "not a folder"
-        raise DistError(f"{dist} is {what}; pass the dist folder `wasmship build` wrote")
-    if not dist.is_dir():
-        raise DistError(f"{dist}: no such folder; pass the dist folder `wasmship build` wrote")
+    require_dist_folder(dist)
     if not (dist / MANIFEST).is_file():
         raise DistError(
             f"{dist}: no {MANIFEST}; this is not a wasmship dist (build one with `wasmship build`)"
