@@ -117,14 +117,6 @@ def test_init_adopts_a_web_folder_with_a_page(wasmship: Run, tmp_path: Path) -> 
     ("files", "commented"),
     [
         pytest.param(
-            {"index.html": PAGE},
-            [
-                '# WARNING: index.html is in the module root, but static = "." would publish',
-                '# static = "."',
-            ],
-            id="root-page",
-        ),
-        pytest.param(
             {"web/index.html": PAGE, "public/index.html": PAGE},
             [
                 "# web/ and public/ each have an index.html: keep the one that is your page",
@@ -223,3 +215,44 @@ def test_init_json_carries_the_warning_and_quiet_still_shows_it(
     again = wasmship("init", "--json", cwd=root)
     assert again.returncode == 1
     assert json.loads(again.stdout)["exit_code"] == 1
+
+
+def build_as_proposed(wasmship: Run, root: Path, tmp_path: Path) -> dict[str, object]:
+    """`wasmship build` of what init wrote under ROOT, with no edit: the manifest."""
+    out = tmp_path / "out"
+    built = wasmship("build", "-q", "--profile", "fast", "--out", str(out), cwd=root)
+    assert built.returncode == 0, built.stderr
+    manifest: dict[str, object] = json.loads((out / "manifest.json").read_text())
+    return manifest
+
+
+ROOT_PAGE = """\
+<!doctype html>
+<title>shimmer</title>
+<script src="wasm_exec.js"></script>
+<script>
+  const go = new Go();
+  WebAssembly.instantiateStreaming(fetch("main.wasm"), go.importObject)
+    .then((r) => go.run(r.instance));
+</script>
+"""
+
+
+def test_init_proposes_the_root_page_as_static_dot(wasmship: Run, tmp_path: Path) -> None:
+    # A page at the repository's root (issue 23: init said static = "." was refused).
+    root = go_module(
+        tmp_path / "site",
+        {"main.go": APP, "index.html": ROOT_PAGE, "style.css": "body{}\n", "Makefile": "x:\n"},
+    )
+    proc = wasmship("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    text, config = config_of(root)
+    assert config == {"static": ".", "package": "."}
+    assert "refuse" not in text and "WARNING" not in text
+    manifest = build_as_proposed(wasmship, root, tmp_path)
+    out = tmp_path / "out"
+    page = (out / "index.html").read_text()
+    [module] = [p.name for p in out.glob("main.*.wasm")]
+    assert f'fetch("{module}")' in page
+    assert not (out / "main.go").exists() and (out / "style.css").is_file()
+    assert [t["name"] for t in manifest["targets"]] == ["main"]  # type: ignore[index]

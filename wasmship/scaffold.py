@@ -131,17 +131,12 @@ def find_static_folders(root: Path) -> list[StaticFolder]:
             reason = None
         folders.append(StaticFolder(path=name, reason=reason))
     if "." in paged:
-        folders.append(
-            StaticFolder(
-                path=".",
-                reason=(
-                    f'{PAGE} is in the module root, but static = "." would publish the whole '
-                    "module (go.mod, the Go sources, this file), and the build refuses it as "
-                    "the dist folder is inside it. Move the page and its files into web/, then "
-                    'set static = "web".'
-                ),
-            )
-        )
+        # The build leaves the Go sources, go.mod, the build's files and the dist out of ".".
+        reason = None
+        if len(paged) > 1:
+            where = " and ".join("the root" if p == "." else f"{p}/" for p in paged)
+            reason = f"{where} each have an {PAGE}: keep the one that is your page"
+        folders.append(StaticFolder(path=".", reason=reason))
     return folders
 
 
@@ -178,8 +173,7 @@ def render_config(packages: list[MainPackage], static: list[StaticFolder] | None
         if folder.reason is None:
             lines.append(f"{key:<27}# your web folder, copied into the dist")
         else:
-            warning = "WARNING: " if folder.path == "." else ""
-            lines += [*comment(warning + folder.reason), f"# {key}"]
+            lines += [*comment(folder.reason), f"# {key}"]
     lines.append("")
     top_level = len(targets) == 1 and len(packages) == 1
     if top_level:
