@@ -234,3 +234,19 @@ def test_wasip1_guests_are_proposed_as_wasip1_targets(wasmship: Run, tmp_path: P
     # A reactor: the host runs _initialize, then calls add.
     exports = {e["name"] for e in add["interface"]["exports"]}
     assert {"_initialize", "add"} <= exports and "_start" not in exports
+
+
+def test_a_root_page_that_fetches_its_module_by_name(wasmship: Run, tmp_path: Path) -> None:
+    # docs/adopting.md's image editor: the page names shimmer.wasm, so the one target must be
+    # named shimmer (a bare `package` would build main.wasm, and the page would 404).
+    root = go_module(
+        tmp_path / "shimmer",
+        {"cmd/shimmer/main.go": APP, "index.html": start_page("shimmer.wasm")},
+    )
+    _, config, manifest = init_and_build(wasmship, root, tmp_path)
+    assert config == {
+        "static": ".",
+        "target": [{"name": "shimmer", "package": "./cmd/shimmer", "goos": "js"}],
+    }
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert f'fetch("{module_path(manifest, "shimmer")}")' in page

@@ -73,7 +73,9 @@ def render_config(packages: list[MainPackage], static: list[StaticFolder] | None
             lines += [*comment(folder.reason), f"# {key}"]
     lines.append("")
     only = targets[0] if len(targets) == 1 and len(packages) == 1 else None
-    if only is not None and only.goos == "js" and not only.folder:
+    # `package` alone builds a target named main: only where no page names the module otherwise.
+    named = only is not None and only.name != "main" and only.why != f"uses {BROWSER_API}"
+    if only is not None and only.goos == "js" and not only.folder and not named:
         lines += [f"package = {repr_toml(only.path)}", ""]
         budgeted = "main"
     else:
