@@ -258,3 +258,18 @@ def test_init_proposes_the_root_page_as_static_dot(wasmship: Run, tmp_path: Path
     assert f'fetch("{module}")' in page
     assert not (out / "main.go").exists() and (out / "style.css").is_file()
     assert [t["name"] for t in manifest["targets"]] == ["main"]  # type: ignore[index]
+
+
+def test_names_from_the_project_never_break_out_of_their_toml_string() -> None:
+    # A folder comes from a page's URL, unquoted: %0A is a newline, %22 a quote.
+    from wasmship.scaffold import MainPackage, StaticFolder
+    from wasmship.scaffold.render import render_config
+
+    hostile = 'web"\nout = "/etc'
+    package = MainPackage("app", './cmd/a"b', folder=hostile, why="x.html:1 loads\nout=1")
+    text = render_config([package], [StaticFolder('s"\nhash = false')])
+    config = tomllib.loads(text)
+    assert config["static"] == 's"\nhash = false' and "out" not in config and "hash" not in config
+    assert config["target"] == [
+        {"name": "app", "package": './cmd/a"b', "goos": "js", "folder": hostile}
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 from wasmship.scaffold.propose import MainPackage, StaticFolder
@@ -21,8 +22,8 @@ def _target(package: MainPackage) -> list[str]:
     aside = '# or "wasip1" for a server-side plugin' if package.goos == "js" else "# a guest"
     block = [
         "[[target]]",
-        f'name = "{package.name}"',
-        f'package = "{package.path}"',
+        f"name = {repr_toml(package.name)}",
+        f"package = {repr_toml(package.path)}",
         f"{goos:<27}{aside}",
     ]
     if package.folder:
@@ -38,8 +39,9 @@ def _target(package: MainPackage) -> list[str]:
 
 
 def repr_toml(text: str) -> str:
-    """TEXT as a TOML basic string."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """TEXT as a TOML basic string (JSON's escapes are TOML's): a folder or file name from the
+    project never ends the string or the line."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def render_config(packages: list[MainPackage], static: list[StaticFolder] | None = None) -> str:
