@@ -54,11 +54,10 @@ class Main:
 
 
 def _listed(go: str, root: Path, environ: Mapping[str, str], goos: str) -> list[dict[str, Any]]:
-    """`go list -deps ./...` as GOOS builds it."""
+    """`go list ./...` as GOOS builds it; for js with the dependencies (browser_reason)."""
     fields = BROWSER_FIELDS + ",GoFiles"
-    proc, packages = go_list(
-        go, ["./..."], root, go_environ(environ, goos), fields=fields, deps=True
-    )
+    env = go_environ(environ, goos)
+    proc, packages = go_list(go, ["./..."], root, env, fields=fields, deps=goos == "js")
     if not proc.ok:
         if goos != "js":
             return []  # the js listing is the one whose failure is reported
