@@ -79,11 +79,13 @@ def test_init_targets_only_packages_that_use_syscall_js(wasmship: Run, tmp_path:
     proc = wasmship("init", cwd=root / "cmd")
     assert proc.returncode == 0, proc.stderr
     text, config = config_of(root)
-    assert config["target"] == [
-        {"name": "app", "package": "./cmd/app", "goos": "js"},
-        {"name": "indirect", "package": "./cmd/indirect", "goos": "js"},
-    ]
+    # A dist has one page: one browser main gets it, the other (found through its package's
+    # use of syscall/js) is listed with how to switch (issue 23 #2: was a second target no page
+    # loaded).
+    assert config["target"] == [{"name": "app", "package": "./cmd/app", "goos": "js"}]
     assert "package" not in config and "static" not in config
+    assert "# ./cmd/indirect: uses syscall/js too, but a dist has one page, which starts" in text
+    assert '# package = "./cmd/indirect"' in text
     candidate = "# ./cmd/devserver: does not use syscall/js (a server or a tool?)\n# [[target]]\n"
     assert candidate in text and '# package = "./cmd/devserver"' in text
     assert "target app (./cmd/app): uses syscall/js" in proc.stdout
@@ -91,12 +93,12 @@ def test_init_targets_only_packages_that_use_syscall_js(wasmship: Run, tmp_path:
     assert "warning" not in proc.stderr
     assert "wasmship build --quiet" in proc.stdout and "wasmship verify dist" in proc.stdout
 
-    # The file as written builds: both targets, and not the server.
+    # The file as written builds: the page's target, and not the server.
     out = tmp_path / "out"
     built = wasmship("build", "-q", "--profile", "fast", "--out", str(out), cwd=root)
     assert built.returncode == 0, built.stderr
     manifest = json.loads((out / "manifest.json").read_text())
-    assert [t["name"] for t in manifest["targets"]] == ["app", "indirect"]
+    assert [t["name"] for t in manifest["targets"]] == ["app"]
     assert not (root / "dist").exists()
 
 
@@ -117,14 +119,6 @@ def test_init_adopts_a_web_folder_with_a_page(wasmship: Run, tmp_path: Path) -> 
     ("files", "commented"),
     [
         pytest.param(
-            {"index.html": PAGE},
-            [
-                '# WARNING: index.html is in the module root, but static = "." would publish',
-                '# static = "."',
-            ],
-            id="root-page",
-        ),
-        pytest.param(
             {"web/index.html": PAGE, "public/index.html": PAGE},
             [
                 "# web/ and public/ each have an index.html: keep the one that is your page",
@@ -132,14 +126,6 @@ def test_init_adopts_a_web_folder_with_a_page(wasmship: Run, tmp_path: Path) -> 
                 '# static = "public"',
             ],
             id="two-pages",
-        ),
-        pytest.param(
-            {"static/index.html": PAGE, "static/wasm_exec.js": "//\n", "static/main.wasm": ""},
-            [
-                "# static/ holds main.wasm, wasm_exec.js, which wasmship builds: delete them",
-                '# static = "static"',
-            ],
-            id="built-files-inside",
         ),
         pytest.param(
             {"public/robots.txt": "User-agent: *\n"},
@@ -191,7 +177,15 @@ def test_init_json_is_one_document_and_quiet_prints_nothing(wasmship: Run, tmp_p
     assert document == {
         "ok": True,
         "path": str(root / "wasmship.toml"),
-        "targets": [{"name": "app", "package": "./cmd/app"}],
+        "targets": [
+            {
+                "name": "app",
+                "package": "./cmd/app",
+                "goos": "js",
+                "folder": "",
+                "why": "uses syscall/js",
+            }
+        ],
         "candidates": [
             {
                 "name": "devserver",
@@ -223,3 +217,59 @@ def test_init_json_carries_the_warning_and_quiet_still_shows_it(
     again = wasmship("init", "--json", cwd=root)
     assert again.returncode == 1
     assert json.loads(again.stdout)["exit_code"] == 1
+
+
+def build_as_proposed(wasmship: Run, root: Path, tmp_path: Path) -> dict[str, object]:
+    """`wasmship build` of what init wrote under ROOT, with no edit: the manifest."""
+    out = tmp_path / "out"
+    built = wasmship("build", "-q", "--profile", "fast", "--out", str(out), cwd=root)
+    assert built.returncode == 0, built.stderr
+    manifest: dict[str, object] = json.loads((out / "manifest.json").read_text())
+    return manifest
+
+
+ROOT_PAGE = """\
+<!doctype html>
+<title>shimmer</title>
+<script src="wasm_exec.js"></script>
+<script>
+  const go = new Go();
+  WebAssembly.instantiateStreaming(fetch("main.wasm"), go.importObject)
+    .then((r) => go.run(r.instance));
+</script>
+"""
+
+
+def test_init_proposes_the_root_page_as_static_dot(wasmship: Run, tmp_path: Path) -> None:
+    # A page at the repository's root (issue 23: init said static = "." was refused).
+    root = go_module(
+        tmp_path / "site",
+        {"main.go": APP, "index.html": ROOT_PAGE, "style.css": "body{}\n", "Makefile": "x:\n"},
+    )
+    proc = wasmship("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    text, config = config_of(root)
+    assert config == {"static": ".", "package": "."}
+    assert "refuse" not in text and "WARNING" not in text
+    manifest = build_as_proposed(wasmship, root, tmp_path)
+    out = tmp_path / "out"
+    page = (out / "index.html").read_text()
+    [module] = [p.name for p in out.glob("main.*.wasm")]
+    assert f'fetch("{module}")' in page
+    assert not (out / "main.go").exists() and (out / "style.css").is_file()
+    assert [t["name"] for t in manifest["targets"]] == ["main"]  # type: ignore[index]
+
+
+def test_names_from_the_project_never_break_out_of_their_toml_string() -> None:
+    # A folder comes from a page's URL, unquoted: %0A is a newline, %22 a quote.
+    from wasmship.scaffold import MainPackage, StaticFolder
+    from wasmship.scaffold.render import render_config
+
+    hostile = 'web"\nout = "/etc'
+    package = MainPackage("app", './cmd/a"b', folder=hostile, why="x.html:1 loads\nout=1")
+    text = render_config([package], [StaticFolder('s"\nhash = false')])
+    config = tomllib.loads(text)
+    assert config["static"] == 's"\nhash = false' and "out" not in config and "hash" not in config
+    assert config["target"] == [
+        {"name": "app", "package": './cmd/a"b', "goos": "js", "folder": hostile}
+    ]

@@ -22,12 +22,18 @@ if TYPE_CHECKING:
 def init(go: str | None, quiet: bool, as_json: bool) -> None:
     """Write a commented wasmship.toml for the current Go module (never overwrites).
 
-    Main packages that use syscall/js (themselves or through a package of
-    the module or its requirements) become [[target]] tables; the others
-    (servers, tools) are listed commented out, each with the reason. When
-    none uses syscall/js the file is still written, all commented out, and
-    a warning says so (exit 0). A web/, static/ or public/ folder with an
-    index.html becomes `static`.
+    Targets come from what the project's files say: a page or script that
+    loads X.wasm from folder F (fetch("/web/app.wasm")) makes a target X
+    with folder = F, built from the package the Makefile, scripts or
+    go:generate lines build into it (else the syscall/js main nearest the
+    page). A main with //go:wasmexport, //go:wasmimport or built with
+    GOOS=wasip1 is a wasip1 target (a reactor when it exports). A dist has
+    one page: one syscall/js main no page loads gets the built-in page, the
+    others are listed commented out with how to switch; servers and tools
+    too, each with the reason. The web folder with the page that loads the
+    module (web/, static/, public/, site/, docs/, the root, or an example
+    site) becomes `static`. With no target the file is still written, all
+    commented out, and a warning says so (exit 0).
 
     \b
     The file's keys are `wasmship build`'s flags without their dashes:
@@ -35,7 +41,7 @@ def init(go: str | None, quiet: bool, as_json: bool) -> None:
       --no-hash         ->  hash = false
       --server-config   ->  server-config = ["nginx", "caddy"]
     Tables:
-      [[target]]  name, package, goos ("js" or "wasip1"), tags, ldflags, env
+      [[target]]  name, package, goos ("js" or "wasip1"), folder, tags, ldflags, env
       [budget]    TARGET.ENCODING = SIZE, e.g. main.br = "2 MiB"
     Precedence: defaults < wasmship.toml < WASMSHIP_* variables < flags.
     """
@@ -68,11 +74,9 @@ def init(go: str | None, quiet: bool, as_json: bool) -> None:
 
 def _show(proposal: Proposal) -> None:
     """What init wrote, a line per target, candidate and web folder."""
-    from wasmship.toolchain.golist import BROWSER_API
-
     click.echo(f"wrote {proposal.path}")
     for package in proposal.targets:
-        click.echo(f"  target {package.name} ({package.path}): uses {BROWSER_API}")
+        click.echo(f"  target {package.name} ({package.path}): {package.why}")
     for package in proposal.candidates:
         click.echo(f"  commented out {package.path}: {package.reason}")
     for folder in proposal.static:
@@ -87,7 +91,10 @@ def _document(proposal: Proposal, warning: str | None) -> dict[str, Any]:
     return {
         "ok": True,
         "path": str(proposal.path),
-        "targets": [{"name": p.name, "package": p.path} for p in proposal.targets],
+        "targets": [
+            {"name": p.name, "package": p.path, "goos": p.goos, "folder": p.folder, "why": p.why}
+            for p in proposal.targets
+        ],
         "candidates": [
             {"name": p.name, "package": p.path, "reason": p.reason} for p in proposal.candidates
         ],
