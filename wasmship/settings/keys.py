@@ -22,7 +22,13 @@ TYPE_NAMES = {
     "seconds": "seconds",
     "choice": "choice",
 }
-TARGET_KEYS = ("name", "package", "goos", "tags", "ldflags", "env", "folder", "module", "allow")
+TARGET_FLAGS = ("compress",)
+TARGET_KEYS = (
+    *("name", "package", "goos", "tags", "ldflags", "env", "folder", "module", "allow"),
+    # How the module is shipped, true or false (projectfile): `compress` (default: true for
+    # js, false for wasip1, which no browser downloads).
+    *TARGET_FLAGS,
+)
 ENV_PREFIX = "WASMSHIP_"
 
 
