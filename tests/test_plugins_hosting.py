@@ -12,6 +12,7 @@ import pytest
 
 from tests.conftest import Go, Run, build_fixture, manifest_of
 from tests.serving import request, wasmship_serve
+from wasmship.distformat.reader import read_manifest
 from wasmship.distformat.schema import schema_problems
 
 # The multi fixture: a page's module, a plugin as most projects write it, and one that asks.
@@ -89,3 +90,69 @@ def test_compress_must_be_true_or_false(wasmship: Run, tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "wasmship.toml:4: compress must be true or false, not 'yes'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# A host that reads a fixed path (module/module.wasm) beside a page whose module is hashed.
+FIXED = """\
+[[target]]
+name = "app"
+package = "./cmd/app"
+
+[[target]]
+name = "module"
+package = "./cmd/plugin"
+goos = "wasip1"
+folder = "module"
+hash = {hash}
+"""
+
+
+def build(wasmship: Run, project: Path, *args: str) -> str:
+    proc = wasmship("build", "--profile", "fast", *args, cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def verify(wasmship: Run, project: Path) -> None:
+    proc = wasmship("verify", "--strict", "dist", cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_hash_false_writes_a_plugin_under_the_fixed_path_its_host_reads(
+    wasmship: Run, tmp_path: Path, go: Go
+) -> None:
+    project = build_fixture(
+        tmp_path, go, "multi", "--profile", "fast", config=FIXED.format(hash="false")
+    )
+    dist = project / "dist"
+    module = module_of(dist, "module")
+    assert module["path"] == "module/module.wasm" and module["immutable"] is False
+    assert (dist / "module" / "module.wasm").read_bytes()[:4] == b"\0asm"
+    manifest: Any = manifest_of(dist)
+    flags = {t["name"]: t["flags"]["hashed_names"] for t in manifest["targets"]}
+    assert flags == {"app": True, "module": False}
+    assert module_of(dist, "app")["path"] != "app.wasm"  # the page's module stays hashed
+    verify(wasmship, project)
+
+    # Up to date: the fast path leaves the dist as it is.
+    assert "dist up to date" in build(wasmship, project)
+    # A new plugin replaces the file under the same name; the old page module is kept, and
+    # no earlier plugin is (a fixed name has one version).
+    for package, word in (("plugin", "plugin says"), ("app", "app")):
+        main = project / "cmd" / package / "main.go"
+        main.write_text(main.read_text().replace(f'"{word} ', f'"{word} anew '))
+    build(wasmship, project)
+    assert b"plugin says anew hi" in (dist / "module" / "module.wasm").read_bytes()
+    kept = [k.file.path for k in read_manifest(dist).kept]
+    assert kept and not any(path.startswith("module/") for path in kept)
+    verify(wasmship, project)
+    # --target app carries the plugin over as it is: its settings did not change.
+    build(wasmship, project, "--target", "app")
+    assert module_of(dist, "module")["path"] == "module/module.wasm"
+    verify(wasmship, project)
+    # hash = true is a change of the inputs: built again, hashed.
+    (project / "wasmship.toml").write_text(FIXED.format(hash="true"))
+    build(wasmship, project)
+    assert module_of(dist, "module")["path"].startswith("module/module.")
+    assert not (dist / "module" / "module.wasm").exists()
+    verify(wasmship, project)

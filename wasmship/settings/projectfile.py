@@ -215,6 +215,7 @@ def _targets(raw: Any, fail_at: FailAt) -> tuple[TargetSpec, ...]:
                 module=module,
                 allow=None if allow is None else tuple(dict.fromkeys(allow)),
                 compress=flags["compress"],
+                hash=flags["hash"],
             )
         )
     return tuple(specs)
