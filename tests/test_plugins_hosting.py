@@ -3,6 +3,8 @@ dist that serve, verify and check accept with a module of no variants."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +158,51 @@ def test_hash_false_writes_a_plugin_under_the_fixed_path_its_host_reads(
     assert module_of(dist, "module")["path"].startswith("module/module.")
     assert not (dist / "module" / "module.wasm").exists()
     verify(wasmship, project)
+
+
+# A command guest that imports a host function (plugins/cmd/conduit), beside one that does not.
+GUESTS = """\
+[[target]]
+name = "conduit"
+package = "./cmd/conduit"
+goos = "wasip1"
+allow = ["stdout", "conduit.command_request"]
+
+[[target]]
+name = "hello"
+package = "./cmd/hello"
+goos = "wasip1"
+"""
+
+
+@pytest.fixture(scope="module")
+def guests(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    """The plugins fixture built once with GUESTS."""
+    root = tmp_path_factory.mktemp("guests")
+    return build_fixture(root, go, "plugins", "--profile", "fast", config=GUESTS)
+
+
+def test_smoke_names_the_host_imports_a_guest_needs_and_cannot_run_it_here(
+    guests: Path, wasmship: Run
+) -> None:
+    proc = wasmship("smoke", cwd=guests)
+    # 3, as a module that needs a browser where there is none: nothing is wrong with the module
+    # or the configuration, this machine lacks what runs it (docs/cli.md, exit codes).
+    assert proc.returncode == 3, proc.stderr
+    assert re.search(
+        r"^smoke conduit: cannot run here: it imports conduit\.command_request, which only its "
+        r"host provides \(smoke provides WASI preview 1\) \(wazero v[\d.]+\)$",
+        proc.stderr,
+        re.M,
+    ), proc.stderr
+    assert re.search(r"^smoke hello: ok ", proc.stderr, re.M)  # the other guest still runs
+    assert "not instantiated" not in proc.stderr and "stderr is not granted" not in proc.stderr
+    assert (
+        "wasmship: error: conduit needs its host's imports (conduit: conduit.command_request), "
+        "which smoke does not provide" in proc.stderr
+    )
+    assert "Traceback" not in proc.stderr
+    document = json.loads(wasmship("smoke", "--json", "--target", "conduit", cwd=guests).stdout)
+    run = document["runs"][0]
+    assert (document["ok"], run["outcome"]) == (False, "needs its host")
+    assert "conduit.command_request" in run["verdict"]
