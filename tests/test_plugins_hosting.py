@@ -206,3 +206,22 @@ def test_smoke_names_the_host_imports_a_guest_needs_and_cannot_run_it_here(
     run = document["runs"][0]
     assert (document["ok"], run["outcome"]) == (False, "needs its host")
     assert "conduit.command_request" in run["verdict"]
+
+
+def test_size_measures_a_wasip1_module(guests: Path, wasmship: Run) -> None:
+    def measured(*args: str) -> dict[str, Any]:
+        proc = wasmship("size", "--json", *args, cwd=guests)
+        assert proc.returncode == 0, proc.stderr
+        document: dict[str, Any] = json.loads(proc.stdout)
+        return document
+
+    module = module_of(guests / "dist", "conduit")
+    found = measured("--target", "conduit")
+    assert (found["module"], found["total"]) == ("conduit.wasm", module["size"])
+    names = {p["name"] for p in found["packages"]}
+    assert {"runtime", "fmt", "main"} <= names and found["coverage"] > 0.9
+    # The package picks its target, whatever its goos; a dist of plugins only measures them.
+    assert measured("./cmd/hello")["module"] == "hello.wasm"
+    both = wasmship("size", cwd=guests)
+    assert both.returncode == 0, both.stderr
+    assert "conduit" in both.stdout and "hello" in both.stdout
