@@ -30,6 +30,18 @@ class TargetSpec:
     folder: str = ""  # where in the dist its module (and shim) live, e.g. "web"; "" = the root
     module: str = ""  # a Go module folder of its own (with go.mod) to build in; "" = the project
     allow: tuple[str, ...] | None = None  # wasip1: the capabilities it may import; None: no list
+    compress: bool | None = None  # precompress its module; None: only a js one (a browser's)
+    hash: bool | None = None  # its module's name hashed; None: as the build's `hash`
+
+    @property
+    def precompressed(self) -> bool:
+        """Whether its module gets br/gz variants: asked for, else only when a browser fetches
+        it (no one downloads a wasip1 plugin, and its encodings cost seconds a build)."""
+        return self.goos == "js" if self.compress is None else self.compress
+
+    def hashed(self, config: BuildConfig) -> bool:
+        """Whether its module's name carries the content hash: its `hash`, else the build's."""
+        return config.hash_names if self.hash is None else self.hash
 
 
 @dataclass(frozen=True)

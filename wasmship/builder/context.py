@@ -69,6 +69,12 @@ def folder_of(config: BuildConfig, target: str) -> str:
     return next((s.folder for s in config.configured_specs() if s.name == target), "")
 
 
+def module_hashed(config: BuildConfig, target: str) -> bool:
+    """Whether TARGET's module gets a content-hashed name: its [[target]] `hash`, else --no-hash."""
+    spec = next((s for s in config.configured_specs() if s.name == target), None)
+    return config.hash_names if spec is None else spec.hashed(config)
+
+
 def shim_folder(config: BuildConfig) -> str:
     """Where the dist's one shim goes: the folder of the first js target (the one the page
     starts), so a site whose js targets share a folder finds it beside their modules."""

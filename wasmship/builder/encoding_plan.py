@@ -8,11 +8,12 @@ and compress then takes those finished jobs instead of encoding the file again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from wasmship.builder.cache import CompressionCache
+from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import BuildContext, module_name
 from wasmship.builder.jobs import Job, open_cache
 from wasmship.distformat.digests import sha256_hex
@@ -26,6 +27,13 @@ from wasmship.encodings.encoders import (
     saves_enough,
     worth_compressing,
 )
+
+
+def precompressed(config: BuildConfig, entries: Iterable[FileEntry]) -> list[FileEntry]:
+    """The ENTRIES that get variants: all but the modules of targets whose `compress` is off
+    (by default a wasip1 target's: no browser downloads a plugin, and br costs seconds)."""
+    plain = {module_name(s.name) for s in config.configured_specs() if not s.precompressed}
+    return [entry for entry in entries if entry.logical not in plain]
 
 
 def variant_jobs(
@@ -69,7 +77,7 @@ def variants_now(ctx: BuildContext, entry: FileEntry) -> FileEntry:
     jobs run now on the build's pool, and compress takes their results (nothing is written)."""
     config = ctx.config
     chosen = encoders(config.profile, config.gzip, config.zstd)
-    planned = variant_jobs(ctx.staging, [entry], chosen, open_cache(config))
+    planned = variant_jobs(ctx.staging, precompressed(config, [entry]), chosen, open_cache(config))
     results = ctx.pool.results([job for _, _, job in planned])
     for (_, encoder, _), result in zip(planned, results, strict=True):
         variant = variant_of(entry, encoder.encoding, result.data)

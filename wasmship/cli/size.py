@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     "targets",
     multiple=True,
     metavar="NAME",
-    help="Measure this target's module [default: every js target]; may repeat.",
+    help="Measure this target's module, js or wasip1 [default: every js target, else every "
+    "wasip1 one]; may repeat.",
 )
 @click.option(
     "--config",
@@ -109,12 +110,15 @@ def size(
     binary = locate_go(project.go, os.environ)
     if package:
         run_dir, pattern = run_dir_for(cwd, package)
-        found_path = import_path_of(binary, pattern, run_dir, os.environ)
+        # Under each goos the dist has, js first: a wasip1 package may build only for wasip1.
+        found_path = None
+        for goos in dict.fromkeys(sorted((t.goos for t in manifest.targets), key="js".__ne__)):
+            found_path = found_path or import_path_of(binary, pattern, run_dir, os.environ, goos)
         chosen = targets_of_package(manifest, chosen, bool(targets), package, found_path, folder)
     if as_json and len(chosen) > 1:
         raise UsageError(
             "--json reports one module: name it with --target "
-            f"(js targets: {', '.join(t.name for t in chosen)})"
+            f"(targets: {', '.join(t.name for t in chosen)})"
         )
     if package and len(chosen) > 1:
         raise UsageError("PACKAGE is the program of one module: name its target with --target")

@@ -154,7 +154,7 @@ def smoke(
     as_json: bool,
 ) -> None:
     """Run each module of DIST (default ./dist) once; exit 1 if one crashes, 3 if one needs a
-    missing browser.
+    missing browser or a wasip1 module imports its host's functions.
 
     js modules run in headless Chromium or Chrome when there is one, else under Node.js;
     wasip1 modules run under wazero, with a memory cap, a deadline and only what their
@@ -189,16 +189,34 @@ def smoke(
     else:
         _show(report, quiet=quiet, called=called is not None)
     failed, blocked = report.of(Outcome.FAILED), report.of(Outcome.NEEDS_BROWSER)
+    hosted = report.of(Outcome.NEEDS_HOST)
     if failed:
         also = f"; {_names(blocked)} could not run without a browser" if blocked else ""
+        also += f"; {_names(hosted)} could not run without its host" if hosted else ""
         raise WasmshipError(f"smoke failed for {_names(failed)}{also}")
-    if blocked:
-        # Not a crash, but not a pass either: nothing showed that the module works.
-        raise ToolchainError(
-            f"{_names(blocked)} {'uses' if len(blocked) == 1 else 'use'} the DOM, so smoke "
-            f"could not run {'it' if len(blocked) == 1 else 'them'} under Node.js; "
-            f"{report.browser_hint}"
+    # Exit 3 for both: the module is not known to be wrong, this machine lacks what runs it (a
+    # browser, its host's functions); a green step that ran nothing would hide a broken build.
+    missing = []
+    if hosted:
+        one = len(hosted) == 1
+        needs = "; ".join(
+            f"{run.target}: {', '.join(run.needs)}"
+            for run in report.runs
+            if run.outcome is Outcome.NEEDS_HOST
         )
+        missing.append(
+            f"{_names(hosted)} {'needs its' if one else 'need their'} host's imports ({needs}), "
+            f"which smoke does not provide (only WASI preview 1); run {'it' if one else 'them'} "
+            f"in the host, or leave {'it' if one else 'them'} out with --target"
+        )
+    if blocked:
+        one = len(blocked) == 1
+        missing.append(
+            f"{_names(blocked)} {'uses' if one else 'use'} the DOM, so smoke could not run "
+            f"{'it' if one else 'them'} under Node.js; {report.browser_hint}"
+        )
+    if missing:
+        raise ToolchainError("; ".join(missing))
 
 
 def _show(report: SmokeReport, *, quiet: bool, called: bool) -> None:

@@ -22,7 +22,14 @@ TYPE_NAMES = {
     "seconds": "seconds",
     "choice": "choice",
 }
-TARGET_KEYS = ("name", "package", "goos", "tags", "ldflags", "env", "folder", "module", "allow")
+TARGET_FLAGS = ("compress", "hash")
+TARGET_KEYS = (
+    *("name", "package", "goos", "tags", "ldflags", "env", "folder", "module", "allow"),
+    # How the module is shipped, true or false (projectfile): `compress` (default: true for
+    # js, false for wasip1, which no browser downloads) and `hash` (default: the build's
+    # `hash`; false gives a host a fixed path such as module/module.wasm).
+    *TARGET_FLAGS,
+)
 ENV_PREFIX = "WASMSHIP_"
 
 

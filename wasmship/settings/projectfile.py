@@ -18,7 +18,7 @@ from wasmship.builder.steps.app_manifest import parse_app
 from wasmship.distformat.names import TARGET_NAME_RULE, is_target_name, relative_path
 from wasmship.errors import UsageError
 from wasmship.plugins.allowlist import allow_problem
-from wasmship.settings.keys import TARGET_KEYS, BadValue, convert, file_keys
+from wasmship.settings.keys import TARGET_FLAGS, TARGET_KEYS, BadValue, convert, file_keys
 
 GOOS_VALUES = ("js", "wasip1")
 TABLES = ("target", "budget", "app")  # keys that are tables of their own, not settings
@@ -197,6 +197,12 @@ def _targets(raw: Any, fail_at: FailAt) -> tuple[TargetSpec, ...]:
         allow = table.get("allow")
         if allow is not None:
             _check_allow(allow, goos, fail_at("allow", "target", index))
+        flags: dict[str, bool | None] = {}
+        for key in TARGET_FLAGS:
+            value = table.get(key)
+            if value is not None and not isinstance(value, bool):
+                fail_at(key, "target", index)(f"{key} must be true or false, not {value!r}")
+            flags[key] = value
         specs.append(
             TargetSpec(
                 name=name,
@@ -208,6 +214,8 @@ def _targets(raw: Any, fail_at: FailAt) -> tuple[TargetSpec, ...]:
                 folder=folder.rstrip("/"),
                 module=module,
                 allow=None if allow is None else tuple(dict.fromkeys(allow)),
+                compress=flags["compress"],
+                hash=flags["hash"],
             )
         )
     return tuple(specs)

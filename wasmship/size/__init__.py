@@ -52,23 +52,22 @@ class SizeReport:
 
 
 def choose_targets(manifest: Manifest, names: tuple[str, ...], dist: Path) -> list[TargetEntry]:
-    """The js targets NAMES (default: every js target) of MANIFEST; UsageError otherwise."""
-    js = [t for t in manifest.targets if t.goos == "js" and t.module is not None]
+    """The targets NAMES of MANIFEST, any goos (default: every js target, the modules a browser
+    downloads, else every wasip1 one); UsageError for a name it does not have."""
+    built = [t for t in manifest.targets if t.module is not None]
     if names:
-        known = {t.name: t for t in manifest.targets}
+        known = {t.name: t for t in built}
         unknown = [n for n in names if n not in known]
         if unknown:
             raise UsageError(
                 f"--target {', '.join(unknown)}: {dist / MANIFEST} has no such target "
                 f"(targets: {', '.join(known) or 'none'})"
             )
-        wasi = [n for n in names if known[n].goos != "js"]
-        if wasi:
-            raise UsageError(_not_js(wasi, manifest))
         return [known[n] for n in names]
-    if not js:
-        raise UsageError(_not_js([t.name for t in manifest.targets], manifest))
-    return js
+    js = [t for t in built if t.goos == "js"]
+    if not (js or built):
+        raise UsageError(f"{dist / MANIFEST} lists no module to measure")
+    return js or built
 
 
 def targets_of_package(
@@ -86,7 +85,7 @@ def targets_of_package(
             f"PACKAGE {package!r}: go finds no package by that name here; give the main package "
             "of a target (e.g. ./cmd/app), or as DIST a folder holding manifest.json"
         )
-    owners = [t for t in manifest.targets if t.package == import_path]
+    owners = [t for t in manifest.targets if t.package == import_path and t.module is not None]
     if named:  # --target and PACKAGE: they must not name two different targets
         for target in chosen:
             if owners and target not in owners:
@@ -96,10 +95,7 @@ def targets_of_package(
                 )
         return chosen
     if owners:
-        js = [t for t in owners if t.goos == "js" and t.module is not None]
-        if not js:
-            raise UsageError(_not_js([t.name for t in owners], manifest))
-        return js
+        return owners
     if len(manifest.targets) > 1:
         listed = ", ".join(f"{t.name} ({t.package})" for t in manifest.targets)
         raise UsageError(
@@ -111,15 +107,6 @@ def targets_of_package(
 
 def _names(targets: list[TargetEntry]) -> str:
     return ", ".join(t.name for t in targets)
-
-
-def _not_js(names: list[str], manifest: Manifest) -> str:
-    goos = {t.name: t.goos for t in manifest.targets}
-    listed = ", ".join(f"{n} ({goos.get(n, '?')})" for n in names) or "none"
-    return (
-        "wasmship size attributes the modules a browser downloads (GOOS=js); "
-        f"this dist has no such target to measure: {listed}"
-    )
 
 
 def read_module(dist: Path, target: TargetEntry) -> Module:

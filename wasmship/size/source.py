@@ -94,11 +94,13 @@ def build_with_names(go: str, source: Source, environ: Mapping[str, str]) -> Nam
     return NamedBuild(module, graph, symbols, paths)
 
 
-def import_path_of(go: str, package: str, run_dir: Path, environ: Mapping[str, str]) -> str | None:
-    """The import path go resolves PACKAGE to in RUN_DIR (as a manifest records a target's
-    `package`); None when go cannot name one package for it."""
+def import_path_of(
+    go: str, package: str, run_dir: Path, environ: Mapping[str, str], goos: str = "js"
+) -> str | None:
+    """The import path go resolves PACKAGE to in RUN_DIR for GOOS (as a manifest records a
+    target's `package`); None when go cannot name one package for it."""
     listing, packages = go_list(
-        go, [package], run_dir, go_environ(environ, "js", ()), fields="ImportPath,Error", find=True
+        go, [package], run_dir, go_environ(environ, goos, ()), fields="ImportPath,Error", find=True
     )
     if not listing.ok or len(packages) != 1 or packages[0].get("Error"):
         return None

@@ -20,7 +20,7 @@ from wasmship.plugins.wazero import Runner, wazero_runner
 from wasmship.smoke.browser import browser_runner, choose_browser
 from wasmship.smoke.node import node_runner
 from wasmship.smoke.runs import Outcome, SmokeReport, SmokeRun, exit_verdict
-from wasmship.smoke.wasi import DEFAULT_MEMORY, run_wasi
+from wasmship.smoke.wasi import DEFAULT_MEMORY, host_imports, run_wasi
 
 __all__ = ["Call", "Outcome", "SmokeReport", "SmokeRun", "smoke"]
 
@@ -155,6 +155,15 @@ def _run_wasi(
 ) -> SmokeRun:
     module = target.module
     assert module is not None
+    needs = host_imports(dist / module.path)
+    if needs:
+        # wazero would fail to link it ("module[conduit] not instantiated"): no run is a pass or
+        # a crash; what runs it is its host, as a DOM module needs a browser.
+        why = (
+            f"cannot run here: it imports {', '.join(needs)}, which only its host provides "
+            "(smoke provides WASI preview 1)"
+        )
+        return SmokeRun(target.name, runner.runtime, Outcome.NEEDS_HOST, why, needs=needs)
     interface = target.interface
     granted = grants(interface.allow if interface is not None else None)
     result = run_wasi(

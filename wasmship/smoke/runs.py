@@ -16,6 +16,7 @@ class Outcome(enum.Enum):
     OK = "ok"
     FAILED = "failed"  # it crashed: a panic, a non-zero exit, a trap, an uncaught error
     NEEDS_BROWSER = "needs a browser"  # it uses the DOM and only Node.js was there to run it
+    NEEDS_HOST = "needs its host"  # a wasip1 module imports host functions smoke cannot provide
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class SmokeRun:
     stdout: str = ""
     stderr: str = ""
     console: tuple[str, ...] = ()  # the page's console errors and warnings, shown on failure
+    needs: tuple[str, ...] = ()  # NEEDS_HOST: the host's imports (`conduit.command_request`)
 
     @property
     def ok(self) -> bool:

@@ -21,8 +21,10 @@ from wasmship.plugins.wazero import (
 )
 from wasmship.smoke.runs import exit_verdict
 from wasmship.units import human_size
+from wasmship.wasm.binary import NotWasm
+from wasmship.wasm.interface import read_interface
 
-__all__ = ["DEFAULT_MEMORY", "WasiRun", "run_wasi", "verdict"]
+__all__ = ["DEFAULT_MEMORY", "WasiRun", "host_imports", "run_wasi", "verdict"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,16 @@ def run_wasi(
     return WasiRun(
         code, report.stdout, report.stderr, trap, report.runtime, report.results, crashed
     )
+
+
+def host_imports(module: Path) -> tuple[str, ...]:
+    """The imports of MODULE that only its own host provides (all but WASI preview 1), as
+    `module.name`: read from its bytes, not the manifest, so what is checked is what runs."""
+    try:
+        found = read_interface(module.read_bytes())
+    except (OSError, NotWasm):
+        return ()  # the runner says why it cannot run it
+    return tuple(i.key for i in found.imports if i.module != WASI)
 
 
 def verdict(report: RunnerReport, sandbox: Sandbox, imports: tuple[str, ...] = ()) -> str:

@@ -42,7 +42,7 @@ def changed_settings(config: BuildConfig, spec: TargetSpec, built: TargetEntry) 
         ),
         "go build flags": (config.go_flags, built.flags.go_flags),
         "debug symbols": (config.debug_symbols, built.flags.debug_symbols),
-        "hashed names": (config.hash_names, built.flags.hashed_names),
+        "hashed names": (spec.hashed(config), built.flags.hashed_names),
         "env": (tuple(name for name, _ in spec.env), built.flags.env),
     }
     return [f"{key} {old!r} -> {new!r}" for key, (new, old) in now.items() if new != old]

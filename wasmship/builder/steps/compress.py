@@ -1,5 +1,8 @@
 """Step: precompress every file that benefits; keep a variant only when it saves enough.
 
+A module is precompressed when its target says `compress = true`, which is the default of js
+targets only: no browser downloads a wasip1 plugin (builder/encoding_plan.precompressed).
+
 One rule for every encoding: a variant is kept only when it saves MIN_SAVING_PERCENT of its
 file (encoders.saves_enough). A file whose type is compressed already (PNG, JPEG, WOFF2, MP4,
 zip, ...) is not even tried unless a cheap probe says it would (encoders.worth_compressing).
@@ -19,7 +22,7 @@ from collections.abc import Iterable
 
 from wasmship.builder.cache import CacheStats, CompressionCache
 from wasmship.builder.context import BuildContext
-from wasmship.builder.encoding_plan import delta_jobs, variant_jobs, variant_of
+from wasmship.builder.encoding_plan import delta_jobs, precompressed, variant_jobs, variant_of
 from wasmship.builder.jobs import Encoded, open_cache
 from wasmship.distformat.model import FileEntry
 from wasmship.encodings.encoders import encoders
@@ -32,14 +35,18 @@ def compress(ctx: BuildContext) -> None:
     cache = open_cache(config)
     # A carried target's files came with their variants; they are not compressed again.
     fresh = [f for f in ctx.files.values() if f.logical not in ctx.carried_files]
-    planned = variant_jobs(ctx.staging, fresh, chosen, cache)
+    asked = precompressed(config, fresh)
+    planned = variant_jobs(ctx.staging, asked, chosen, cache)
     jobs = [job for _, _, job in planned]
     ctx.pool.start([*jobs, *delta_jobs(ctx)])  # the deltas need only the kept files: start them
     variants = ctx.pool.results(jobs)
     for (entry, encoder, _), variant in zip(planned, variants, strict=True):
         write_variant(ctx, ctx.files[entry.logical], encoder.encoding, variant.data)
-    skipped = len(fresh) - len({entry.logical for entry, _, _ in planned})
-    ctx.notes["compress"] = describe(variants, ctx.files.values(), cache, skipped)
+    skipped = len(asked) - len({entry.logical for entry, _, _ in planned})
+    note = describe(variants, ctx.files.values(), cache, skipped)
+    if len(fresh) > len(asked):
+        note += f", {len(fresh) - len(asked)} modules left plain (compress = false)"
+    ctx.notes["compress"] = note
 
 
 def write_variant(ctx: BuildContext, entry: FileEntry, coding: str, packed: bytes) -> None:

@@ -1,8 +1,9 @@
-"""Step: content-hash the modules and the shim into their names (unless --no-hash)."""
+"""Step: content-hash the modules and the shim into their names (unless --no-hash, or a
+[[target]]'s `hash = false` for its module)."""
 
 from __future__ import annotations
 
-from wasmship.builder.context import BuildContext, folder_of, shim_folder
+from wasmship.builder.context import BuildContext, folder_of, module_hashed, shim_folder
 from wasmship.builder.dist_files import file_entry, place_file
 from wasmship.distformat.names import SHIM
 
@@ -15,7 +16,11 @@ def fingerprint(ctx: BuildContext) -> None:
         module = ctx.compiled[target.name]  # read and hashed once, by compile
         folder = folder_of(ctx.config, target.name)
         entry = file_entry(
-            target.module, module.data, hashed=hashed, folder=folder, sha256=module.sha256
+            target.module,
+            module.data,
+            hashed=module_hashed(ctx.config, target.name),  # `hash = false`: a host's fixed path
+            folder=folder,
+            sha256=module.sha256,
         )
         place_file(ctx, module.path, entry, module.data)
     if ctx.builds_browser_target:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from wasmship import __version__
-from wasmship.builder.context import BuildContext, Target
+from wasmship.builder.context import BuildContext, Target, module_hashed
 from wasmship.builder.plugin_interfaces import plugin_interface
 from wasmship.distformat.model import BuildFlags, Manifest, TargetEntry
 from wasmship.distformat.names import MANIFEST
@@ -24,7 +24,7 @@ def target_entry(ctx: BuildContext, target: Target) -> TargetEntry:
             tags=(*config.tags, *target.tags),
             ldflags=" ".join(p for p in (config.ldflags, target.ldflags) if p),
             go_flags=config.go_flags,
-            hashed_names=config.hash_names,
+            hashed_names=module_hashed(config, target.name),
             env=tuple(name for name, _ in target.env),  # names only: values may be secrets
         ),
         files={name: ctx.files[name] for name in ctx.files_of(target)},
