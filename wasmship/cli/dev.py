@@ -14,6 +14,7 @@ from wasmship.cli.options import (
     go_option,
     host_option,
     port_option,
+    proxy_option,
     quiet_option,
     stop_on_signals,
 )
@@ -29,6 +30,7 @@ SHOWN_CHANGES = 3  # changed files named on a build's line; more are counted
 @click.argument("package", required=False)
 @host_option
 @port_option
+@proxy_option
 @go_option
 @click.option(
     "--config",
@@ -41,7 +43,13 @@ SHOWN_CHANGES = 3  # changed files named on a build's line; more are counted
 @quiet_option("Print only the URL and failed builds.")
 @debug_option
 def dev(
-    package: str | None, host: str, port: int, go: str | None, config: Path | None, **flags: bool
+    package: str | None,
+    host: str,
+    port: int,
+    proxies: tuple[str, ...],
+    go: str | None,
+    config: Path | None,
+    **flags: bool,
 ) -> None:
     """Build PACKAGE (default .) for the browser, serve it, and rebuild and reload on save.
 
@@ -51,6 +59,7 @@ def dev(
     """
     from wasmship.dev.session import DevOptions, DevSession, Notice
     from wasmship.preview import reach_warning
+    from wasmship.settings import resolve_proxies
 
     quiet = flags["quiet"]
 
@@ -67,7 +76,9 @@ def dev(
         if error:
             click.echo(f"wasmship: error: {error}", err=True)
 
-    options = DevOptions(host=host, port=port, poll=True if flags["poll"] else None)
+    routes = resolve_proxies(Path.cwd(), proxies, config)
+    poll = True if flags["poll"] else None
+    options = DevOptions(host=host, port=port, poll=poll, proxies=routes)
     session = DevSession(configure, options, on_event)
     url = session.start()
     stop_on_signals()  # listening: from now on SIGINT and SIGTERM stop it
@@ -75,6 +86,8 @@ def dev(
     sys.stdout.flush()
     click.echo(f"wasmship: dev server at {url}, building into {session.dist}", err=True)
     click.echo("wasmship: rebuilds on save; Ctrl-C to stop", err=True)
+    for route in routes:
+        click.echo(f"wasmship: {route.prefix} -> {route.url}", err=True)
     warning = reach_warning(host)
     if warning:
         click.echo(f"wasmship: warning: {warning}", err=True)
