@@ -45,8 +45,17 @@ class BackendHandler(BaseHTTPRequestHandler):
         self.json({"method": "GET"})
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.json({"method": "POST", "body": self.rfile.read(length).decode()})
+        if "chunked" in (self.headers.get("Transfer-Encoding") or ""):
+            body = b""
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                body += self.rfile.read(size)
+                self.rfile.read(2)
+            self.rfile.readline()
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.json(
+            {"method": "POST", "body": body.decode(), "length": self.headers["Content-Length"]}
+        )
 
     def json(self, extra: dict[str, str]) -> None:
         body = json.dumps(

@@ -63,6 +63,16 @@ def check_proxying(port: int, backend: Backend) -> None:
     assert posted.status == 200 and json.loads(posted.read())["body"] == "ping"
     connection.close()
 
+    # A chunked body goes on as chunks; a Content-Length beside it never reaches the backend.
+    with raw_request(
+        port,
+        "POST /api/echo HTTP/1.1\nHost: x\nContent-Length: 999\n"
+        "Transfer-Encoding: chunked\nConnection: close\n\n2\npi\n2\nng\n0\n\n",
+    ) as sock:
+        got = read_until(sock, b"}")
+    echoed = json.loads(got.split(b"\r\n\r\n", 1)[1])
+    assert (echoed["body"], echoed["length"]) == ("ping", None)
+
     # The first event arrives while the backend still holds the response open.
     with raw_request(port, f"GET /api/events HTTP/1.1\nHost: 127.0.0.1:{port}\n\n") as sock:
         first = read_until(sock, b"data: first\n\n")

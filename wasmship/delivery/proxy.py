@@ -77,8 +77,8 @@ def forward(handler: BaseHTTPRequestHandler, route: ProxyRoute) -> None:
             return _pipe(handler, response, backend)
         try:
             _relay_response(handler, response)
-        except OSError:
-            handler.close_connection = True  # either side went away mid-body
+        except (OSError, http.client.HTTPException):
+            handler.close_connection = True  # either side went away (or broke off) mid-body
     return None
 
 
@@ -107,11 +107,14 @@ def _request_head(
     handler: BaseHTTPRequestHandler, route: ProxyRoute, target: str, upgrade: str | None
 ) -> bytes:
     named = _connection_tokens(handler.headers.get_all("Connection") or [])
+    chunked = _is_chunked(handler.headers.get("Transfer-Encoding"))
     lines = [f"{handler.command} {target} HTTP/1.1", f"Host: {route.netloc}"]
     for name, value in handler.headers.items():
         low = name.lower()
         if low in HOP_BY_HOP or low in named or low in _SET_HERE:
             continue
+        if chunked and low == "content-length":
+            continue  # both framings: chunked wins (RFC 9112 6.3), never both to the backend
         if is_header_safe(name) and is_header_safe(value):
             lines.append(f"{name}: {value}")
     client = handler.client_address[0] if handler.client_address else ""
@@ -123,7 +126,7 @@ def _request_head(
     host = handler.headers.get("Host")
     if host and is_header_safe(host):
         lines.append(f"X-Forwarded-Host: {host}")
-    if _is_chunked(handler.headers.get("Transfer-Encoding")):
+    if chunked:
         lines.append("Transfer-Encoding: chunked")
     if upgrade:
         lines += ["Connection: Upgrade", f"Upgrade: {upgrade}"]
@@ -236,20 +239,25 @@ def _pipe(
     assert response.fp is not None
     back = threading.Thread(
         target=_copy_stream,
-        args=(cast(io.BufferedIOBase, response.fp), client, backend),
+        args=(cast(io.BufferedIOBase, response.fp), client, backend, True),
         daemon=True,
     )
     back.start()
-    _copy_stream(handler.rfile, backend, client)
+    _copy_stream(handler.rfile, backend, client, False)
     back.join()
 
 
-def _copy_stream(source: io.BufferedIOBase, sink: socket.socket, other: socket.socket) -> None:
+def _copy_stream(
+    source: io.BufferedIOBase, sink: socket.socket, other: socket.socket, ends_all: bool
+) -> None:
+    """SOURCE's bytes to SINK until it ends; ENDS_ALL: the backend closing ends both ways."""
     try:
         while data := source.read1(CHUNK):
             sink.sendall(data)
         with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)  # a clean end: the other way may still be talking
+            sink.shutdown(socket.SHUT_WR)  # the other way may still finish what it sends
+            if ends_all:
+                sink.shutdown(socket.SHUT_RD)  # the backend is gone: stop reading the client
     except OSError:
         for sock in (sink, other):  # a reset or a timeout: end both ways
             with contextlib.suppress(OSError):
