@@ -10,6 +10,8 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from tests.serving import read_first_line, request, wasmship_serve
 from tests.test_dev import run_dev
 from wasmship.delivery.proxy_routes import BadRoute, make_route, merged, parse_route, route_for
 from wasmship.errors import UsageError
+from wasmship.preview import ServeConfig, start
 from wasmship.settings import ConfigError, load_config
 
 
@@ -174,6 +177,8 @@ def test_dev_proxies_json_events_and_a_websocket(go: Go, backend: Backend, tmp_p
 def test_dev_refuses_a_prefix_over_a_static_file(wasmship: Run, tmp_path: Path) -> None:
     project = tmp_path / "hello"
     shutil.copytree(FIXTURES / "hello", project)
+    page = wasmship("dev", "--port", "0", "--proxy", "/index.html=http://h:9", cwd=project)
+    assert page.returncode == 2 and "would shadow /index.html" in page.stderr, page.stderr
     (project / "web" / "api").mkdir(parents=True)
     (project / "web" / "api" / "data.json").write_text("{}\n")
     (project / "wasmship.toml").write_text('static = "web"\n')
@@ -232,3 +237,25 @@ def test_proxy_tables_are_checked_with_file_and_line(tmp_path: Path) -> None:
         path.write_text(text)
         with pytest.raises(ConfigError, match=problem.replace("[", r"\[").replace("]", r"\]")):
             load_config(path)
+
+
+def test_a_backend_that_never_answers_is_a_504_in_bounded_time(
+    built_hello: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("wasmship.delivery.proxy.READ_TIMEOUT", 0.5)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        route = make_route("/api", url)
+        server = start(ServeConfig(dist=built_hello, port=0, quiet=True, proxies=(route,)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            started = time.monotonic()
+            answer = request(server.server_address[1], "/api/slow")
+            took = time.monotonic() - started
+        finally:
+            server.shutdown()
+            server.server_close()
+    assert answer.status == 504 and url in answer.body.decode(), answer.body
+    assert "no answer within" in answer.body.decode() and took < 5

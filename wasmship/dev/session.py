@@ -29,6 +29,7 @@ from wasmship.dev.inject import EVENTS_PATH, SCRIPT_PATH
 from wasmship.dev.server import EventHub, handler_for
 from wasmship.dev.sources import WatchSet, static_selection, watch_set
 from wasmship.dev.watcher import FolderWatcher
+from wasmship.distformat.names import MANIFEST, PAGE
 from wasmship.errors import WasmshipError
 from wasmship.preview import DistServer, listen, url_of
 
@@ -199,11 +200,11 @@ class DevSession:
 
     def _refuse_shadowing(self, built: Iterable[str]) -> None:
         """A UsageError when a proxy route would take a file of the page: the dev server's
-        own paths, the static files, the files of the dist built."""
+        own paths, index.html and manifest.json, the static files, the files of the dist built."""
         config = self._config
         root = config.static.resolve() if config.static is not None else Path()
         copied = [p.relative_to(root).as_posix() for p in static_selection(config)]
-        page = [SCRIPT_PATH, EVENTS_PATH, *copied, *built]
+        page = [SCRIPT_PATH, EVENTS_PATH, PAGE, MANIFEST, *copied, *built]
         refuse_shadowing(self.options.proxies, page, f"the dist {config.out_path}")
 
     def _emit(self, event: DevEvent) -> None:
