@@ -34,6 +34,7 @@ from wasmship.delivery.negotiation import (
     response_vary,
     use_as_dictionary,
 )
+from wasmship.delivery.proxy_routes import ProxyRoute, refuse_shadowing, route_for
 from wasmship.delivery.request import ByteRange, Unsatisfiable, parse_range, request_path
 from wasmship.distformat.digests import parse_available_dictionary
 from wasmship.distformat.names import content_type
@@ -50,6 +51,7 @@ class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     quiet: bool = False
+    proxies: tuple[ProxyRoute, ...] = ()  # --proxy and [[proxy]], longest prefix first
 
 
 class DistServer(ThreadingHTTPServer):
@@ -59,6 +61,7 @@ class DistServer(ThreadingHTTPServer):
     request_queue_size = 1024
     head_timeout = HEAD_TIMEOUT  # seconds for a request's line and headers
     max_connections = MAX_CONNECTIONS
+    proxies: tuple[ProxyRoute, ...] = ()  # paths answered by backends (delivery/proxy.py)
 
     def __init__(
         self,
@@ -143,13 +146,26 @@ class DistHandler(BaseHTTPRequestHandler):
         super().send_header(keyword, value)
 
     def do_GET(self) -> None:
-        self.respond(send_body=True)
+        if not self.proxied():
+            self.respond(send_body=True)
 
     def do_HEAD(self) -> None:
-        self.respond(send_body=False)
+        if not self.proxied():
+            self.respond(send_body=False)
 
     def refuse_method(self) -> None:
-        self.send_plain(405, "method not allowed", [("Allow", "GET, HEAD")])
+        if not self.proxied():
+            self.send_plain(405, "method not allowed", [("Allow", "GET, HEAD")])
+
+    def proxied(self) -> bool:
+        """Whether a --proxy route took this request (and answered it)."""
+        route = route_for(self.server.proxies, self.path) if self.server.proxies else None
+        if route is None:
+            return False
+        from wasmship.delivery.proxy import forward  # http.client, ssl: only when proxying
+
+        forward(self, route)
+        return True
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = refuse_method
 
@@ -304,7 +320,10 @@ def listen(
 def start(config: ServeConfig, log: Log | None = None) -> DistServer:
     """Read the dist and listen; the caller runs serve_forever()."""
     index = DistIndex(config.dist)
-    return listen(config.host, config.port, index, None if config.quiet else log)
+    refuse_shadowing(config.proxies, index.files(), f"the dist {config.dist}")
+    server = listen(config.host, config.port, index, None if config.quiet else log)
+    server.proxies = config.proxies
+    return server
 
 
 def serve(config: ServeConfig, announce: Callable[[str], None], log: Log | None = None) -> None:

@@ -14,6 +14,7 @@ from wasmship.cli.options import (
     go_option,
     host_option,
     port_option,
+    proxy_option,
     quiet_option,
     stop_on_signals,
 )
@@ -29,6 +30,7 @@ SHOWN_CHANGES = 3  # changed files named on a build's line; more are counted
 @click.argument("package", required=False)
 @host_option
 @port_option
+@proxy_option
 @go_option
 @click.option(
     "--config",
@@ -38,10 +40,24 @@ SHOWN_CHANGES = 3  # changed files named on a build's line; more are counted
 @click.option(
     "--poll", is_flag=True, help="Poll for changes instead of native file watching (inotify)."
 )
+@click.option(
+    "--backend",
+    metavar="CMD",
+    help="Start the app's own server (e.g. 'go run ./cmd/api'), restart it when its Go files "
+    "change, stop it with dev; split as a shell would, run without one.",
+)
+@click.option("--backend-shell", is_flag=True, help="Run --backend CMD through sh -c.")
 @quiet_option("Print only the URL and failed builds.")
 @debug_option
 def dev(
-    package: str | None, host: str, port: int, go: str | None, config: Path | None, **flags: bool
+    package: str | None,
+    host: str,
+    port: int,
+    proxies: tuple[str, ...],
+    go: str | None,
+    config: Path | None,
+    backend: str | None,
+    **flags: bool,
 ) -> None:
     """Build PACKAGE (default .) for the browser, serve it, and rebuild and reload on save.
 
@@ -49,8 +65,10 @@ def dev(
     wasmship.toml; open pages reload when a build is ready and show Go's errors when one fails.
     Prints the URL as the first line on stdout; Ctrl-C stops it.
     """
+    from wasmship.dev.backend import Backend
     from wasmship.dev.session import DevOptions, DevSession, Notice
     from wasmship.preview import reach_warning
+    from wasmship.settings import resolve_proxies
 
     quiet = flags["quiet"]
 
@@ -67,24 +85,40 @@ def dev(
         if error:
             click.echo(f"wasmship: error: {error}", err=True)
 
-    options = DevOptions(host=host, port=port, poll=True if flags["poll"] else None)
+    routes = resolve_proxies(Path.cwd(), proxies, config)
+    poll = True if flags["poll"] else None
+    options = DevOptions(host=host, port=port, poll=poll, proxies=routes)
     session = DevSession(configure, options, on_event)
+    server = None
+    if backend is not None:  # its command is split (and checked) before anything starts
+        server = Backend(backend, _echo_err, shell=flags["backend_shell"], go=go, poll=poll)
     url = session.start()
     stop_on_signals()  # listening: from now on SIGINT and SIGTERM stop it
     click.echo(url)
     sys.stdout.flush()
     click.echo(f"wasmship: dev server at {url}, building into {session.dist}", err=True)
     click.echo("wasmship: rebuilds on save; Ctrl-C to stop", err=True)
+    for route in routes:
+        click.echo(f"wasmship: {route.prefix} -> {route.url}", err=True)
     warning = reach_warning(host)
     if warning:
         click.echo(f"wasmship: warning: {warning}", err=True)
     try:
+        if server is not None:
+            server.start()
+            click.echo(f"wasmship: backend: {backend}", err=True)
         session.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        if server is not None:
+            server.stop()  # its whole process group, waited for
         session.stop(wait=False)  # a build under way ends with the process (and its go)
     click.echo("wasmship: stopped", err=True)
+
+
+def _echo_err(line: str) -> None:
+    click.echo(line, err=True)
 
 
 def _build_config(package: str | None, go: str | None, config: Path | None) -> BuildConfig:

@@ -134,3 +134,13 @@ def stop_on_signals() -> None:
     started in the background: the shell starts it with SIGINT ignored, which Python keeps."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, interrupt)
+
+
+proxy_option = click.option(
+    "--proxy",
+    "proxies",
+    multiple=True,
+    metavar="PREFIX=URL",
+    help="Forward requests under PREFIX to the backend at URL, path kept "
+    "(/api=http://127.0.0.1:8080); repeatable; adds to wasmship.toml's [[proxy]] tables.",
+)

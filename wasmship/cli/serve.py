@@ -12,6 +12,7 @@ from wasmship.cli.options import (
     dist_argument,
     host_option,
     port_option,
+    proxy_option,
     quiet_option,
     stop_on_signals,
 )
@@ -21,21 +22,28 @@ from wasmship.cli.options import (
 @dist_argument
 @host_option
 @port_option
+@proxy_option
 @quiet_option("No access log on stderr.")
 @debug_option
-def serve(dist: Path, host: str, port: int, quiet: bool) -> None:
+def serve(dist: Path, host: str, port: int, proxies: tuple[str, ...], quiet: bool) -> None:
     """Serve DIST (default ./dist) locally, with production headers.
 
-    Prints the URL as the first line on stdout; Ctrl-C stops it.
+    Prints the URL as the first line on stdout; Ctrl-C stops it. Requests under a --proxy
+    PREFIX (or a [[proxy]] of the wasmship.toml found upward) go to its backend.
     """
     from wasmship.preview import ServeConfig, reach_warning
     from wasmship.preview import serve as run_serve
+    from wasmship.settings import resolve_proxies
+
+    routes = resolve_proxies(Path.cwd(), proxies)
 
     def announce(url: str) -> None:
         stop_on_signals()  # listening: from now on SIGINT and SIGTERM stop it
         click.echo(url)
         sys.stdout.flush()
         click.echo(f"wasmship: serving {dist} at {url} (Ctrl-C to stop)", err=True)
+        for route in routes:
+            click.echo(f"wasmship: {route.prefix} -> {route.url}", err=True)
         warning = reach_warning(host)
         if warning:
             click.echo(f"wasmship: warning: {warning}", err=True)
@@ -43,5 +51,6 @@ def serve(dist: Path, host: str, port: int, quiet: bool) -> None:
     def log(line: str) -> None:
         click.echo(line, err=True)
 
-    run_serve(ServeConfig(dist=dist, host=host, port=port, quiet=quiet), announce, log)
+    config = ServeConfig(dist=dist, host=host, port=port, quiet=quiet, proxies=routes)
+    run_serve(config, announce, log)
     click.echo("wasmship: stopped", err=True)

@@ -22,11 +22,14 @@ from wasmship.builder.pipeline import BuildResult, Reporter, SilentReporter, pre
 from wasmship.builder.pipeline import build as pipeline_build
 from wasmship.cachedir import Hold, hold
 from wasmship.delivery.dist_index import DistIndex
+from wasmship.delivery.proxy_routes import ProxyRoute, refuse_shadowing
 from wasmship.dev.folder import dev_config, dev_folder
 from wasmship.dev.goerrors import go_messages
+from wasmship.dev.inject import EVENTS_PATH, SCRIPT_PATH
 from wasmship.dev.server import EventHub, handler_for
 from wasmship.dev.sources import WatchSet, static_selection, watch_set
 from wasmship.dev.watcher import FolderWatcher
+from wasmship.distformat.names import MANIFEST, PAGE
 from wasmship.errors import WasmshipError
 from wasmship.preview import DistServer, listen, url_of
 
@@ -42,6 +45,7 @@ class DevOptions:
     port: int = 8000
     poll: bool | None = None  # True: poll; None: native watching (polling where unavailable)
     folder: Path | None = None  # where builds go; None: dev_folder(config), in the cache
+    proxies: tuple[ProxyRoute, ...] = ()  # --proxy and [[proxy]]: paths backends answer
 
 
 @dataclass(frozen=True)
@@ -131,8 +135,10 @@ class DevSession:
         toolchain, self._targets = preflight(config)
         watching = watch_set(config, toolchain, self._targets)
         index = DistIndex(config.out_path, until_built=True)
+        self._refuse_shadowing(index.files())
         handler = handler_for(self.hub)
         self._server = listen(self.options.host, self.options.port, index, None, handler)
+        self._server.proxies = self.options.proxies
         threading.Thread(
             target=self._server.serve_forever, name="wasmship-dev-serve", daemon=True
         ).start()
@@ -192,6 +198,15 @@ class DevSession:
         config = self._configure()
         return dev_config(config, self.options.folder or dev_folder(config))
 
+    def _refuse_shadowing(self, built: Iterable[str]) -> None:
+        """A UsageError when a proxy route would take a file of the page: the dev server's
+        own paths, index.html and manifest.json, the static files, the files of the dist built."""
+        config = self._config
+        root = config.static.resolve() if config.static is not None else Path()
+        copied = [p.relative_to(root).as_posix() for p in static_selection(config)]
+        page = [SCRIPT_PATH, EVENTS_PATH, PAGE, MANIFEST, *copied, *built]
+        refuse_shadowing(self.options.proxies, page, f"the dist {config.out_path}")
+
     def _emit(self, event: DevEvent) -> None:
         if self._on_event is not None:
             self._on_event(event)
@@ -230,7 +245,8 @@ class DevSession:
         failure = None
         try:
             self._config = self._dev_config()  # wasmship.toml may have changed
-            self._build(self._config, _Reporter(self._emit))
+            result = self._build(self._config, _Reporter(self._emit))
+            self._refuse_shadowing(result.manifest.files_by_path())
         except WasmshipError as exc:
             failure = Failure(str(exc), go_messages(exc, self._config, self._targets))
         except OSError as exc:  # the system refused (a full disk): the session goes on

@@ -76,7 +76,7 @@ def go_list_deps(config: BuildConfig, toolchain: Toolchain, target: Target) -> l
     return packages
 
 
-def _is_projects(package: Package) -> bool:
+def is_projects(package: Package) -> bool:
     """A package of the main (or a workspace) module or of a module replaced by a folder."""
     module = package.get("Module") or {}
     if package.get("Standard") or not module:
@@ -91,7 +91,7 @@ def watch_set(config: BuildConfig, toolchain: Toolchain, targets: Iterable[Targe
     files: set[Path] = set()
     for target in targets:
         for package in go_list_deps(config, toolchain, target):
-            if not _is_projects(package) or not package.get("Dir"):
+            if not is_projects(package) or not package.get("Dir"):
                 continue
             folder = Path(package["Dir"]).resolve()
             packages.add(folder)

@@ -5,7 +5,7 @@ No click here: the command line only turns its flags into overrides (keys.py nam
 
 from wasmship.settings.keys import BUILD_KEYS, TARGET_KEYS, Key, file_keys
 from wasmship.settings.projectfile import ConfigError, FileConfig, find_config, load_config
-from wasmship.settings.resolve import BuildSettings, resolve_build
+from wasmship.settings.resolve import BuildSettings, resolve_build, resolve_proxies
 
 __all__ = [
     "BUILD_KEYS",
@@ -18,4 +18,5 @@ __all__ = [
     "find_config",
     "load_config",
     "resolve_build",
+    "resolve_proxies",
 ]

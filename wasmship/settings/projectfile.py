@@ -15,13 +15,15 @@ from typing import Any, NoReturn
 
 from wasmship.builder.config import CONFIG_NAME, AppConfig, TargetSpec
 from wasmship.builder.steps.app_manifest import parse_app
+from wasmship.delivery.proxy_routes import ProxyRoute
 from wasmship.distformat.names import TARGET_NAME_RULE, is_target_name, relative_path
 from wasmship.errors import UsageError
 from wasmship.plugins.allowlist import allow_problem
 from wasmship.settings.keys import TARGET_FLAGS, TARGET_KEYS, BadValue, convert, file_keys
+from wasmship.settings.proxies import parse_proxy_tables
 
 GOOS_VALUES = ("js", "wasip1")
-TABLES = ("target", "budget", "app")  # keys that are tables of their own, not settings
+TABLES = ("target", "budget", "app", "proxy")  # keys that are tables of their own, not settings
 
 Fail = Callable[[str], NoReturn]
 FailAt = Callable[..., Fail]
@@ -40,6 +42,7 @@ class FileConfig:
     targets: tuple[TargetSpec, ...] = ()
     budgets: dict[str, str] = field(default_factory=dict)
     app: AppConfig | None = None  # [app]: the web app manifest
+    proxies: tuple[ProxyRoute, ...] = ()  # [[proxy]]: serve and dev forward these paths
 
     @property
     def root(self) -> Path:
@@ -143,7 +146,10 @@ def load_config(path: Path) -> FileConfig:
         )
     budgets = _budgets(data.get("budget", {}), fail_at)
     app = parse_app(data["app"], fail_at) if "app" in data else None
-    return FileConfig(path=path, options=options, targets=targets, budgets=budgets, app=app)
+    proxies = parse_proxy_tables(data.get("proxy", []), fail_at)
+    return FileConfig(
+        path=path, options=options, targets=targets, budgets=budgets, app=app, proxies=proxies
+    )
 
 
 def _targets(raw: Any, fail_at: FailAt) -> tuple[TargetSpec, ...]:

@@ -16,6 +16,7 @@ from wasmship.builder.budgets import Budget, parse_budget, parse_budget_flag
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.server_configs import parse_server_configs
 from wasmship.builder.steps.app_manifest import locate_icons
+from wasmship.delivery.proxy_routes import ProxyRoute, flag_routes, merged
 from wasmship.distformat.model import Hosting
 from wasmship.encodings.encoders import GzipEncoder, Profile
 from wasmship.errors import UsageError
@@ -196,3 +197,19 @@ def _file_budgets(file: FileConfig | None) -> list[Budget]:
 def _split(values: Iterable[str]) -> tuple[str, ...]:
     """Items of a repeated, comma-separated setting: `'*.psd,drafts/'` -> two."""
     return tuple(p.strip() for value in values for p in value.split(",") if p.strip())
+
+
+def resolve_proxies(
+    cwd: Path,
+    flags: Iterable[str],
+    config: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[ProxyRoute, ...]:
+    """The routes in force: --proxy FLAGS over the [[proxy]] tables of CONFIG (or
+    WASMSHIP_CONFIG, or the wasmship.toml found upward from CWD), longest prefix first."""
+    env = os.environ if environ is None else environ
+    given = tuple(flag_routes(flags))
+    named = config or env.get("WASMSHIP_CONFIG")  # as resolve_build finds it
+    path = (cwd / str(named)).resolve() if named else find_config(cwd)
+    file = load_config(path).proxies if path is not None else ()
+    return merged(given, file)
