@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import REPO, Go, base_env
+from tests.conftest import REPO, Go, base_env, need
 from tests.servers import free_port, stop, wait_until_listening
 from tests.serving import request
 
@@ -47,14 +47,19 @@ class Checkout:
 
 
 def committed_copy(root: Path) -> Checkout:
-    """The example as a fresh clone has it: its dist folder holds the placeholder only."""
+    """The example and the handler as a fresh clone has them: the files git tracks (the
+    example's dist folder holds the placeholder manifest only)."""
+    tracked = subprocess.run(
+        [need("git"), "ls-files", "-z", "--", "examples/go-server", "go/wasmshiphttp"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, tracked.split("\0")):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / name, root / name)
     checkout = Checkout(root)
-    shutil.copytree(REPO / "go" / "wasmshiphttp", root / "go" / "wasmshiphttp")
-    shutil.copytree(EXAMPLE, checkout.example, ignore=shutil.ignore_patterns("go-server"))
-    for built in checkout.dist.iterdir():
-        if built.name != "manifest.json":
-            built.unlink()
-    shutil.copyfile(EXAMPLE / "dist" / "manifest.json", checkout.dist / "manifest.json")
+    assert sorted(p.name for p in checkout.dist.iterdir()) == ["manifest.json"]
     return checkout
 
 
