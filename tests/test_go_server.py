@@ -120,6 +120,15 @@ def test_the_readme_shows_the_two_commands() -> None:
 def test_go_build_works_in_a_fresh_clone(go: Go, tmp_path: Path) -> None:
     checkout = committed_copy(tmp_path)
     binary = go_build(go, checkout)
+    vet = subprocess.run(
+        [go.binary, "vet", "./..."],
+        cwd=checkout.example,
+        env=base_env(GOFLAGS="", GOTOOLCHAIN="local"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert vet.returncode == 0, vet.stderr
     with running(binary) as port:
         page = request(port, "/")
         assert page.status == 503
