@@ -131,7 +131,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := h.dist()
 	header := w.Header()
 	if relative == manifestName {
-		header.Set("ETag", d.etag)
+		header["ETag"] = []string{d.etag}
 		header.Set("Cache-Control", revalidateCache)
 		header.Set("X-Content-Type-Options", nosniff)
 		if noneMatch(r.Header.Values("If-None-Match"), d.etag) {
@@ -178,7 +178,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	header.Set("ETag", etag)
+	header["ETag"] = []string{etag}
 	header.Set("Cache-Control", cacheControl(e.immutable))
 	header.Set("X-Content-Type-Options", nosniff)
 	if noneMatch(r.Header.Values("If-None-Match"), etag) {
@@ -211,7 +211,7 @@ func (h *Handler) sendVariantByName(w http.ResponseWriter, r *http.Request, d *d
 	}
 	defer f.Close()
 	header := w.Header()
-	header.Set("ETag", etag)
+	header["ETag"] = []string{etag}
 	header.Set("Cache-Control", cacheControl(owner.immutable))
 	header.Set("X-Content-Type-Options", nosniff)
 	if noneMatch(r.Header.Values("If-None-Match"), etag) {
@@ -273,11 +273,11 @@ func sendRanged(w http.ResponseWriter, r *http.Request, f io.Reader, size int64,
 	switch {
 	case unsatisfiable:
 		h := w.Header()
-		for _, name := range []string{"Accept-Ranges", "Cache-Control", "Content-Type", "ETag"} {
+		for _, name := range []string{"Accept-Ranges", "Cache-Control", "Content-Type", "Vary", "Use-As-Dictionary"} {
 			h.Del(name)
 		}
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-		h.Set("ETag", etag)
+		h["ETag"] = []string{etag}
 		plain(w, r, http.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
 	case whole:
 		send(w, r, f, http.StatusOK, 0, size)
