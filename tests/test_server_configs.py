@@ -269,15 +269,19 @@ def test_htaccess_for_apache(configured: Path) -> None:
     assert 'Header always set X-Content-Type-Options "nosniff"' in text
     entries = files_of(configured)
     rewrites = re.findall(
-        r'RewriteCond "%\{HTTP:Accept-Encoding\}" "([^"]+)"\n'
+        r'RewriteCond "%\{HTTP:Accept-Encoding\}" "([^"]+)" \[NC\]\n'
+        r'\s*RewriteCond "%\{HTTP:Accept-Encoding\}" "!([^"]+)" \[NC\]\n'
         r'\s*RewriteCond "%\{REQUEST_FILENAME\}(\.\w+)" -f\n'
         r'\s*RewriteRule "([^"]+)" "\$1(\.\w+)" \[L\]',
         text,
     )
-    assert [(cond, suffix) for cond, suffix, _, target in rewrites if suffix == target] == [
-        (r"\bbr\b", ".br"),
-        (r"\bgzip\b", ".gz"),
+    # Named and not refused: `br;q=0` names br to refuse it (the conformance table found it).
+    assert [(suffix, cond, refused) for cond, refused, suffix, _, target in rewrites] == [
+        (".br", "(?:^|[ ,])br(?:$|[ ,;])", r"(?:^|[ ,])br *; *q=0(?:\.0*)?(?:$|[ ,;])"),
+        (".gz", "(?:^|[ ,])gzip(?:$|[ ,;])", r"(?:^|[ ,])gzip *; *q=0(?:\.0*)?(?:$|[ ,;])"),
     ]
+    assert all(suffix == target for _, _, suffix, _, target in rewrites)
+    rewrites = [(cond, suffix, pattern, target) for cond, _, suffix, pattern, target in rewrites]
     types = dict(re.findall(r'RewriteRule "([^"]+)" "-" \[T=([^,\]]+),E=no-gzip:1', text))
     blocks = files_match_blocks(text)
     for entry in entries.values():

@@ -6,8 +6,10 @@ from wasmship.builder.server_configs.rules import (
     ENCODING_ORDER,
     SUFFIXES,
     ServingRule,
+    accepted,
     bare_pattern,
     comment_header,
+    refused,
     regex_escape,
 )
 from wasmship.delivery.negotiation import NOSNIFF
@@ -38,10 +40,13 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
         out.append(f"  RemoveType {' '.join(removed)}")
     out.append("</IfModule>")
     out.append("")
+    out.append("<IfModule mod_rewrite.c>")
+    out.append("  RewriteEngine On")
+    out.append("  # GET and HEAD only, as `wasmship serve`: other methods get 405")
+    out.append('  RewriteCond "%{REQUEST_METHOD}" "!^(?:GET|HEAD)$"')
+    out.append('  RewriteRule "^" "-" [R=405,L]')
     compressed = [r for r in rules if r.encodings]
     if compressed:
-        out.append("<IfModule mod_rewrite.c>")
-        out.append("  RewriteEngine On")
         for encoding in ENCODING_ORDER:
             having = [r for r in compressed if encoding in r.encodings]
             if not having:
@@ -49,7 +54,9 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
             suffix = SUFFIXES[encoding]
             names = "|".join(bare_pattern(r.pattern) for r in having)
             out.append(f"  # {encoding}: serve the {suffix} sibling when the client accepts it")
-            out.append(f'  RewriteCond "%{{HTTP:Accept-Encoding}}" "\\b{encoding}\\b"')
+            # Named, and not refused with q=0 (`br;q=0` names br to say "never br").
+            out.append(f'  RewriteCond "%{{HTTP:Accept-Encoding}}" "{accepted(encoding)}" [NC]')
+            out.append(f'  RewriteCond "%{{HTTP:Accept-Encoding}}" "!{refused(encoding)}" [NC]')
             out.append(f'  RewriteCond "%{{REQUEST_FILENAME}}{suffix}" -f')
             # A relative substitution: mod_rewrite puts this folder's prefix back.
             out.append(f'  RewriteRule "^((?:.*/)?(?:{names}))$" "$1{suffix}" [L]')
@@ -62,8 +69,8 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
                 pattern = rule.pattern.removesuffix("$") + regex_escape(suffix) + "$"
                 mime = rule.content_type.replace(" ", "")
                 out.append(f'  RewriteRule "{pattern}" "-" [T={mime},E=no-gzip:1,E=no-brotli:1]')
-        out.append("</IfModule>")
-        out.append("")
+    out.append("</IfModule>")
+    out.append("")
     out.append("<IfModule mod_headers.c>")
     out.append(f'  Header always set X-Content-Type-Options "{NOSNIFF}"')
     for encoding in ENCODING_ORDER:

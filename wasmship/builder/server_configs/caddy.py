@@ -29,6 +29,14 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
         "",
         f"header X-Content-Type-Options {NOSNIFF}",
         "",
+        "# GET and HEAD only, as `wasmship serve`: other methods on the dist's files get 405",
+        "# (only its files: the site's other routes, an API beside it, keep their methods).",
+        "@wasmship_method {",
+        "    not method GET HEAD",
+        "    file {path} {path}index.html",
+        "}",
+        "respond @wasmship_method 405",
+        "",
     ]
     for index, rule in enumerate(rules):
         matcher = f"@wasmship{index}"

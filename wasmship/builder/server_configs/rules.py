@@ -21,9 +21,21 @@ from wasmship.distformat.names import CODINGS, MANIFEST, content_type
 ENCODING_ORDER = tuple(coding.token for coding in CODINGS)
 SUFFIXES = {coding.token: coding.suffix for coding in CODINGS}
 REGEX_SPECIAL = set("\\^$.|?*+()[]{}")
-# Accept-Encoding names dcz, and not with q=0 (both PCRE and RE2; matched ignoring case).
-DCZ_ACCEPTED = "(?:^|[ ,])dcz(?:$|[ ,;])"
-DCZ_REFUSED = "(?:^|[ ,])dcz *; *q=0(?:\\.0*)?(?:$|[ ,;])"
+
+
+def accepted(token: str) -> str:
+    """A regex for an Accept-Encoding that names TOKEN (PCRE and RE2; match ignoring case)."""
+    return f"(?:^|[ ,]){token}(?:$|[ ,;])"
+
+
+def refused(token: str) -> str:
+    """A regex for an Accept-Encoding that names TOKEN with q=0: the client refuses it."""
+    return f"(?:^|[ ,]){token} *; *q=0(?:\\.0*)?(?:$|[ ,;])"
+
+
+# Accept-Encoding names dcz, and not with q=0.
+DCZ_ACCEPTED = accepted("dcz")
+DCZ_REFUSED = refused("dcz")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,3 @@
+module github.com/wasmship/wasmship/go/wasmshiphttp
+
+go 1.21
