@@ -270,6 +270,9 @@ def check_every_module_has_a_page(
     check_canvas(request, adopted, project)
 
 
+_FAIL_AFTER_60S = "new Promise((_, no) => setTimeout(() => no(new Error('60 s passed')), 60000))"
+
+
 def check_service_worker_api(
     request: pytest.FixtureRequest, adopted: Adopted, project: dict[str, Any]
 ) -> None:
@@ -285,15 +288,17 @@ def check_service_worker_api(
     )
     page, errors = _open(request, adopted, project["page"])
     try:
-        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-        page.reload()
+        # page.evaluate has no timeout of its own: every promise awaited here is raced
+        page.evaluate(f"Promise.race([navigator.serviceWorker.ready, {_FAIL_AFTER_60S}])")
+        page.reload()  # now under the service worker's control
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
         message = page.evaluate(
-            """async () => {
-                const res = await fetch('api/hello', {method: 'POST',
-                    headers: {'Content-Type': 'application/json'},
-                    body: JSON.stringify({name: 'corpus'})});
+            f"""() => Promise.race([{_FAIL_AFTER_60S}, (async () => {{
+                const res = await fetch('api/hello', {{method: 'POST',
+                    headers: {{'Content-Type': 'application/json'}},
+                    body: JSON.stringify({{name: 'corpus'}})}});
                 return (await res.json()).message;
-            }"""
+            }})()])"""
         )
     except Exception as exc:
         raise AssertionError(f"the service worker did not answer: {exc}; {errors}") from exc
