@@ -6,7 +6,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests", "toolchains"]
+nox.options.sessions = ["lint", "typecheck", "tests", "toolchains", "corpus"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -22,7 +22,29 @@ PYTEST_ARGS = ("-n", "auto", "--dist", "loadgroup", "--durations", "25")
 def tests(session: nox.Session) -> None:
     """The whole suite on the machine's Go."""
     session.install("-e", ".[test]")
-    session.run("pytest", *PYTEST_ARGS, *session.posargs, env={"WASMSHIP_GO": ""})
+    session.run(
+        "pytest", "-m", "not corpus", *PYTEST_ARGS, *session.posargs, env={"WASMSHIP_GO": ""}
+    )
+
+
+@nox.session
+def corpus(session: nox.Session) -> None:
+    """Real public projects (tests/corpus/projects.toml) adopted with no edit and run; their
+    cold Go builds take minutes, so they have a session of their own, timed (--durations 0)."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "-m",
+        "corpus",
+        "-n",
+        "auto",
+        "--dist",
+        "loadgroup",
+        "--durations",
+        "0",
+        *session.posargs,
+        env={"WASMSHIP_GO": ""},
+    )
 
 
 @nox.session
