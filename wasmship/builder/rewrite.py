@@ -23,6 +23,9 @@ from urllib.parse import urlsplit
 from wasmship.distformat.page import (
     HTML_SUFFIXES,
     SCRIPT_SUFFIXES,
+    SRCSET_ATTRIBUTES,
+    URL_ATTRIBUTES,
+    URL_LIST_ATTRIBUTES,
     document_path,
     is_external,
     lines,
@@ -159,12 +162,40 @@ def _html_spans(text: str, bases: tuple[str, ...]) -> Iterator[Span]:
                 group = next(g for g in ("dq", "sq", "bare") if a[g] is not None)
                 values[a["name"].lower()] = (a.start(group), a.end(group))
             integrity = values.pop("integrity", None)
-            for start, end in values.values():
-                yield Span(start, end, bases, integrity=integrity)
+            for name, (start, end) in values.items():
+                if name in URL_ATTRIBUTES:
+                    yield Span(start, end, bases, integrity=integrity)
+                elif name in SRCSET_ATTRIBUTES or name in URL_LIST_ATTRIBUTES:
+                    yield from _candidates(text, start, end, bases, name in SRCSET_ATTRIBUTES)
+                elif name.startswith("on") and bases:  # an event handler: a script
+                    yield from _js_spans(text, start, end, bases, own)
+                elif name == "style":
+                    yield from _css_spans(text, start, end, bases)
         if m["raw"] and m["raw"].lower() == "script" and bases:
             yield from _js_spans(text, m.start("body"), m.end("body"), bases, own)
         elif m["raw"]:
             yield from _css_spans(text, m.start("body"), m.end("body"), bases)
+
+
+def _candidates(
+    text: str, start: int, end: int, bases: tuple[str, ...], srcset: bool
+) -> Iterator[Span]:
+    """The URLs of a srcset (`a.png 1x, b.png 2x`) or of a list apart by spaces (ping)."""
+    position = start
+    while position < end:
+        while position < end and (text[position].isspace() or text[position] == ","):
+            position += 1
+        first = position
+        while position < end and not text[position].isspace():
+            position += 1
+        last = position
+        while srcset and last > first and text[last - 1] == ",":
+            last -= 1
+        if last > first:
+            yield Span(first, last, bases)
+        if srcset and last == position:  # descriptors follow, up to the next candidate
+            while position < end and text[position] != ",":
+                position += 1
 
 
 def name_pattern(names: Sequence[str]) -> re.Pattern[str]:

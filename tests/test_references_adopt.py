@@ -1,0 +1,155 @@
+"""Never a silent broken deploy: every `.wasm` and `wasm_exec.js` reference of a project's web
+folder names a built module, the shim or a file of the dist, or the build stops before writing
+anything; only the places a browser reads URLs from are read (never a title, alt or text); and
+`verify` says the same of a dist, in its last line too (issue 23, section 1)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Run, snapshot
+from tests.test_errors import assert_clean_failure
+from wasmship.distformat.digests import integrity
+
+APP_FOLDER = """static = "public"
+
+[[target]]
+name = "app"
+package = "."
+folder = "web"
+"""
+
+PAGE = """<!doctype html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="description" content="Loads web/app.wasm and other.wasm">
+<title>app.wasm docs</title>
+<script src="/web/wasm_exec.js"></script>
+<script type="module" src="/web/app.js"></script>
+</head>
+<body>
+<h1 id="app.wasm" class="main.wasm">What app.wasm does</h1>
+<p><a href="#app-wasm" title="app.wasm">about app.wasm</a>
+<img src="icon.svg" alt="diagram of app.wasm and wasm_exec.js"></p>
+</body>
+</html>
+"""
+
+APP_JS = """const go = new Go();
+const source = await WebAssembly.instantiateStreaming(fetch("/web/app.wasm"), go.importObject);
+go.run(source.instance);
+"""
+
+
+def site(hello: Path, app_js: str = APP_JS, config: str | None = APP_FOLDER) -> Path:
+    """The hello module with a framework's web folder: public/index.html, public/web/app.js."""
+    web = hello / "public" / "web"
+    web.mkdir(parents=True)
+    (hello / "public" / "index.html").write_text(PAGE)
+    (hello / "public" / "icon.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+    (web / "app.js").write_text(app_js)
+    if config is not None:
+        (hello / "wasmship.toml").write_text(config)
+    return hello
+
+
+def test_title_alt_text_id_and_meta_content_are_not_urls(hello: Path, wasmship: Run) -> None:
+    # A docs page names the module in a title, an alt, an id, a class and a meta description:
+    # none of them is a URL, so none may stop the build (it did: "'app.wasm' names app.wasm").
+    project = site(hello)
+    proc = wasmship("build", "-q", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    page = (project / "dist" / "index.html").read_text()
+    assert 'title="app.wasm"' in page and 'alt="diagram of app.wasm and wasm_exec.js"' in page
+    assert 'id="app.wasm" class="main.wasm"' in page
+    assert "/web/wasm_exec." in page and 'src="/web/wasm_exec.js"' not in page
+
+
+def test_a_module_no_target_builds_stops_the_build_before_anything_is_written(
+    hello: Path, wasmship_inproc: Run
+) -> None:
+    # The go-app case: app.js fetches /web/app.wasm, the only target is main at the root. The
+    # build used to exit 0 with the reference left as it was: a 404 in the browser.
+    project = site(hello, config='static = "public"\n')
+    proc = wasmship_inproc("build", "-q", cwd=project)
+    assert_clean_failure(
+        proc,
+        2,
+        "public/web/app.js:2:",
+        "'/web/app.wasm'",
+        'target "main"',
+        'name the target "app" and set folder = "web"',
+    )
+    assert not (project / "dist").exists()
+
+
+def test_a_module_named_by_a_string_constant_or_in_pieces_must_exist(
+    hello: Path, wasmship_inproc: Run, wasmship: Run
+) -> None:
+    # A constant (not a call wasmship knows) and a URL built from pieces: both are read.
+    constant = 'const WASM = "./engine.wasm";\nfetch(WASM);\n'
+    project = site(hello, app_js=constant)
+    proc = wasmship_inproc("build", "-q", cwd=project)
+    assert_clean_failure(proc, 2, "public/web/app.js:1:", "'./engine.wasm'", "web/engine.wasm")
+    pieces = 'const base = location.pathname;\nfetch(base + "engine.wasm");\n'
+    (project / "public" / "web" / "app.js").write_text(pieces)
+    proc = wasmship_inproc("build", "-q", cwd=project)
+    assert_clean_failure(proc, 2, "public/web/app.js:2:", "engine.wasm")
+    # A module of the web folder itself is a file of the dist: that resolves.
+    (project / "public" / "web" / "engine.wasm").write_bytes(b"\0asm\1\0\0\0")
+    proc = wasmship("build", "-q", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_worker_importing_a_shim_from_another_folder_is_refused(
+    hello: Path, wasmship_inproc: Run
+) -> None:
+    worker = 'importScripts("/lib/wasm_exec.js");\nconst m = "/web/app.wasm";\n'
+    project = site(hello)
+    (project / "public" / "worker.js").write_text(worker)
+    proc = wasmship_inproc("build", "-q", cwd=project)
+    assert_clean_failure(proc, 2, "public/worker.js:1:", "'/lib/wasm_exec.js'")
+
+
+def _edit_in_dist(dist: Path, rel: str, text: str) -> None:
+    """Change a file of DIST and its manifest entry with it (no variants): a dist whose bytes
+    all match its manifest, whose reference is what is wrong."""
+    data = text.encode()
+    (dist / rel).write_bytes(data)
+    for variant in dist.glob(f"{rel}.*"):
+        variant.unlink()
+    manifest: Any = json.loads((dist / "manifest.json").read_text())
+    for target in manifest["targets"]:
+        for entry in target["files"].values():
+            if entry["path"] == rel:
+                entry.update(
+                    size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    integrity=integrity(data),
+                    encodings={},
+                )
+    (dist / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def test_verify_names_a_module_reference_no_file_of_the_dist_serves(
+    hello: Path, wasmship_inproc: Run, wasmship: Run
+) -> None:
+    project = site(hello)
+    proc = wasmship("build", "-q", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    dist = project / "dist"
+    before = snapshot(dist)
+    assert wasmship_inproc("verify", "--strict", "dist", cwd=project).returncode == 0
+    _edit_in_dist(dist, "web/app.js", 'const url = "/web/app.wasm";\nfetch(url);\n')
+    proc = wasmship_inproc("verify", "--strict", "dist", cwd=project)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "web/app.js:1:" in proc.stdout and "web/app.wasm" in proc.stdout, proc.stdout
+    # The last line says what failed: a reference, not the manifest.
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "1 reference names no file of the dist" in last, last
+    assert "does not match its manifest" not in last, last
+    assert before  # the dist was whole before the edit
