@@ -45,11 +45,16 @@ go.run(source.instance);
 """
 
 
-def site(hello: Path, app_js: str = APP_JS, config: str | None = APP_FOLDER) -> Path:
-    """The hello module with a framework's web folder: public/index.html, public/web/app.js."""
+def site(
+    hello: Path, app_js: str = APP_JS, config: str | None = APP_FOLDER, shim: str = "/web/"
+) -> Path:
+    """The hello module with a framework's web folder: public/index.html, public/web/app.js
+    (the page loads the shim from SHIM)."""
     web = hello / "public" / "web"
     web.mkdir(parents=True)
-    (hello / "public" / "index.html").write_text(PAGE)
+    (hello / "public" / "index.html").write_text(
+        PAGE.replace("/web/wasm_exec.js", shim + "wasm_exec.js")
+    )
     (hello / "public" / "icon.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
     (web / "app.js").write_text(app_js)
     if config is not None:
@@ -74,14 +79,14 @@ def test_a_module_no_target_builds_stops_the_build_before_anything_is_written(
 ) -> None:
     # The go-app case: app.js fetches /web/app.wasm, the only target is main at the root. The
     # build used to exit 0 with the reference left as it was: a 404 in the browser.
-    project = site(hello, config='static = "public"\n')
+    project = site(hello, config='static = "public"\n', shim="/")
     proc = wasmship_inproc("build", "-q", cwd=project)
     assert_clean_failure(
         proc,
         2,
         "public/web/app.js:2:",
         "'/web/app.wasm'",
-        'target "main"',
+        'the target is "main" (main.wasm at the root)',
         'name the target "app" and set folder = "web"',
     )
     assert not (project / "dist").exists()
@@ -94,7 +99,9 @@ def test_a_module_named_by_a_string_constant_or_in_pieces_must_exist(
     constant = 'const WASM = "./engine.wasm";\nfetch(WASM);\n'
     project = site(hello, app_js=constant)
     proc = wasmship_inproc("build", "-q", cwd=project)
-    assert_clean_failure(proc, 2, "public/web/app.js:1:", "'./engine.wasm'", "web/engine.wasm")
+    # Resolved as a browser does: against index.html, the page that loads app.js.
+    needles = ("public/web/app.js:1:", "'./engine.wasm' names engine.wasm,", 'target "engine"')
+    assert_clean_failure(proc, 2, *needles)
     pieces = 'const base = location.pathname;\nfetch(base + "engine.wasm");\n'
     (project / "public" / "web" / "app.js").write_text(pieces)
     proc = wasmship_inproc("build", "-q", cwd=project)

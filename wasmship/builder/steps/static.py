@@ -22,6 +22,7 @@ from wasmship.builder.dist_files import add_file
 from wasmship.builder.goshim import holds_shim, read_shim, same_shim, shim_version
 from wasmship.builder.rewrite import Built, Mismatch, kind_of, name_pattern, rewrite_texts
 from wasmship.builder.server_configs import SERVER_CONFIGS
+from wasmship.builder.static_advice import explain_missing
 from wasmship.builder.webfolder import Selection, holds_dist_manifest, own_page, select_files
 from wasmship.distformat.names import ICON, LOADER, LOADER_STYLE, MANIFEST, PAGE, SHIM, WEB_MANIFEST
 from wasmship.errors import UsageError
@@ -191,6 +192,9 @@ def adopt(config: BuildConfig, toolchain: Toolchain, built: list[Built]) -> Adop
         built,
         lambda m: _advice(config, m),
         lambda rel: _show(config, rel),
+        present=[rel for rel, _ in selection.files],
+        routes=config.routes,
+        explain=lambda ref: explain_missing(config, ref),
     )
     return Adoption(selection, tuple(copied), changed, tuple(replaced), tuple(warnings))
 
