@@ -160,3 +160,83 @@ def test_verify_names_a_module_reference_no_file_of_the_dist_serves(
     assert "1 reference names no file of the dist" in last, last
     assert "does not match its manifest" not in last, last
     assert before  # the dist was whole before the edit
+
+
+# --- section 4: routes a service worker answers ------------------------------------------------
+
+SW_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>sw app</title>
+<script src="main.js"></script></head><body></body></html>
+"""
+SW_MAIN = """navigator.serviceWorker.register("sw.js");
+fetch("api/hello").then((r) => r.text()).then((t) => { document.body.dataset.hello = t; });
+fetch("data/missing.json");
+"""
+SW = """importScripts("wasm_exec.js");
+self.addEventListener("fetch", (event) => {
+  if (new URL(event.request.url).pathname.endsWith("/api/hello")) {
+    event.respondWith(new Response("hello from the worker"));
+  }
+});
+"""
+
+
+def sw_site(hello: Path, routes: str) -> Path:
+    web = hello / "web"
+    web.mkdir()
+    (web / "index.html").write_text(SW_PAGE)
+    (web / "main.js").write_text(SW_MAIN)
+    (web / "sw.js").write_text(SW)
+    (web / "data").mkdir()
+    (hello / "wasmship.toml").write_text(f'static = "web"\n{routes}')
+    return hello
+
+
+def test_routes_a_service_worker_answers_are_declared_and_recorded(
+    hello: Path, wasmship: Run, wasmship_inproc: Run
+) -> None:
+    project = sw_site(hello, "")
+    assert wasmship("build", "-q", cwd=project).returncode == 0
+    proc = wasmship_inproc("verify", "dist", cwd=project)
+    assert proc.returncode == 1
+    assert (
+        'main.js:2: fetch("api/hello"): api/hello does not exist (if a service worker answers '
+        'it, declare it: routes = ["api/hello"] in wasmship.toml)'
+    ) in proc.stdout, proc.stdout
+    (project / "wasmship.toml").write_text('static = "web"\nroutes = ["/api/*"]\n')
+    assert wasmship("build", "-q", cwd=project).returncode == 0
+    manifest = json.loads((project / "dist" / "manifest.json").read_text())
+    assert manifest["routes"] == ["api/*"]
+    proc = wasmship_inproc("verify", "--json", "dist", cwd=project)
+    found = json.loads(proc.stdout)
+    # The declared route resolves; every other unresolved reference stays an error.
+    assert [(p["path"], p["line"]) for p in found["problems"]] == [("main.js", 3)], found
+    assert proc.returncode == 1
+
+
+def test_routes_are_bounded(hello: Path, wasmship_inproc: Run) -> None:
+    many = "[" + ", ".join(['"x"'] * 65) + "]"
+    for bad in ('["../etc/passwd"]', '["a b"]', '["api/\\u0000"]', many):
+        (hello / "wasmship.toml").write_text(f"routes = {bad}\n")
+        proc = wasmship_inproc("build", "-q", cwd=hello)
+        assert_clean_failure(proc, 2, "wasmship.toml", "routes")
+    assert not (hello / "dist").exists()
+
+
+def test_a_manifest_without_routes_reads_as_before_and_bad_routes_are_refused() -> None:
+    import pytest
+
+    from wasmship.distformat.reader import parse_manifest
+    from wasmship.errors import ManifestError
+
+    document: dict[str, Any] = {
+        "schema": 1,
+        "tool": {"name": "wasmship", "version": "1"},
+        "go": {"version": "go1.26"},
+        "targets": [],
+    }
+    assert parse_manifest(document).routes == ()
+    assert parse_manifest({**document, "routes": ["api/*"]}).routes == ("api/*",)
+    for bad in (["../x"], "api/*", [1], ["a\nb"]):
+        with pytest.raises(ManifestError, match="routes"):
+            parse_manifest({**document, "routes": bad})

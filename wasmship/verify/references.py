@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from wasmship.builder.spans import kind_of
@@ -99,7 +99,8 @@ def _page(
         _tag(check, rel, ref, target)
     for first_line, code in page.scripts:
         for call in script_calls(code, first_line):
-            _resolve(check, _Link(rel, call.line, call.describe(), call.url, document))
+            link = _Link(rel, call.line, call.describe(), call.url, document)
+            _resolve(check, replace(link, answerable=call.function == "fetch"))
 
 
 def _script(check: Checker, rel: str, loaded: list[tuple[str, str]]) -> None:
@@ -112,7 +113,7 @@ def _script(check: Checker, rel: str, loaded: list[tuple[str, str]]) -> None:
             moved = page and posixpath.dirname(document) != posixpath.dirname(rel)
             against = f" (relative to {page}, which loads it)" if moved else ""
             link = _Link(rel, call.line, call.describe(), call.url, document, against)
-            _resolve(check, link)
+            _resolve(check, replace(link, answerable=call.function == "fetch"))
 
 
 def _tag(check: Checker, rel: str, ref: Reference, target: str) -> None:
