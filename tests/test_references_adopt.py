@@ -240,3 +240,81 @@ def test_a_manifest_without_routes_reads_as_before_and_bad_routes_are_refused() 
     for bad in (["../x"], "api/*", [1], ["a\nb"]):
         with pytest.raises(ManifestError, match="routes"):
             parse_manifest({**document, "routes": bad})
+
+
+# --- section 3: a shim loaded from another origin ---------------------------------------------
+
+CDN_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>cdn shim</title>
+<script src="https://cdn.jsdelivr.net/gh/golang/go@go1.25.1/lib/wasm/wasm_exec.js"
+        integrity="sha384-notthisone" crossorigin="anonymous"></script>
+<script src="main.js"></script></head><body></body></html>
+"""
+CDN_MAIN = """const go = new Go();
+WebAssembly.instantiateStreaming(fetch("main.wasm"), go.importObject)
+  .then((r) => go.run(r.instance));
+"""
+CDN_WORKER = """importScripts(
+  "https://raw.githubusercontent.com/golang/go/go1.21.0/misc/wasm/wasm_exec.js");
+"""
+
+
+def test_a_shim_from_a_cdn_is_named_with_both_versions_and_replaced_by_the_dists_own(
+    hello: Path, wasmship: Run, go: Any
+) -> None:
+    web = hello / "web"
+    web.mkdir()
+    (web / "index.html").write_text(CDN_PAGE)
+    (web / "main.js").write_text(CDN_MAIN)
+    (web / "worker.js").write_text(CDN_WORKER)
+    (hello / "wasmship.toml").write_text('static = "web"\n')
+    proc = wasmship("build", cwd=hello)
+    assert proc.returncode == 0, proc.stderr
+    said = proc.stdout + proc.stderr
+    assert "web/index.html:3:" in said and "go1.25.1" in said, said
+    assert "web/worker.js:2:" in said and "go1.21.0" in said, said
+    dist = hello / "dist"
+    files = json.loads((dist / "manifest.json").read_text())["targets"][0]["files"]
+    shim = files["wasm_exec.js"]
+    page = (dist / "index.html").read_text()
+    assert f'src="{shim["path"]}"' in page and "cdn.jsdelivr" not in page, page
+    assert f'integrity="{shim["integrity"]}"' in page, page  # the CDN's SRI would refuse ours
+    assert f'"{shim["path"]}"' in (dist / "worker.js").read_text()
+    go_version = json.loads((dist / "manifest.json").read_text())["go"]["version"]
+    assert f"but {go_version} builds the module" in said, said
+
+
+def test_verify_flags_a_cdn_shim_of_another_go(hello: Path, wasmship: Run) -> None:
+    web = hello / "web"
+    web.mkdir()
+    (web / "index.html").write_text(SW_PAGE)
+    (web / "main.js").write_text("")
+    (hello / "wasmship.toml").write_text('static = "web"\n')
+    assert wasmship("build", "-q", cwd=hello).returncode == 0
+    dist = hello / "dist"
+    old = "https://cdn.jsdelivr.net/gh/golang/go@go1.20.1/misc/wasm/wasm_exec.js"
+    _edit_in_dist(dist, "main.js", f'importScripts("{old}");\n')
+    proc = wasmship("verify", "dist", cwd=hello)
+    assert proc.returncode == 1
+    assert "main.js:1:" in proc.stdout and "go1.20.1" in proc.stdout, proc.stdout
+
+
+def test_the_go_version_of_a_shim_url_is_read_from_every_usual_form() -> None:
+    from wasmship.builder.goshim import url_go_version
+
+    assert (
+        url_go_version("https://cdn.jsdelivr.net/gh/golang/go@go1.25.1/lib/wasm/wasm_exec.js")
+        == "go1.25.1"
+    )
+    assert (
+        url_go_version(
+            "https://raw.githubusercontent.com/golang/go/go1.21.0/misc/wasm/wasm_exec.js"
+        )
+        == "go1.21.0"
+    )
+    assert url_go_version("https://github.com/golang/go/raw/go1.22rc1/misc/wasm/wasm_exec.js") == (
+        "go1.22rc1"
+    )
+    assert url_go_version("https://unpkg.com/golang-wasm-exec@1.15.6/wasm_exec.js") == "go1.15.6"
+    assert url_go_version("https://cdn.jsdelivr.net/npm/golang-wasm-exec@1.15.6") == "go1.15.6"
+    assert url_go_version("https://example.org/js/wasm_exec.js") is None

@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from wasmship.builder.goshim import url_go_version
 from wasmship.builder.spans import (
     REWRITTEN_SUFFIXES,
     STYLE_SUFFIXES,
@@ -29,6 +30,7 @@ from wasmship.builder.spans import (
     spans,
 )
 from wasmship.builder.wasmrefs import WasmReference, unresolved, wasm_references
+from wasmship.distformat.names import SHIM
 from wasmship.distformat.page import is_external, lines, local_path
 from wasmship.errors import UsageError
 
@@ -39,6 +41,7 @@ __all__ = [
     "STYLE_SUFFIXES",
     "Built",
     "Mismatch",
+    "RemoteShim",
     "Span",
     "describe",
     "documents",
@@ -73,6 +76,16 @@ class Mismatch:
     built: Built
 
 
+@dataclass(frozen=True)
+class RemoteShim:
+    """A `wasm_exec.js` URL on another origin (a CDN's), rewritten to the dist's own shim."""
+
+    file: str
+    line: int
+    url: str
+    version: str | None  # the Go version the URL names, if it names one
+
+
 Advice = Callable[[Mismatch], str]  # what to do about a mismatch, in a sentence
 
 
@@ -90,6 +103,7 @@ def rewrite_file(
     built: Sequence[Built],
     mismatches: list[Mismatch],
     show: Callable[[str], str] = str,
+    remote: list[RemoteShim] | None = None,
 ) -> str:
     """REL's TEXT with every reference to a built file rewritten; mismatches are collected.
 
@@ -115,9 +129,20 @@ def rewrite_file(
             while start > span.start and _URL_CHAR.match(text[start - 1]):
                 start -= 1
             url = text[start : m.end()]
+            name = m[1]
+            shim = plain_names.get(name) if name == SHIM else None
+            if is_external(url) and shim is not None and start == head and span.bases:
+                # Go's shim from a CDN: it must be the module's Go's, so the dist's own is used.
+                if not span.joined:
+                    edits[start, m.end()] = _local_url(shim.path, span.bases)
+                    if span.integrity is not None and shim.integrity:
+                        edits[span.integrity] = shim.integrity
+                    if remote is not None:
+                        line = line_of(start)
+                        remote.append(RemoteShim(rel, line, url, url_go_version(url)))
+                continue
             if is_external(url):
                 continue
-            name = m[1]
             if start != head or span.joined or not span.bases:
                 # Built from pieces: the hashed file sits where its plain name would.
                 same = plain_names.get(name)
@@ -181,6 +206,14 @@ def url_of(url: str, resolved: str, path: str, base: str) -> str:
     return f"./{relative}" if url.startswith("./") and not relative.startswith("../") else relative
 
 
+def _local_url(path: str, bases: Sequence[str]) -> str:
+    """PATH relative to the folder of BASES (from the site's root when they differ)."""
+    folders = {posixpath.dirname(base) for base in bases}
+    if len(folders) != 1:
+        return "/" + path
+    return posixpath.relpath(path, folders.pop() or ".")
+
+
 def rewrite_texts(
     texts: Mapping[str, str],
     targets: Mapping[str, Built],
@@ -191,13 +224,15 @@ def rewrite_texts(
     present: Collection[str] | None = None,
     routes: Sequence[str] = (),
     explain: Callable[[WasmReference], str] | None = None,
+    remote: list[RemoteShim] | None = None,
 ) -> dict[str, str]:
     """The TEXTS (pages, scripts, stylesheets by dist path) whose references changed, rewritten.
 
     A reference naming a built file's plain name where it is not stops the build, naming it
     (and how many more there are), with ADVISE's remedy; SHOW says how a file is shown. Given
     PRESENT (the other files the dist will hold), so does any `.wasm` or `wasm_exec.js` URL that
-    names neither a built file nor one of them nor one of ROUTES, with EXPLAIN's remedy.
+    names neither a built file nor one of them nor one of ROUTES, with EXPLAIN's remedy. A
+    `wasm_exec.js` URL of another origin becomes the dist's own shim, listed in REMOTE.
     """
     pages, loaded = documents(texts)
     changed: dict[str, str] = {}
@@ -205,7 +240,7 @@ def rewrite_texts(
     for rel in sorted(texts):
         text = texts[rel]
         found = spans(rel, text, pages, loaded)
-        new = rewrite_file(rel, text, found, targets, built, mismatches, show)
+        new = rewrite_file(rel, text, found, targets, built, mismatches, show, remote)
         if new != text:
             changed[rel] = new
     if mismatches:

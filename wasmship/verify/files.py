@@ -30,6 +30,7 @@ class Checker:
     verified: dict[str, bytes] = field(default_factory=dict)  # sha256 -> bytes that match it
     listed: dict[str, tuple[str, Listing]] = field(default_factory=dict)  # path -> first listing
     routes: tuple[str, ...] = ()  # what the project's service worker answers (manifest.routes)
+    go_version: str = ""  # the Go that built the modules (manifest go.version)
 
     def error(
         self, path: str, message: str, line: int | None = None, kind: Kind = "manifest"

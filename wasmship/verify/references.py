@@ -15,8 +15,9 @@ import posixpath
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from wasmship.builder.goshim import url_go_version
 from wasmship.builder.spans import kind_of
-from wasmship.builder.wasmrefs import route_matches, unresolved, wasm_references
+from wasmship.builder.wasmrefs import is_shim, route_matches, unresolved, wasm_references
 from wasmship.distformat.digests import integrity_matches
 from wasmship.distformat.names import MANIFEST, PAGE, SHIM
 from wasmship.distformat.page import (
@@ -195,7 +196,16 @@ def _wasm_references(check: Checker, files: list[str]) -> None:
             if text is not None:
                 texts[rel] = text
     said = {(p.path, p.lineno) for p in check.problems if p.kind == "unresolved"}
-    for ref in unresolved(wasm_references(texts), check.known, check.routes):
+    found = wasm_references(texts)
+    for ref in found:
+        version = url_go_version(ref.url) if ref.external and is_shim(ref) else None
+        if version is not None and check.go_version and version != check.go_version:
+            message = (
+                f"{ref.url!r} loads Go's shim of {version}, but {check.go_version} built the "
+                "modules, whose shim differs: load the dist's own wasm_exec.js"
+            )
+            check.error(ref.file, message, ref.line, "reference")
+    for ref in unresolved(found, check.known, check.routes):
         if (ref.file, ref.line) in said:
             continue  # a call the checks above read has said it
         if ref.piece:
