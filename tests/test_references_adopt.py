@@ -318,3 +318,40 @@ def test_the_go_version_of_a_shim_url_is_read_from_every_usual_form() -> None:
     assert url_go_version("https://unpkg.com/golang-wasm-exec@1.15.6/wasm_exec.js") == "go1.15.6"
     assert url_go_version("https://cdn.jsdelivr.net/npm/golang-wasm-exec@1.15.6") == "go1.15.6"
     assert url_go_version("https://example.org/js/wasm_exec.js") is None
+
+
+def test_urls_are_read_where_a_browser_reads_them_and_nowhere_else() -> None:
+    from wasmship.builder.wasmrefs import unresolved, wasm_references
+
+    page = """<!doctype html>
+<img srcset="a.png 1x, img/b.wasm 2x" alt="c.wasm" title="d.wasm">
+<button onclick="fetch('e.wasm')" data-note="f.wasm">go</button>
+<div style="background: url(g.wasm)">h.wasm</div>
+<!-- i.wasm -->
+<meta name="description" content="j.wasm">
+<object data="k.wasm"></object>
+"""
+    script = """// l.wasm in a comment
+const m = "m.wasm";
+console.log("could not load n.wasm");
+fetch(prefix + "o.wasm");
+const p = `${prefix}/p.wasm`;
+"""
+    manifest = '{"name": "q.wasm", "description": "x.wasm", "start_url": "/r.wasm"}'
+    texts = {"index.html": page, "app.js": script, "app.webmanifest": manifest}
+    found = {(r.file, r.line, r.url, r.resolved, r.piece) for r in wasm_references(texts)}
+    assert found == {
+        ("index.html", 2, "img/b.wasm", "img/b.wasm", False),
+        ("index.html", 3, "e.wasm", "e.wasm", False),
+        ("index.html", 4, "g.wasm", "g.wasm", False),
+        ("index.html", 7, "k.wasm", "k.wasm", False),
+        ("app.js", 2, "m.wasm", "m.wasm", False),
+        ("app.js", 4, "o.wasm", None, True),
+        ("app.js", 5, "/p.wasm", None, True),
+        ("app.webmanifest", 1, "/r.wasm", "r.wasm", False),
+    }
+    refs = wasm_references(texts)
+    left = unresolved(refs, {"index.html", "lib/o.wasm", "img/b.wasm"}, routes=("p.wasm", "*.wasm"))
+    assert left == []
+    left = unresolved(refs, {"lib/o.wasm", "img/b.wasm"}, routes=("m.wasm", "p.wasm"))
+    assert {r.url for r in left} == {"e.wasm", "g.wasm", "k.wasm", "/r.wasm"}

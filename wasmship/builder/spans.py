@@ -46,6 +46,12 @@ _ATTR = re.compile(
 )
 _SCRIPT_RELATIVE = re.compile(r"\s*,\s*import\s*\.\s*meta\s*\.\s*url\b")
 
+# The members of a web manifest that hold URLs (icons' and screenshots' src, start_url, scope,
+# shortcuts' url, share_target's action...); its name, description and the like never do.
+_MANIFEST_URL = re.compile(
+    r'"(?:src|start_url|scope|url|action|href)"\s*:\s*"(?P<v>(?:[^"\\\n]|\\.)*)"'
+)
+
 
 @dataclass(frozen=True)
 class Span:
@@ -103,8 +109,8 @@ def spans(
         return list(_html_spans(text, bases))
     if kind == "js":
         return list(_js_spans(text, 0, len(text), tuple(loaded.get(rel, [])) or (rel,), rel))
-    if kind == "json":  # a web manifest's URLs resolve against the manifest's own
-        return list(_js_spans(text, 0, len(text), (rel,), rel))
+    if kind == "json":  # a web manifest's URL members, against the manifest's own URL
+        return [Span(m.start("v"), m.end("v"), (rel,)) for m in _MANIFEST_URL.finditer(text)]
     return list(_css_spans(text, 0, len(text), (rel,)))
 
 

@@ -24,7 +24,10 @@ def explain_missing(config: BuildConfig, ref: WasmReference) -> str:
             return f"{have}, none of them js, so the dist has no wasm_exec.js: change the reference"
         return f"{have}: change the reference"
     if ref.piece or ref.resolved is None:
-        return f"{have}: name a target after the module, or change the reference"
+        return (
+            f"{have}: name a target after the module, or change the reference (or, if "
+            f'something else serves it, declare it: routes = ["{ref.resolved or ref.name}"])'
+        )
     name = ref.name.removesuffix(".wasm")
     folder = posixpath.dirname(ref.resolved)
     setting = f'name the target "{name}" and set folder = "{folder}"'

@@ -91,12 +91,13 @@ def unresolved(
 ) -> list[WasmReference]:
     """The references of FOUND naming no path of PRESENT (the dist's files) nor a route."""
     names = {posixpath.basename(p) for p in present}
+    leaves = [posixpath.basename(route) for route in routes]
     missing = []
     for ref in found:
         if ref.external:
             continue
-        if ref.piece:
-            ok = ref.name in names
+        if ref.piece:  # a name in any folder; a route by its last segment
+            ok = ref.name in names or route_matches(ref.name, leaves)
         else:
             ok = ref.resolved is not None and (
                 ref.resolved in present or route_matches(ref.resolved, routes)
