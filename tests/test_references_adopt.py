@@ -8,11 +8,17 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from tests.browser import Knobs, Serve
 from tests.conftest import Run, snapshot
 from tests.test_errors import assert_clean_failure
 from wasmship.distformat.digests import integrity
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 APP_FOLDER = """static = "public"
 
@@ -224,8 +230,6 @@ def test_routes_are_bounded(hello: Path, wasmship_inproc: Run) -> None:
 
 
 def test_a_manifest_without_routes_reads_as_before_and_bad_routes_are_refused() -> None:
-    import pytest
-
     from wasmship.distformat.reader import parse_manifest
     from wasmship.errors import ManifestError
 
@@ -355,3 +359,23 @@ const p = `${prefix}/p.wasm`;
     assert left == []
     left = unresolved(refs, {"lib/o.wasm", "img/b.wasm"}, routes=("m.wasm", "p.wasm"))
     assert {r.url for r in left} == {"e.wasm", "g.wasm", "k.wasm", "/r.wasm"}
+
+
+@pytest.mark.browser
+def test_a_page_that_loaded_its_shim_from_a_cdn_runs_offline_from_the_dist(
+    hello: Path, wasmship: Run, serve: Serve, page: Page
+) -> None:
+    # No network here: the page starts only if its shim now comes from the dist.
+    web = hello / "web"
+    web.mkdir()
+    (web / "index.html").write_text(CDN_PAGE)
+    (web / "main.js").write_text(CDN_MAIN)
+    (hello / "wasmship.toml").write_text('static = "web"\n')
+    assert wasmship("build", "-q", cwd=hello).returncode == 0
+    assert wasmship("verify", "--strict", "dist", cwd=hello).returncode == 0
+    server = serve(hello / "dist", Knobs(brotli=True))
+    page.goto(server.url)
+    greeting = page.locator("#greeting")
+    greeting.wait_for(state="attached")
+    assert greeting.inner_text() == "hello from Go WebAssembly"
+    assert all(s.status == 200 for s in server.log if s.path != "/favicon.ico"), server.log
