@@ -69,6 +69,23 @@ def rows() -> list[Row]:
 
 REQUESTS = rows()
 
+# A dist built with --spa (issue 26 §4): a client route gets the page (no-cache), with or without
+# a trailing slash; a missing file with an extension is still 404; the files are as before.
+SPA_PATHS = ("/settings/profile", "/settings/", "/missing.js", "page", "module", "shim")
+
+
+def spa_rows() -> list[Row]:
+    table: list[Row] = []
+    for path in SPA_PATHS:
+        for method in ("GET", "HEAD"):
+            for accept in (None, "gzip", "br, gzip"):
+                table.append(Row(path, accept, method=method))
+        table.append(Row(path, "br, gzip", conditional=True))
+    return table
+
+
+SPA_REQUESTS = spa_rows()
+
 
 @dataclass(frozen=True)
 class Exception_:

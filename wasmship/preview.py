@@ -189,7 +189,7 @@ class DistHandler(BaseHTTPRequestHandler):
         if relative is None:
             return self.send_plain(404, "not found", [])
         index = self.server.index
-        entry = index.files().get(relative)
+        entry = index.files().get(relative) or index.route_page(relative)
         headers: list[tuple[str, str]] = []
         variant = None
         if entry is not None:

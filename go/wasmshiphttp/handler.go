@@ -20,7 +20,8 @@ type Option func(*Handler)
 
 // WithSPA answers a GET or HEAD for a path the manifest does not list, whose last segment has no
 // dot (a client route such as /settings/profile, not a missing file such as /app.js), with
-// index.html, as a single-page app needs.
+// index.html, as a single-page app needs. A dist built with `wasmship build --spa` says so in its
+// manifest and gets this rule without the option; WithSPA turns it on for any dist.
 func WithSPA() Option { return func(h *Handler) { h.spa = true } }
 
 // WithErrorLog sets where the handler reports a new dist it could not switch to (a folder served
@@ -148,7 +149,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.sendVariantByName(w, r, d, owner, relative)
 			return
 		}
-		if !h.spa || strings.Contains(path.Base(relative), ".") || d.files["index.html"] == nil {
+		if !(h.spa || d.spa) || strings.Contains(path.Base(relative), ".") || d.files["index.html"] == nil {
 			plain(w, r, http.StatusNotFound, "not found")
 			return
 		}

@@ -152,3 +152,20 @@ func TestHostileManifests(t *testing.T) {
 		}
 	}
 }
+
+func TestSPAFromTheManifest(t *testing.T) {
+	doc := func(spa string) string {
+		return `{"schema": 1, "tool": {"name": "wasmship", "version": "1"}` + spa +
+			`, "targets": [{"name": "main", "files": {}}]}`
+	}
+	for spa, want := range map[string]bool{"": false, `, "spa": false`: false, `, "spa": true`: true} {
+		d, err := parseManifest([]byte(doc(spa)))
+		if err != nil || d.spa != want {
+			t.Errorf("%q: spa %v (%v), want %v", spa, d != nil && d.spa, err, want)
+		}
+	}
+	var me *ManifestError
+	if _, err := parseManifest([]byte(doc(`, "spa": "yes"`))); !errors.As(err, &me) || me.Where != "spa" {
+		t.Errorf(`"spa": "yes": got %v, want a ManifestError at spa`, err)
+	}
+}

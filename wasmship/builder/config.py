@@ -93,6 +93,7 @@ class BuildConfig:
     keep: int = 2  # earlier builds whose hashed files are kept in the dist (--keep)
     hosting: Hosting = Hosting.NEGOTIATE  # static: the loader decodes a .gz itself
     offline: bool = False  # a service worker caches the page's generation (--offline)
+    spa: bool = False  # unknown paths without an extension get the page (--spa)
     app: AppConfig | None = None  # a web app manifest makes the page installable ([app])
 
     def configured_specs(self) -> tuple[TargetSpec, ...]:

@@ -7,6 +7,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from wasmship.check.dictionaries import check_dictionary_transport
 from wasmship.check.findings import NONE, OPTIONAL_CODINGS, CheckReport, Outcome, Result
+from wasmship.check.routes import check_client_routes
 from wasmship.delivery.client import (
     MANIFEST_BODY,
     PAGE_BODY,
@@ -237,6 +238,7 @@ def check_site(url: str, *, timeout: float = 10.0) -> CheckReport:
             results.extend(check_file(fetcher, base, entry, manifest.hosting))
             if manifest.hosting is Hosting.NEGOTIATE:  # a static host sends no deltas
                 results.extend(check_dictionary_transport(fetcher, base, entry, files))
+        results.extend(check_client_routes(fetcher, base, manifest))
     finally:
         fetcher.close()
     return CheckReport(url=url, manifest_url=manifest_url, results=tuple(results))

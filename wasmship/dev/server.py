@@ -102,6 +102,9 @@ class DevHandler(DistHandler):
         if path.startswith(RESERVED):
             return self.send_plain(404, "not found", [])
         relative = request_path(self.path)
+        route = self.server.index.route_page(relative) if relative is not None else None
+        if route is not None:
+            relative = route.path  # a client route of an --spa dist: the page, reload and all
         if relative is not None and self.is_page(relative):
             return self.send_page(relative, send_body)
         return super().respond(send_body=send_body)

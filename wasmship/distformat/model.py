@@ -188,6 +188,7 @@ class Manifest:
     inputs: str | None = None  # `build.inputs`: SHA-256 of everything the dist was made from
     hosting: Hosting = Hosting.NEGOTIATE  # `hosting`, written only when not the default
     offline: Offline | None = None  # `offline`: the dist ships a service worker
+    spa: bool = False  # `spa`: unknown paths without an extension are routes of the page
 
     def target(self, name: str) -> TargetEntry | None:
         """The target called NAME."""
@@ -275,6 +276,9 @@ class Manifest:
             else:
                 worker["generation"] = self.offline.generation
             document["offline"] = worker
+        if self.spa:
+            # Optional (schema 1 extended): absent means false, as every older dist.
+            document["spa"] = True
         return document
 
     def dumps(self) -> str:

@@ -176,7 +176,14 @@ def parse_manifest(document: object) -> Manifest:
         inputs=None if inputs is None else _text(inputs, "build.inputs"),
         hosting=_hosting(found.get("hosting", Hosting.NEGOTIATE.value)),
         offline=_parse_offline(found["offline"]) if "offline" in found else None,
+        spa=_flag(found.get("spa", False), "spa"),
     )
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ManifestError(f"{where}: expected true or false, found {bounds.shown(value)}")
+    return value
 
 
 def _parse_offline(raw: object) -> Offline:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from wasmship.distformat.digests import integrity_matches
-from wasmship.distformat.names import MANIFEST, PAGE
+from wasmship.distformat.names import MANIFEST, PAGE, is_client_route
 from wasmship.distformat.page import (
     HTML_SUFFIXES,
     SCRIPT_SUFFIXES,
@@ -159,6 +159,8 @@ def _resolve(check: Checker, link: _Link) -> str | None:
         if path.is_dir() or urlsplit(link.url).path.endswith("/"):
             target = posixpath.join(target, PAGE) if target != "." else PAGE
         found = (check.dist / target).is_file()
+    if not found and check.spa and not link.folder and is_client_route(target):
+        return None  # a client route of a single-page app: servers answer it with the page
     if not found:
         message = f"{link.what}: {target} does not exist{link.against}"
         check.error(link.source, message, link.line)
