@@ -230,6 +230,8 @@ EXCEPTIONS: list[Exception_] = [
 ]
 
 
+OWN_HEADERS = ("Cross-Origin-Opener-Policy", "Cross-Origin-Embedder-Policy", "X-Robots-Tag")
+
 # -- what a server answers, as one comparable record -----------------------------------------
 
 
@@ -244,6 +246,7 @@ class Answer:
     nosniff: str | None = None
     etag: bool | None = None
     body: str | None = None  # which dist file the decoded body is
+    own: str | None = None  # the project's [headers] that came (OWN_HEADERS), `name=value;...`
 
     def differences(self, expected: Answer) -> str:
         """What differs from EXPECTED: `field=got (expected ...)`, one per field."""

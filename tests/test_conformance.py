@@ -24,7 +24,15 @@ import brotli
 import pytest
 import zstandard
 
-from tests.conformance import EXCEPTIONS, REQUESTS, SPA_REQUESTS, Answer, Row, exceptions_for
+from tests.conformance import (
+    EXCEPTIONS,
+    OWN_HEADERS,
+    REQUESTS,
+    SPA_REQUESTS,
+    Answer,
+    Row,
+    exceptions_for,
+)
 from tests.conftest import REPO, Go, base_env, build_fixture, files_of, manifest_of
 from tests.servers import REAL_SERVERS, free_port, real_server, stop, wait_until_listening
 from tests.serving import Response, request, wasmship_serve
@@ -81,11 +89,19 @@ def ports(dist: Path, go: Go, tmp_path_factory: pytest.TempPathFactory) -> Itera
     yield from five_servers(dist, go, tmp_path_factory.mktemp("servers"))
 
 
+SPA_CONFIG = """\
+spa = true
+[headers]
+"/*" = { Cross-Origin-Opener-Policy = "same-origin", Cross-Origin-Embedder-Policy = "require-corp" }
+"/*.wasm" = { X-Robots-Tag = "noindex", Cross-Origin-Embedder-Policy = "credentialless" }
+"""
+
+
 @pytest.fixture(scope="module")
 def spa_dist(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
     """hello built as a single-page app, by wasmship.toml's `spa = true`."""
     root = tmp_path_factory.mktemp("conformance-spa")
-    project = build_fixture(root, go, "hello", *FLAGS, config="spa = true\n")
+    project = build_fixture(root, go, "hello", *FLAGS, config=SPA_CONFIG)
     assert manifest_of(project / "dist")["spa"] is True
     return project / "dist"
 
@@ -213,6 +229,7 @@ def answer_of(reply: Response, row: Row, dist: Path, etag: bool | None) -> Answe
         nosniff=reply.header("X-Content-Type-Options"),
         etag=etag,
         body=body,
+        own=";".join(f"{n}={reply.header(n)}" for n in OWN_HEADERS if reply.header(n)) or None,
     )
 
 
@@ -285,6 +302,13 @@ def test_spa_every_server_answers_as_serve_does(
             assert reference.body == "index.html", reference
     if row.path == "/missing.js":
         assert reference.status == 404, reference
+    # [headers]: every file gets COOP and COEP; the module's later rule wins COEP.
+    isolated = "Cross-Origin-Opener-Policy=same-origin;Cross-Origin-Embedder-Policy="
+    if reference.status in (200, 304):
+        if row.path == "module":
+            assert reference.own == isolated + "credentialless;X-Robots-Tag=noindex", reference
+        else:
+            assert reference.own == isolated + "require-corp", reference
     wrong = []
     for name, got in answers.items():
         expected = expected_answer(name, row, reference, got, spa_ports[name], spa_dist)

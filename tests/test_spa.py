@@ -23,6 +23,7 @@ from tests.test_dev import Session
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.pipeline import build
 from wasmship.dev.session import DevEvent, DevOptions, DevSession
+from wasmship.distformat.headers import make_rules
 from wasmship.distformat.reader import loads_manifest
 from wasmship.errors import ManifestError
 
@@ -130,8 +131,9 @@ def test_dev_answers_a_client_route_with_the_page_and_its_reload(
     go: Go, hello: Path, tmp_path: Path
 ) -> None:
     events: queue.Queue[DevEvent] = queue.Queue()
+    coop = make_rules({"/*": {"Cross-Origin-Opener-Policy": "same-origin"}})  # and [headers]
     session = DevSession(
-        lambda: BuildConfig(workdir=hello, go=go.binary, spa=True),
+        lambda: BuildConfig(workdir=hello, go=go.binary, spa=True, headers=coop),
         DevOptions(port=0, folder=tmp_path / "dev"),
         events.put,
         build,
@@ -143,6 +145,7 @@ def test_dev_answers_a_client_route_with_the_page_and_its_reload(
         status, headers, page = started.get("/settings/profile")
         assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
         assert b'<script defer src="/__wasmship/dev.js"' in page
+        assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
         assert started.get("/missing.js")[0] == 404
     finally:
         session.stop()

@@ -179,6 +179,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	setOwnHeaders(header, d.headers, e.path)
 	header["ETag"] = []string{etag}
 	header.Set("Cache-Control", cacheControl(e.immutable))
 	header.Set("X-Content-Type-Options", nosniff)

@@ -52,6 +52,7 @@ type dist struct {
 	manifest []byte            // manifest.json as read (served as it is)
 	etag     string            // of manifest.json
 	spa      bool              // built with --spa: client routes get index.html
+	headers  []headerRule      // the project's own ([headers]), in order
 }
 
 func etagFor(sha string) string { return `"` + sha[:32] + `"` }
@@ -163,6 +164,11 @@ func parseManifest(data []byte) (*dist, error) {
 	if raw, ok := top["spa"]; ok {
 		if d.spa, ok = raw.(bool); !ok {
 			return nil, bad("spa", "expected true or false, found %s", shown(raw))
+		}
+	}
+	if raw, ok := top["headers"]; ok {
+		if d.headers, err = parseHeaderRules(raw); err != nil {
+			return nil, err
 		}
 	}
 	previous, ok := top["previous"]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from wasmship.distformat.digests import etag_for
+from wasmship.distformat.headers import HeaderRule, headers_for
 from wasmship.distformat.model import FileEntry, Manifest
 from wasmship.distformat.names import MANIFEST, PAGE, is_client_route
 from wasmship.distformat.reader import read_manifest, require_dist_folder
@@ -34,6 +35,7 @@ class DistIndex:
         # until_built (wasmship dev): no files until a first build writes the manifest.
         self._files: Mapping[str, FileEntry] = {}
         self._spa = False
+        self._headers: tuple[HeaderRule, ...] = ()
         if not (until_built and self._stamp is None):
             self._read()
         self._etags: dict[tuple[int, ...], str] = {}
@@ -59,6 +61,11 @@ class DistIndex:
     def _read(self) -> None:
         manifest = read_dist(self.dist)
         self._files, self._spa = manifest.files_by_path(), manifest.spa
+        self._headers = manifest.headers
+
+    def headers_for(self, entry: FileEntry) -> list[tuple[str, str]]:
+        """The project's own headers ([headers]) for a response that sends ENTRY."""
+        return headers_for(self._headers, "/" + entry.path) if self._headers else []
 
     def route_page(self, relative: str) -> FileEntry | None:
         """The page, when RELATIVE is a client route of a single-page app (built with --spa):

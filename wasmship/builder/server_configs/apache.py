@@ -97,6 +97,8 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...], site:
         out.append(f"  # {rule.path}")
         out.append(f'  <FilesMatch "{files}">')
         out.append(f'    Header set Cache-Control "{rule.cache_control}"')
+        for name, value in site.own_headers(rule):
+            out.append(f'    Header set {name} "{value}"')
         if rule.encodings:
             out.append('    Header append Vary "Accept-Encoding"')
         out.append("  </FilesMatch>")

@@ -49,7 +49,7 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...], site: 
             f"# {rule.path}" + (f" (also kept: {', '.join(rule.kept)})" if rule.kept else "")
         )
         out.append(f"{matcher} path_regexp {pattern}")
-        out += caddy_headers(matcher, rule)
+        out += caddy_headers(matcher, rule, site)
         if rule.path == PAGE and site.spa:
             out += [
                 "# --spa: a path without an extension that is not a file or folder is a route",
@@ -58,7 +58,7 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...], site: 
                 f"    path_regexp {CLIENT_ROUTE_PATTERN}",
                 "    not file",
                 "}",
-                *caddy_headers("@wasmship_route", rule),
+                *caddy_headers("@wasmship_route", rule, site),
                 f"rewrite @wasmship_route /{PAGE}",
                 "",
             ]
@@ -74,11 +74,12 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...], site: 
     return "\n".join(out) + "\n"
 
 
-def caddy_headers(matcher: str, rule: ServingRule) -> list[str]:
+def caddy_headers(matcher: str, rule: ServingRule, site: Site) -> list[str]:
     """The header block of the responses of RULE's file, for the requests MATCHER names."""
     out = [f"header {matcher} {{"]
     out.append(f'    Content-Type "{rule.content_type}"')
     out.append(f'    Cache-Control "{rule.cache_control}"')
+    out += [f'    {name} "{value}"' for name, value in site.own_headers(rule)]
     if rule.deltas:
         # Set (not added) when the response is written: it replaces the Vary file_server
         # adds to a sibling, so there is one Vary on every response of the file.

@@ -33,6 +33,7 @@ def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...], site
             out.append(url)
             out.append(f"  Content-Type: {rule.content_type}")
             out.append(f"  Cache-Control: {rule.cache_control}")
+            out += [f"  {name}: {value}" for name, value in site.own_headers(rule)]
             if rule.encodings:
                 out.append("  Vary: Accept-Encoding")
     return "\n".join(out) + "\n"

@@ -64,6 +64,8 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...], site: 
             out.append(
                 f"    add_header Use-As-Dictionary '{use_as_dictionary(rule.dictionary_match)}';"
             )
+        for name, value in site.own_headers(rule):
+            out.append(f'    add_header {name} "{value}";  # [headers]')
         out.append(f'    add_header X-Content-Type-Options "{NOSNIFF}" always;')
         out.append("}")
         out.append("")

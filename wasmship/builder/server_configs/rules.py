@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from wasmship import __version__
 from wasmship.delivery.negotiation import REVALIDATE_CACHE, cache_control, media_type, vary
 from wasmship.distformat.digests import available_dictionary
+from wasmship.distformat.headers import HeaderRule, headers_for
 from wasmship.distformat.model import FileEntry
 from wasmship.distformat.names import CODINGS, MANIFEST, content_type
 
@@ -76,6 +77,11 @@ class Site:
     """What a config states beside the files' rules: the dist's own settings."""
 
     spa: bool = False  # --spa: a path without an extension that is not a file gets the page
+    headers: tuple[HeaderRule, ...] = ()  # [headers]: the project's own, by path pattern
+
+    def own_headers(self, rule: ServingRule) -> list[tuple[str, str]]:
+        """The project's headers for the responses of RULE's file (checked: config-safe)."""
+        return headers_for(self.headers, "/" + rule.path)
 
 
 @dataclass(frozen=True)

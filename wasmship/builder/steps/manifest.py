@@ -50,6 +50,7 @@ def build_manifest(ctx: BuildContext) -> Manifest:
         hosting=ctx.config.hosting,
         offline=ctx.offline,
         spa=ctx.config.spa,
+        headers=ctx.config.headers,
     )
 
 
