@@ -16,6 +16,7 @@ import pytest
 from tests.browser import assert_app_ran, open_app
 from tests.conftest import Go, Run, build_fixture, manifest_of
 from tests.serving import request, wasmship_serve
+from tests.test_spa import run_check, static_host
 from wasmship.distformat.headers import BadHeaders, headers_for, make_rules
 from wasmship.distformat.reader import loads_manifest
 from wasmship.errors import ManifestError
@@ -164,3 +165,18 @@ def test_chromium_is_cross_origin_isolated_through_serve(
         assert_app_ran(page, console)
         assert page.evaluate("crossOriginIsolated") is True
         assert page.evaluate("typeof SharedArrayBuffer") == "function"
+
+
+def test_check_expects_them_on_every_file_they_match(isolated: Path, tmp_path: Path) -> None:
+    with wasmship_serve(isolated, "--quiet", stderr=tmp_path / "log") as served:
+        report = run_check(f"http://127.0.0.1:{served.port}/")
+    own = [r for r in report["results"] if r["check"].startswith("[headers] ")]
+    files = {r["file"] for r in own}
+    assert len(files) == len(manifest_of(isolated)["targets"][0]["files"]), own
+    assert own and all(r["outcome"] == "ok" for r in own), own
+    assert report["ok"], report
+    # A host that sends none of them: each is a failure, of the host's settings.
+    with static_host(isolated, tmp_path) as port:
+        report = run_check(f"http://127.0.0.1:{port}/")
+    own = [r for r in report["results"] if r["check"] == "[headers] Cross-Origin-Opener-Policy"]
+    assert own and all(r["outcome"] == "fail" and r["host_setting"] for r in own), own

@@ -179,7 +179,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	setOwnHeaders(header, d.headers, e.path)
+	own := setOwnHeaders(header, d.headers, e.path)
 	header["ETag"] = []string{etag}
 	header.Set("Cache-Control", cacheControl(e.immutable))
 	header.Set("X-Content-Type-Options", nosniff)
@@ -193,7 +193,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		send(w, r, f, http.StatusOK, 0, size)
 		return
 	}
-	sendRanged(w, r, f, size, etag)
+	sendRanged(w, r, f, size, etag, own...)
 }
 
 // sendVariantByName answers a request for a precompressed file by its own name (a static
@@ -259,8 +259,9 @@ func cacheControl(immutable bool) string {
 	return revalidateCache
 }
 
-// sendRanged sends the identity bytes of a file, honouring one byte Range (and If-Range).
-func sendRanged(w http.ResponseWriter, r *http.Request, f io.Reader, size int64, etag string) {
+// sendRanged sends the identity bytes of a file, honouring one byte Range (and If-Range); a 416
+// drops the file's headers, the project's OWN among them.
+func sendRanged(w http.ResponseWriter, r *http.Request, f io.Reader, size int64, etag string, own ...string) {
 	w.Header().Set("Accept-Ranges", "bytes")
 	rangeHeader := r.Header.Get("Range")
 	if ifRange, ok := r.Header["If-Range"]; ok && strings.TrimSpace(strings.Join(ifRange, ",")) != etag {
@@ -275,7 +276,7 @@ func sendRanged(w http.ResponseWriter, r *http.Request, f io.Reader, size int64,
 	switch {
 	case unsatisfiable:
 		h := w.Header()
-		for _, name := range []string{"Accept-Ranges", "Cache-Control", "Content-Type", "Vary", "Use-As-Dictionary"} {
+		for _, name := range append([]string{"Accept-Ranges", "Cache-Control", "Content-Type", "Vary", "Use-As-Dictionary"}, own...) {
 			h.Del(name)
 		}
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))

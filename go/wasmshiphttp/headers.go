@@ -93,14 +93,17 @@ func parseHeaderRules(raw any) ([]headerRule, error) {
 	return rules, nil
 }
 
-// setOwnHeaders sets the project's headers for a response that sends the file at path; a later
-// rule wins a name.
-func setOwnHeaders(header http.Header, rules []headerRule, path string) {
+// setOwnHeaders sets the project's headers for a response that sends the file at path (a later
+// rule wins a name) and returns their names.
+func setOwnHeaders(header http.Header, rules []headerRule, path string) []string {
+	var names []string
 	for _, rule := range rules {
 		if rule.match.MatchString("/" + path) {
 			for _, h := range rule.headers {
 				header.Set(h[0], h[1])
+				names = append(names, h[0])
 			}
 		}
 	}
+	return names
 }
