@@ -69,6 +69,23 @@ def rows() -> list[Row]:
 
 REQUESTS = rows()
 
+# A dist built with --spa (issue 26 §4): a client route gets the page (no-cache), with or without
+# a trailing slash; a missing file with an extension is still 404; the files are as before.
+SPA_PATHS = ("/settings/profile", "/settings/", "/missing.js", "page", "module", "shim")
+
+
+def spa_rows() -> list[Row]:
+    table: list[Row] = []
+    for path in SPA_PATHS:
+        for method in ("GET", "HEAD"):
+            for accept in (None, "gzip", "br, gzip"):
+                table.append(Row(path, accept, method=method))
+        table.append(Row(path, "br, gzip", conditional=True))
+    return table
+
+
+SPA_REQUESTS = spa_rows()
+
 
 @dataclass(frozen=True)
 class Exception_:
@@ -213,6 +230,8 @@ EXCEPTIONS: list[Exception_] = [
 ]
 
 
+OWN_HEADERS = ("Cross-Origin-Opener-Policy", "Cross-Origin-Embedder-Policy", "X-Robots-Tag")
+
 # -- what a server answers, as one comparable record -----------------------------------------
 
 
@@ -227,6 +246,7 @@ class Answer:
     nosniff: str | None = None
     etag: bool | None = None
     body: str | None = None  # which dist file the decoded body is
+    own: str | None = None  # the project's [headers] that came (OWN_HEADERS), `name=value;...`
 
     def differences(self, expected: Answer) -> str:
         """What differs from EXPECTED: `field=got (expected ...)`, one per field."""

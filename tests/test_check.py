@@ -66,11 +66,13 @@ def test_check_passes_against_wasmship_serve(served: Served, built_hello: Path) 
     # A line per file, the manifest's first, then the count.
     lines = proc.stdout.splitlines()
     paths = list(dist_files(manifest_of(built_hello)))
-    assert len(lines) == len(paths) + 2, proc.stdout
+    # ... and the client routes' line (a made-up route and .js are 404 here: no --spa).
+    assert len(lines) == len(paths) + 3, proc.stdout
     assert re.fullmatch(rf"ok +manifest\.json +found at {served.url}manifest\.json", lines[0])
     shown = {line.split()[1]: line for line in lines[1:-1]}
-    assert sorted(shown) == sorted(paths)
+    assert sorted(shown) == sorted([*paths, "(routes)"])
     assert all(line.startswith("ok  ") for line in shown.values())
+    assert shown["(routes)"].endswith("  unknown path: 404, missing file: 404")
     assert shown[wasm_path(built_hello)].endswith(
         "  application/wasm, br/gzip/identity decode to the manifest's sha256, immutable, "
         'Use-As-Dictionary: match="main.*.wasm"'
@@ -269,7 +271,7 @@ def test_a_failing_file_shows_its_problems_and_the_others_one_line_each(
     lines = lines[:-1]
     assert [line for line in lines if not line.startswith("ok  ")][:-1] == problems
     passed = {line.split()[1] for line in lines if line.startswith("ok  ")}
-    assert passed == {"manifest.json", *files.values()} - {module, shim}
+    assert passed == {"manifest.json", "(routes)", *files.values()} - {module, shim}
     assert re.fullmatch(rf"\d+ checks at {url}manifest\.json: 3 failed, 2 warnings", lines[-1])
     assert proc.stderr == (
         f"wasmship: error: 3 checks failed at {url}, all of them headers the host's settings "

@@ -23,7 +23,15 @@ import brotli
 import pytest
 import zstandard
 
-from tests.conformance import EXCEPTIONS, REQUESTS, Answer, Row, exceptions_for
+from tests.conformance import (
+    EXCEPTIONS,
+    OWN_HEADERS,
+    REQUESTS,
+    SPA_REQUESTS,
+    Answer,
+    Row,
+    exceptions_for,
+)
 from tests.conftest import REPO, Go, base_env, build_fixture, build_in, files_of, manifest_of
 from tests.servers import REAL_SERVERS, free_port, real_server, stop, wait_until_listening
 from tests.serving import Response, request, wasmship_serve
@@ -69,7 +77,36 @@ def go_server(go: Go, out: Path) -> Path:
 @pytest.fixture(scope="module")
 def ports(dist: Path, go: Go, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
     """The port of each of the five servers, all serving DIST."""
-    home = tmp_path_factory.mktemp("servers")
+    yield from five_servers(dist, go, tmp_path_factory.mktemp("servers"))
+
+
+SPA_CONFIG = """\
+spa = true
+[headers]
+"/*" = { Cross-Origin-Opener-Policy = "same-origin", Cross-Origin-Embedder-Policy = "require-corp" }
+"/*.wasm" = { X-Robots-Tag = "noindex", Cross-Origin-Embedder-Policy = "credentialless" }
+"""
+
+
+@pytest.fixture(scope="module")
+def spa_dist(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    """hello built as a single-page app, by wasmship.toml's `spa = true`."""
+    root = tmp_path_factory.mktemp("conformance-spa")
+    project = build_fixture(root, go, "hello", *FLAGS, config=SPA_CONFIG)
+    assert manifest_of(project / "dist")["spa"] is True
+    return project / "dist"
+
+
+@pytest.fixture(scope="module")
+def spa_ports(
+    spa_dist: Path, go: Go, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, int]]:
+    """The five servers over SPA_DIST; the Go handler without WithSPA: the manifest says it."""
+    yield from five_servers(spa_dist, go, tmp_path_factory.mktemp("spa-servers"))
+
+
+def five_servers(dist: Path, go: Go, home: Path) -> Iterator[dict[str, int]]:
+    """The port of each of the five servers, all serving DIST."""
     for name in REAL_SERVERS:
         (home / name).mkdir()
     binary = go_server(go, home)
@@ -110,9 +147,10 @@ def resolve(path: str, dist: Path) -> str:
         "index.html": "/index.html",
         "manifest": "/manifest.json",
         "module": "/" + files["main.wasm"]["path"],
-        "kept module": "/" + manifest["previous"][0]["path"],
+        "kept module": "/" + manifest.get("previous", [{"path": "-"}])[0]["path"],
         "shim": "/" + files["wasm_exec.js"]["path"],
         "missing": "/nothing-here.js",
+        "client route": "/settings/profile",
         "module.br by name": "/" + files["main.wasm"]["encodings"]["br"]["path"],
     }
     return named.get(path, path)
@@ -182,6 +220,7 @@ def answer_of(reply: Response, row: Row, dist: Path, etag: bool | None) -> Answe
         nosniff=reply.header("X-Content-Type-Options"),
         etag=etag,
         body=body,
+        own=";".join(f"{n}={reply.header(n)}" for n in OWN_HEADERS if reply.header(n)) or None,
     )
 
 
@@ -238,3 +277,39 @@ def test_every_exception_is_used() -> None:
     """An exception no row needs is stale: the server conforms, the table must say so."""
     for exception in EXCEPTIONS:
         assert any(exception.rows(row) for row in REQUESTS), exception.reason
+
+
+@pytest.mark.parametrize("row", SPA_REQUESTS, ids=[r.id for r in SPA_REQUESTS])
+def test_spa_every_server_answers_as_serve_does(
+    row: Row, spa_ports: dict[str, int], spa_dist: Path
+) -> None:
+    """A client route gets the page (no-cache) from all five servers; /missing.js is 404."""
+    answers = {name: ask(spa_ports[name], row, spa_dist) for name in SERVERS}
+    reference = answers["serve"]
+    if row.path.startswith("/settings"):
+        assert reference.status in (200, 304), reference
+        assert reference.cache_control == "no-cache", reference
+        if row.method == "GET" and reference.status == 200:
+            assert reference.body == "index.html", reference
+    if row.path == "/missing.js":
+        assert reference.status == 404, reference
+    # [headers]: every file gets COOP and COEP; the module's later rule wins COEP.
+    isolated = "Cross-Origin-Opener-Policy=same-origin;Cross-Origin-Embedder-Policy="
+    if reference.status in (200, 304):
+        if row.path == "module":
+            assert reference.own == isolated + "credentialless;X-Robots-Tag=noindex", reference
+        else:
+            assert reference.own == isolated + "require-corp", reference
+    wrong = []
+    for name, got in answers.items():
+        expected = expected_answer(name, row, reference, got, spa_ports[name], spa_dist)
+        if got != expected:
+            wrong.append(f"{name}: {got.differences(expected)}")
+    assert not wrong, f"{row.id}: " + " | ".join(wrong)
+
+
+def test_a_dist_without_spa_answers_client_routes_404(ports: dict[str, int], dist: Path) -> None:
+    """Without --spa (the manifest says nothing), every server answers a client route 404."""
+    row = Row("client route", "br, gzip")
+    statuses = {name: ask(ports[name], row, dist).status for name in SERVERS}
+    assert statuses == dict.fromkeys(SERVERS, 404), statuses

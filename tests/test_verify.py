@@ -856,3 +856,25 @@ def test_a_variant_that_decodes_to_more_than_its_file_is_stopped_there(
     assert code == 1
     expected = f"decodes to more than the {entry['size']} bytes expected; stopped there"
     assert any(expected in line for line in lines_for(lines, variant["path"])), lines
+
+
+def test_a_client_route_is_a_file_only_without_spa(wasmship: Run, webapp: Path) -> None:
+    """A reference to a path without an extension that no file has: missing in a dist built
+    without --spa; a route of the page (servers answer it with index.html) in one built with it.
+    A missing file with an extension stays an error either way."""
+    line = edit(webapp, "index.html", 'href="icons/icon.svg"', 'href="settings/profile"')
+    code, lines, _ = verify(wasmship, webapp, "--strict")
+    assert code == 1
+    assert errors_of(lines) == [
+        f'error: index.html:{line}: <link rel="icon" href="settings/profile">: '
+        "settings/profile does not exist"
+    ]
+    manifest: Any = manifest_of(webapp)
+    manifest["spa"] = True
+    write_manifest(webapp, manifest)
+    code, lines, _ = verify(wasmship, webapp, "--strict")
+    assert code == 0, lines
+    edit(webapp, "index.html", 'href="settings/profile"', 'href="settings/profile.svg"')
+    code, lines, _ = verify(wasmship, webapp, "--strict")
+    assert code == 1
+    assert "settings/profile.svg does not exist" in errors_of(lines)[0]

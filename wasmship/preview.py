@@ -189,7 +189,7 @@ class DistHandler(BaseHTTPRequestHandler):
         if relative is None:
             return self.send_plain(404, "not found", [])
         index = self.server.index
-        entry = index.files().get(relative)
+        entry = index.files().get(relative) or index.route_page(relative)
         headers: list[tuple[str, str]] = []
         variant = None
         if entry is not None:
@@ -213,6 +213,8 @@ class DistHandler(BaseHTTPRequestHandler):
             return self.send_plain(404, "not found", [])
         file, info = opened
         owner = entry or index.owner_of(relative)
+        if entry is not None:
+            headers += index.headers_for(entry)  # [headers]: checked, never the dist's own
         with file:
             if variant is not None:
                 etag = variant.etag

@@ -20,7 +20,8 @@ type Option func(*Handler)
 
 // WithSPA answers a GET or HEAD for a path the manifest does not list, whose last segment has no
 // dot (a client route such as /settings/profile, not a missing file such as /app.js), with
-// index.html, as a single-page app needs.
+// index.html, as a single-page app needs. A dist built with `wasmship build --spa` says so in its
+// manifest and gets this rule without the option; WithSPA turns it on for any dist.
 func WithSPA() Option { return func(h *Handler) { h.spa = true } }
 
 // WithErrorLog sets where the handler reports a new dist it could not switch to (a folder served
@@ -148,7 +149,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.sendVariantByName(w, r, d, owner, relative)
 			return
 		}
-		if !h.spa || strings.Contains(path.Base(relative), ".") || d.files["index.html"] == nil {
+		if !(h.spa || d.spa) || strings.Contains(path.Base(relative), ".") || d.files["index.html"] == nil {
 			plain(w, r, http.StatusNotFound, "not found")
 			return
 		}
@@ -178,6 +179,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	own := setOwnHeaders(header, d.headers, e.path)
 	header["ETag"] = []string{etag}
 	header.Set("Cache-Control", cacheControl(e.immutable))
 	header.Set("X-Content-Type-Options", nosniff)
@@ -191,7 +193,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		send(w, r, f, http.StatusOK, 0, size)
 		return
 	}
-	sendRanged(w, r, f, size, etag)
+	sendRanged(w, r, f, size, etag, own...)
 }
 
 // sendVariantByName answers a request for a precompressed file by its own name (a static
@@ -257,8 +259,9 @@ func cacheControl(immutable bool) string {
 	return revalidateCache
 }
 
-// sendRanged sends the identity bytes of a file, honouring one byte Range (and If-Range).
-func sendRanged(w http.ResponseWriter, r *http.Request, f io.Reader, size int64, etag string) {
+// sendRanged sends the identity bytes of a file, honouring one byte Range (and If-Range); a 416
+// drops the file's headers, the project's OWN among them.
+func sendRanged(w http.ResponseWriter, r *http.Request, f io.Reader, size int64, etag string, own ...string) {
 	w.Header().Set("Accept-Ranges", "bytes")
 	rangeHeader := r.Header.Get("Range")
 	if ifRange, ok := r.Header["If-Range"]; ok && strings.TrimSpace(strings.Join(ifRange, ",")) != etag {
@@ -273,7 +276,7 @@ func sendRanged(w http.ResponseWriter, r *http.Request, f io.Reader, size int64,
 	switch {
 	case unsatisfiable:
 		h := w.Header()
-		for _, name := range []string{"Accept-Ranges", "Cache-Control", "Content-Type", "Vary", "Use-As-Dictionary"} {
+		for _, name := range append([]string{"Accept-Ranges", "Cache-Control", "Content-Type", "Vary", "Use-As-Dictionary"}, own...) {
 			h.Del(name)
 		}
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))

@@ -51,6 +51,8 @@ type dist struct {
 	owners   map[string]*entry // a variant's path -> the file it encodes
 	manifest []byte            // manifest.json as read (served as it is)
 	etag     string            // of manifest.json
+	spa      bool              // built with --spa: client routes get index.html
+	headers  []headerRule      // the project's own ([headers]), in order
 }
 
 func etagFor(sha string) string { return `"` + sha[:32] + `"` }
@@ -157,6 +159,16 @@ func parseManifest(data []byte) (*dist, error) {
 			if _, seen := d.files[e.path]; !seen {
 				d.files[e.path] = e
 			}
+		}
+	}
+	if raw, ok := top["spa"]; ok {
+		if d.spa, ok = raw.(bool); !ok {
+			return nil, bad("spa", "expected true or false, found %s", shown(raw))
+		}
+	}
+	if raw, ok := top["headers"]; ok {
+		if d.headers, err = parseHeaderRules(raw); err != nil {
+			return nil, err
 		}
 	}
 	previous, ok := top["previous"]

@@ -2,6 +2,7 @@ package wasmshiphttp
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -149,6 +150,60 @@ func TestHostileManifests(t *testing.T) {
 		var me *ManifestError
 		if !errors.As(err, &me) {
 			t.Errorf("%s: got %v, want a ManifestError", name, err)
+		}
+	}
+}
+
+func TestSPAFromTheManifest(t *testing.T) {
+	doc := func(spa string) string {
+		return `{"schema": 1, "tool": {"name": "wasmship", "version": "1"}` + spa +
+			`, "targets": [{"name": "main", "files": {}}]}`
+	}
+	for spa, want := range map[string]bool{"": false, `, "spa": false`: false, `, "spa": true`: true} {
+		d, err := parseManifest([]byte(doc(spa)))
+		if err != nil || d.spa != want {
+			t.Errorf("%q: spa %v (%v), want %v", spa, d != nil && d.spa, err, want)
+		}
+	}
+	var me *ManifestError
+	if _, err := parseManifest([]byte(doc(`, "spa": "yes"`))); !errors.As(err, &me) || me.Where != "spa" {
+		t.Errorf(`"spa": "yes": got %v, want a ManifestError at spa`, err)
+	}
+}
+
+func TestOwnHeaders(t *testing.T) {
+	doc := func(headers string) string {
+		return `{"schema": 1, "tool": {"name": "wasmship", "version": "1"}, "headers": ` + headers +
+			`, "targets": [{"name": "main", "files": {}}]}`
+	}
+	d, err := parseManifest([]byte(doc(`[{"pattern": "/*", "set": {"A-One": "1", "B-Two": "2"}},
+		{"pattern": "/main.*.wasm", "set": {"A-One": "wasm"}}]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	setOwnHeaders(h, d.headers, "main.3f9c2a1b.wasm")
+	if h.Get("A-One") != "wasm" || h.Get("B-Two") != "2" {
+		t.Errorf("a later rule wins a name: %v", h)
+	}
+	h = http.Header{}
+	setOwnHeaders(h, d.headers, "index.html")
+	if h.Get("A-One") != "1" {
+		t.Errorf("/* matches every file: %v", h)
+	}
+	for _, bad := range []string{
+		`[{"pattern": "/*", "set": {"Content-Type": "text/html"}}]`,
+		`[{"pattern": "/*", "set": {"set-cookie": "a=b"}}]`,
+		`[{"pattern": "/*", "set": {"Bad Name": "x"}}]`,
+		`[{"pattern": "/*", "set": {"X-A": "a\r\nB: c"}}]`,
+		`[{"pattern": "/*", "set": {"X-A": "$host"}}]`,
+		`[{"pattern": "*", "set": {"X-A": "1"}}]`,
+		`[{"pattern": "/*", "set": {"X-A": "1"}}, {"pattern": "/*", "set": {"X-B": "1"}}]`,
+		`{"/*": {"X-A": "1"}}`,
+	} {
+		var me *ManifestError
+		if _, err := parseManifest([]byte(doc(bad))); !errors.As(err, &me) {
+			t.Errorf("%s: got %v, want a ManifestError", bad, err)
 		}
 	}
 }

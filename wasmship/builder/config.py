@@ -9,6 +9,7 @@ from pathlib import Path
 
 from wasmship.builder.budgets import Budget
 from wasmship.cachedir import DEFAULT_MAX_SIZE, cache_root
+from wasmship.distformat.headers import HeaderRule
 from wasmship.distformat.lock import DEFAULT_LOCK_TIMEOUT
 from wasmship.distformat.model import Hosting
 from wasmship.encodings.encoders import GzipEncoder, Profile
@@ -94,6 +95,8 @@ class BuildConfig:
     keep: int = 2  # earlier builds whose hashed files are kept in the dist (--keep)
     hosting: Hosting = Hosting.NEGOTIATE  # static: the loader decodes a .gz itself
     offline: bool = False  # a service worker caches the page's generation (--offline)
+    spa: bool = False  # unknown paths without an extension get the page (--spa)
+    headers: tuple[HeaderRule, ...] = ()  # the project's own response headers ([headers])
     app: AppConfig | None = None  # a web app manifest makes the page installable ([app])
 
     def configured_specs(self) -> tuple[TargetSpec, ...]:

@@ -87,6 +87,10 @@ def _settings(ctx: BuildContext) -> dict[str, object]:
         del found["app"]
     if not config.routes:  # nor without routes
         del found["routes"]
+    if not config.spa:  # nor does a dist built without --spa
+        del found["spa"]
+    if not config.headers:  # nor one without [headers]
+        del found["headers"]
     found["targets"] = [_target(spec) for spec in config.configured_specs()]
     found["built"] = [target.package.import_path for target in ctx.targets]
     # The exact codec settings (library versions included) of every variant and delta.

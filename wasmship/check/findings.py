@@ -16,6 +16,8 @@ HOST_SETTINGS = frozenset(
     {"Content-Type", "Content-Encoding", "Cache-Control", "Vary", "X-Content-Type-Options"}
 )
 
+OWN_HEADER = "[headers] "  # a check of a header of the project's own: `[headers] X-Frame-Options`
+
 
 @dataclass(frozen=True)
 class Result:
@@ -31,7 +33,7 @@ class Result:
     @property
     def host_setting(self) -> bool:
         """Whether this is about a header the host's settings send, not the dist's files."""
-        return self.check in HOST_SETTINGS
+        return self.check in HOST_SETTINGS or self.check.startswith(OWN_HEADER)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from wasmship.check.findings import NONE, OPTIONAL_CODINGS, CheckReport, Result
+from wasmship.check.routes import ROUTE_CHECKS
 from wasmship.delivery.negotiation import IMMUTABLE_CACHE, media_type
 from wasmship.encodings.decoders import IDENTITY
 
@@ -46,6 +47,7 @@ def summary(results: Sequence[Result]) -> str:
         said.append("immutable" if immutable else ", ".join(actual("Cache-Control")))
     said += [f"Use-As-Dictionary: {header}" for header in actual("Use-As-Dictionary")]
     said += [f"found at {url}" for url in actual("manifest")]
+    said += [f"{r.check}: {r.actual}" for r in results if r.check in ROUTE_CHECKS]
     return ", ".join(part for part in said if part)
 
 

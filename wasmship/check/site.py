@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from urllib.parse import quote, urljoin, urlsplit
 
 from wasmship.check.dictionaries import check_dictionary_transport
-from wasmship.check.findings import NONE, OPTIONAL_CODINGS, CheckReport, Outcome, Result
+from wasmship.check.findings import NONE, OPTIONAL_CODINGS, OWN_HEADER, CheckReport, Outcome, Result
+from wasmship.check.routes import check_client_routes
 from wasmship.delivery.client import (
     MANIFEST_BODY,
     PAGE_BODY,
@@ -28,6 +29,7 @@ from wasmship.delivery.negotiation import (
     negotiable,
     response_vary,
 )
+from wasmship.distformat.headers import headers_for
 from wasmship.distformat.model import BROWSER_DECODED, FileEntry, Hosting, Manifest, Variant
 from wasmship.distformat.names import MANIFEST
 from wasmship.distformat.page import script_sources
@@ -113,10 +115,15 @@ def expected_type(entry: FileEntry) -> str:
 
 
 def check_reply(
-    entry: FileEntry, reply: Reply, coding: str, *, negotiates: bool = True
+    entry: FileEntry,
+    reply: Reply,
+    coding: str,
+    *,
+    negotiates: bool = True,
+    own: Sequence[tuple[str, str]] = (),
 ) -> Iterator[Result]:
     """Every rule for one response to a request that accepted only CODING (Vary only from a
-    host that NEGOTIATES)."""
+    host that NEGOTIATES), and the project's OWN headers ([headers])."""
     request = f"Accept-Encoding: {coding}"
 
     def result(check: str, ok: bool, expected: str, actual: str | None) -> Result:
@@ -158,10 +165,17 @@ def check_reply(
         yield result("Vary", ok, expected_vary, vary)
     sniff = reply.header("X-Content-Type-Options")
     yield result("X-Content-Type-Options", (sniff or "").lower() == NOSNIFF, NOSNIFF, sniff)
+    for name, value in own:
+        got = reply.header(name)
+        yield result(OWN_HEADER + name, got == value, value, got)
 
 
 def check_file(
-    fetcher: Fetcher, base: str, entry: FileEntry, hosting: Hosting = Hosting.NEGOTIATE
+    fetcher: Fetcher,
+    base: str,
+    entry: FileEntry,
+    hosting: Hosting = Hosting.NEGOTIATE,
+    own: Sequence[tuple[str, str]] = (),
 ) -> Iterator[Result]:
     """Fetch ENTRY once as identity and, from a host that negotiates, once per encoding the
     dist has, checking each; from a static host, the module's variants the loader fetches."""
@@ -170,7 +184,7 @@ def check_file(
     codings = [IDENTITY, *(v.coding for v in entry.plain_variants)] if negotiates else [IDENTITY]
     for coding in codings:
         reply = fetcher.get(url, {"Accept-Encoding": coding}, limit=entry_body(entry))
-        yield from check_reply(entry, reply, coding, negotiates=negotiates)
+        yield from check_reply(entry, reply, coding, negotiates=negotiates, own=own)
     if not negotiates and media_type(entry.content_type) == "application/wasm":
         yield from check_fetched_variants(fetcher, base, entry)
     known = negotiable(entry)
@@ -234,9 +248,11 @@ def check_site(url: str, *, timeout: float = 10.0) -> CheckReport:
         results.append(Result(MANIFEST, "manifest", "ok", "found", manifest_url))
         base = base_of(manifest_url)
         for entry in files.values():
-            results.extend(check_file(fetcher, base, entry, manifest.hosting))
+            own = headers_for(manifest.headers, "/" + entry.path)
+            results.extend(check_file(fetcher, base, entry, manifest.hosting, own))
             if manifest.hosting is Hosting.NEGOTIATE:  # a static host sends no deltas
                 results.extend(check_dictionary_transport(fetcher, base, entry, files))
+        results.extend(check_client_routes(fetcher, base, manifest))
     finally:
         fetcher.close()
     return CheckReport(url=url, manifest_url=manifest_url, results=tuple(results))

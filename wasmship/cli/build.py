@@ -184,6 +184,12 @@ def overrides_of(ctx: click.Context) -> dict[str, Any]:
     "without it after a build with it, sw.js unregisters itself (docs/offline.md).",
 )
 @click.option(
+    "--spa",
+    is_flag=True,
+    help="A single-page app: a path the dist lacks whose last segment has no dot "
+    "(/settings/profile) gets index.html, in serve, dev, the Go handler and the server configs.",
+)
+@click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,

@@ -12,16 +12,17 @@ from pathlib import Path
 from typing import BinaryIO
 
 from wasmship.distformat.digests import etag_for
-from wasmship.distformat.model import FileEntry
-from wasmship.distformat.names import MANIFEST
+from wasmship.distformat.headers import HeaderRule, headers_for
+from wasmship.distformat.model import FileEntry, Manifest
+from wasmship.distformat.names import MANIFEST, PAGE, is_client_route
 from wasmship.distformat.reader import read_manifest, require_dist_folder
 from wasmship.errors import DistError
 
 
-def read_dist(dist: Path) -> dict[str, FileEntry]:
-    """The files DIST's manifest lists, keyed by path; a clear error if there is no dist there."""
+def read_dist(dist: Path) -> Manifest:
+    """DIST's manifest; a clear error if there is no dist there."""
     require_dist_folder(dist)
-    return read_manifest(dist).files_by_path()
+    return read_manifest(dist)
 
 
 class DistIndex:
@@ -32,9 +33,11 @@ class DistIndex:
         self._lock = threading.Lock()
         self._stamp = self._manifest_stamp()
         # until_built (wasmship dev): no files until a first build writes the manifest.
-        self._files: Mapping[str, FileEntry] = (
-            {} if until_built and self._stamp is None else read_dist(self.dist)
-        )
+        self._files: Mapping[str, FileEntry] = {}
+        self._spa = False
+        self._headers: tuple[HeaderRule, ...] = ()
+        if not (until_built and self._stamp is None):
+            self._read()
         self._etags: dict[tuple[int, ...], str] = {}
 
     def _manifest_stamp(self) -> tuple[int, ...] | None:
@@ -51,9 +54,28 @@ class DistIndex:
             with self._lock:
                 # Mid-rebuild or broken: keep serving the last good manifest.
                 with contextlib.suppress(DistError):
-                    self._files = read_dist(self.dist)
+                    self._read()
                 self._stamp = stamp
         return self._files
+
+    def _read(self) -> None:
+        manifest = read_dist(self.dist)
+        self._files, self._spa = manifest.files_by_path(), manifest.spa
+        self._headers = manifest.headers
+
+    def headers_for(self, entry: FileEntry) -> list[tuple[str, str]]:
+        """The project's own headers ([headers]) for a response that sends ENTRY."""
+        return headers_for(self._headers, "/" + entry.path) if self._headers else []
+
+    def route_page(self, relative: str) -> FileEntry | None:
+        """The page, when RELATIVE is a client route of a single-page app (built with --spa):
+        a path the dist lacks (listed or on disk) whose last segment has no dot; else None."""
+        files = self.files()
+        if not self._spa or relative in files or not is_client_route(relative):
+            return None
+        if os.path.lexists(os.path.join(self.dist, relative)):
+            return None  # a file of the dist's own (LICENSE) or a folder: not a route
+        return files.get(PAGE)
 
     def open(self, relative: str) -> tuple[BinaryIO, os.stat_result] | None:
         """A regular file at RELATIVE whose real path is inside the dist, else None."""

@@ -102,6 +102,9 @@ class DevHandler(DistHandler):
         if path.startswith(RESERVED):
             return self.send_plain(404, "not found", [])
         relative = request_path(self.path)
+        route = self.server.index.route_page(relative) if relative is not None else None
+        if route is not None:
+            relative = route.path  # a client route of an --spa dist: the page, reload and all
         if relative is not None and self.is_page(relative):
             return self.send_page(relative, send_body)
         return super().respond(send_body=send_body)
@@ -132,14 +135,19 @@ class DevHandler(DistHandler):
                 return self.send_bytes(data, content_type(relative), send_body)
         tag = script_tag(self.hub.build, reload_integrity())
         page = inject(text, tag, reload_integrity())
-        return self.send_bytes(page.encode("utf-8"), content_type(relative), send_body)
+        own = index.headers_for(entry) if entry is not None else []  # [headers], as serve
+        return self.send_bytes(page.encode("utf-8"), content_type(relative), send_body, own)
 
-    def send_bytes(self, body: bytes, kind: str, send_body: bool) -> None:
-        """BODY whole, never cached (dev responses change with every build)."""
+    def send_bytes(
+        self, body: bytes, kind: str, send_body: bool, own: list[tuple[str, str]] | None = None
+    ) -> None:
+        """BODY whole, never cached (dev responses change with every build); OWN: the
+        project's [headers] for it."""
         headers = [
             ("Content-Type", kind),
             ("Cache-Control", NO_STORE),
             ("X-Content-Type-Options", NOSNIFF),
+            *(own or []),
         ]
         self.send_head(200, headers, len(body))
         if send_body:

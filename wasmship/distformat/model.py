@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wasmship.distformat.digests import available_dictionary, etag_for
+from wasmship.distformat.headers import HeaderRule
 from wasmship.distformat.names import (
     CODING_BY_TOKEN,
     MANIFEST,
@@ -189,6 +190,8 @@ class Manifest:
     hosting: Hosting = Hosting.NEGOTIATE  # `hosting`, written only when not the default
     offline: Offline | None = None  # `offline`: the dist ships a service worker
     routes: tuple[str, ...] = ()  # `routes`: paths (globs) a service worker answers, not files
+    spa: bool = False  # `spa`: unknown paths without an extension are routes of the page
+    headers: tuple[HeaderRule, ...] = ()  # `headers`: the project's own ([headers])
 
     def target(self, name: str) -> TargetEntry | None:
         """The target called NAME."""
@@ -279,6 +282,14 @@ class Manifest:
             else:
                 worker["generation"] = self.offline.generation
             document["offline"] = worker
+        if self.spa:
+            # Optional (schema 1 extended): absent means false, as every older dist.
+            document["spa"] = True
+        if self.headers:
+            # Optional (schema 1 extended): in order; a later rule wins a header name.
+            document["headers"] = [
+                {"pattern": rule.pattern, "set": dict(rule.headers)} for rule in self.headers
+            ]
         return document
 
     def dumps(self) -> str:

@@ -16,6 +16,17 @@ PAGE = "index.html"
 WORKER = "sw.js"  # the service worker (--offline): a stable URL, never hashed
 WEB_MANIFEST = "manifest.webmanifest"  # the web app manifest ([app]): stable, never hashed
 
+# A client route of a single-page app (--spa): a path the dist does not have whose last segment
+# has no dot (/settings/profile, /settings/); a missing path with an extension (/app.js) stays
+# 404. The same rule as a regex over the URL path, for the server configs (PCRE and RE2).
+CLIENT_ROUTE_PATTERN = r"(?:^|/)[^/.]*$"
+
+
+def is_client_route(relative: str) -> bool:
+    """Whether RELATIVE (a dist-relative path a request named) has the form of a client route."""
+    return "." not in relative.rsplit("/", 1)[-1]
+
+
 HASH_LENGTH = 8  # hex digits of the SHA-256 in a hashed name
 DELTA_PREFIX_LENGTH = 8  # hex digits of the dictionary's SHA-256 in a delta's name
 DELTA_KEY_PREFIX = "dcz-"  # a delta's key in `encodings`: dcz-<dictionary sha256>

@@ -8,6 +8,7 @@ from typing import Any
 
 from wasmship.distformat import bounds
 from wasmship.distformat.digests import available_dictionary
+from wasmship.distformat.headers import BadHeaders, HeaderRule, make_rules
 from wasmship.distformat.model import (
     SCHEMA_VERSION,
     TOOL_NAME,
@@ -177,6 +178,8 @@ def parse_manifest(document: object) -> Manifest:
         hosting=_hosting(found.get("hosting", Hosting.NEGOTIATE.value)),
         offline=_parse_offline(found["offline"]) if "offline" in found else None,
         routes=_routes(found.get("routes", [])),
+        spa=_flag(found.get("spa", False), "spa"),
+        headers=_parse_headers(found.get("headers", [])),
     )
 
 
@@ -184,6 +187,29 @@ def _routes(raw: object) -> tuple[str, ...]:
     routes = _strings(raw, "routes")
     bounds.check_routes(routes)
     return routes
+
+
+def _parse_headers(raw: object) -> tuple[HeaderRule, ...]:
+    """The `headers` list, checked as [headers] is: a dist's manifest may be anyone's."""
+    if not isinstance(raw, list):
+        raise ManifestError("headers: expected a list")
+    table: dict[str, object] = {}
+    for i, rule in enumerate(raw):
+        found = _object(rule, f"headers[{i}]")
+        pattern = _text(found.get("pattern"), f"headers[{i}].pattern")
+        if pattern in table:
+            raise ManifestError(f"headers[{i}].pattern: {pattern!r} is listed twice")
+        table[pattern] = _object(found.get("set"), f"headers[{i}].set")
+    try:
+        return make_rules(table)
+    except BadHeaders as exc:
+        raise ManifestError(f"headers: {exc}") from None
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ManifestError(f"{where}: expected true or false, found {bounds.shown(value)}")
+    return value
 
 
 def _parse_offline(raw: object) -> Offline:

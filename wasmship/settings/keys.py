@@ -98,6 +98,7 @@ BUILD_KEYS: tuple[Key, ...] = (
     Key("zstd", "--zstd", "flag", False),
     Key("hosting", "--hosting", "choice", "negotiate", choices=("negotiate", "static")),
     Key("offline", "--offline", "flag", False),
+    Key("spa", "--spa", "flag", False),
     Key("cache_dir", "--cache-dir", "path", path_is="folder"),
     Key("no_cache", "--no-cache", "flag", False),
     Key("cache_max_size", "--cache-max-size", "text", "1GiB"),

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 from wasmship.builder.config import CONFIG_NAME, AppConfig, TargetSpec
 from wasmship.builder.steps.app_manifest import parse_app
 from wasmship.delivery.proxy_routes import ProxyRoute
+from wasmship.distformat.headers import BadHeaders, HeaderRule, make_rules
 from wasmship.distformat.names import TARGET_NAME_RULE, is_target_name, relative_path
 from wasmship.errors import UsageError
 from wasmship.plugins.allowlist import allow_problem
@@ -23,7 +24,13 @@ from wasmship.settings.keys import TARGET_FLAGS, TARGET_KEYS, BadValue, convert,
 from wasmship.settings.proxies import parse_proxy_tables
 
 GOOS_VALUES = ("js", "wasip1")
-TABLES = ("target", "budget", "app", "proxy")  # keys that are tables of their own, not settings
+TABLES = (
+    "target",
+    "budget",
+    "app",
+    "proxy",
+    "headers",
+)  # keys that are tables of their own, not settings
 
 Fail = Callable[[str], NoReturn]
 FailAt = Callable[..., Fail]
@@ -43,6 +50,7 @@ class FileConfig:
     budgets: dict[str, str] = field(default_factory=dict)
     app: AppConfig | None = None  # [app]: the web app manifest
     proxies: tuple[ProxyRoute, ...] = ()  # [[proxy]]: serve and dev forward these paths
+    headers: tuple[HeaderRule, ...] = ()  # [headers]: response headers by path pattern
 
     @property
     def root(self) -> Path:
@@ -148,8 +156,29 @@ def load_config(path: Path) -> FileConfig:
     app = parse_app(data["app"], fail_at) if "app" in data else None
     proxies = parse_proxy_tables(data.get("proxy", []), fail_at)
     return FileConfig(
-        path=path, options=options, targets=targets, budgets=budgets, app=app, proxies=proxies
+        path=path,
+        options=options,
+        targets=targets,
+        budgets=budgets,
+        app=app,
+        proxies=proxies,
+        headers=_headers(data.get("headers", {}), fail_at),
     )
+
+
+def _headers(raw: Any, fail_at: FailAt) -> tuple[HeaderRule, ...]:
+    """[headers]: pattern = { Name = "value" }; an error names the pattern's line."""
+    if not isinstance(raw, dict):
+        fail_at("headers")('headers must be a table: [headers] then "/*" = { Name = "value" }')
+    for pattern, table in raw.items():
+        try:
+            make_rules({pattern: table})
+        except BadHeaders as exc:
+            fail_at(pattern, "headers")(f"[headers] {exc}")
+    try:
+        return make_rules(raw)
+    except BadHeaders as exc:
+        fail_at("headers")(f"[headers] {exc}")
 
 
 def _targets(raw: Any, fail_at: FailAt) -> tuple[TargetSpec, ...]:

@@ -175,6 +175,8 @@ def _build_config(
         zstd=values["zstd"],
         hosting=Hosting(values["hosting"]),
         offline=values["offline"],
+        spa=values["spa"],
+        headers=file.headers if file else (),
         app=locate_icons(file.app, static, workdir) if file and file.app else None,
         cache=not values["no_cache"],
         cache_dir=placed("cache_dir"),

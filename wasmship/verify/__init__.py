@@ -66,6 +66,7 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
     for name, helper in sorted(manifest.deploy_helpers.items()):
         if check.claim(helper.path, json_path("deploy_helpers", name), helper):
             check.file(helper.path, helper.size, helper.sha256)
+    check.spa = manifest.spa
     check_references(check, current, loader_page=loader_page)
     check.strays()
     return _result(check)

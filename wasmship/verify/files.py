@@ -22,6 +22,7 @@ class Checker:
 
     dist: Path
     strict: bool
+    spa: bool = False  # built with --spa: a path without an extension may be a client route
     problems: list[Problem] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     known: set[str] = field(default_factory=lambda: {MANIFEST})

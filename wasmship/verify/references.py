@@ -19,7 +19,7 @@ from wasmship.builder.goshim import url_go_version
 from wasmship.builder.spans import kind_of
 from wasmship.builder.wasmrefs import is_shim, route_matches, unresolved, wasm_references
 from wasmship.distformat.digests import integrity_matches
-from wasmship.distformat.names import MANIFEST, PAGE, SHIM
+from wasmship.distformat.names import MANIFEST, PAGE, SHIM, is_client_route
 from wasmship.distformat.page import (
     HTML_SUFFIXES,
     SCRIPT_SUFFIXES,
@@ -172,6 +172,8 @@ def _resolve(check: Checker, link: _Link) -> str | None:
         found = (check.dist / target).is_file()
     if not found and route_matches(target, check.routes):
         return None  # a route the project declared: its service worker answers it
+    if not found and check.spa and not link.folder and is_client_route(target):
+        return None  # a client route of a single-page app: servers answer it with the page
     if not found:
         message = f"{link.what}: {target} does not exist{link.against}{_declare(link, target)}"
         check.error(link.source, message, link.line, kind="unresolved")

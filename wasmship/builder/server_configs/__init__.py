@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from wasmship.builder.server_configs.apache import render_apache
 from wasmship.builder.server_configs.caddy import render_caddy
-from wasmship.builder.server_configs.netlify import render_netlify
+from wasmship.builder.server_configs.netlify import render_netlify, render_netlify_redirects
 from wasmship.builder.server_configs.nginx import render_nginx
 from wasmship.builder.server_configs.rules import ServerConfig
 from wasmship.errors import UsageError
@@ -15,6 +15,9 @@ SERVER_CONFIGS: tuple[ServerConfig, ...] = (
     ServerConfig("nginx", "nginx.conf", render_nginx),
     ServerConfig("caddy", "Caddyfile", render_caddy),
     ServerConfig("netlify", "_headers", render_netlify),
+    ServerConfig(
+        "netlify", "_redirects", render_netlify_redirects, "netlify-redirects", spa_only=True
+    ),
     ServerConfig("apache", ".htaccess", render_apache),
 )
 HELPER_PATHS = tuple(c.path for c in SERVER_CONFIGS)
@@ -22,7 +25,7 @@ HELPER_PATHS = tuple(c.path for c in SERVER_CONFIGS)
 
 def parse_server_configs(values: Iterable[str], where: str = "--server-config") -> tuple[str, ...]:
     """`nginx,caddy` -> ("nginx", "caddy") in canonical order; unknown names are a usage error."""
-    known = [c.name for c in SERVER_CONFIGS]
+    known = list(dict.fromkeys(c.name for c in SERVER_CONFIGS))
     asked = {v.strip().lower() for value in values for v in value.split(",") if v.strip()}
     unknown = sorted(asked - set(known))
     if unknown:

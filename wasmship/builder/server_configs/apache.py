@@ -6,6 +6,7 @@ from wasmship.builder.server_configs.rules import (
     ENCODING_ORDER,
     SUFFIXES,
     ServingRule,
+    Site,
     accepted,
     bare_pattern,
     comment_header,
@@ -13,9 +14,10 @@ from wasmship.builder.server_configs.rules import (
     regex_escape,
 )
 from wasmship.delivery.negotiation import NOSNIFF
+from wasmship.distformat.names import PAGE
 
 
-def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
+def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...], site: Site) -> str:
     """An .htaccess: rewrite to the precompressed sibling the client accepts, types and headers."""
     out = comment_header(".htaccess", "#")
     out += [
@@ -45,6 +47,12 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
     out.append("  # GET and HEAD only, as `wasmship serve`: other methods get 405")
     out.append('  RewriteCond "%{REQUEST_METHOD}" "!^(?:GET|HEAD)$"')
     out.append('  RewriteRule "^" "-" [R=405,L]')
+    if site.spa:
+        out.append("  # --spa: a path without an extension that is neither a file nor a folder is")
+        out.append(f"  # a route of the page: it gets {PAGE} (negotiated again by the rules below)")
+        out.append('  RewriteCond "%{REQUEST_FILENAME}" !-f')
+        out.append('  RewriteCond "%{REQUEST_FILENAME}" !-d')
+        out.append(f'  RewriteRule "^(?:.*/)?[^/.]*$" "{PAGE}" [L]')
     compressed = [r for r in rules if r.encodings]
     if compressed:
         for encoding in ENCODING_ORDER:
@@ -89,6 +97,8 @@ def render_apache(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> st
         out.append(f"  # {rule.path}")
         out.append(f'  <FilesMatch "{files}">')
         out.append(f'    Header set Cache-Control "{rule.cache_control}"')
+        for name, value in site.own_headers(rule):
+            out.append(f'    Header set {name} "{value}"')
         if rule.encodings:
             out.append('    Header append Vary "Accept-Encoding"')
         out.append("  </FilesMatch>")

@@ -7,14 +7,15 @@ from wasmship.builder.server_configs.rules import (
     DCZ_REFUSED,
     ENCODING_ORDER,
     ServingRule,
+    Site,
     bare_pattern,
     comment_header,
 )
 from wasmship.delivery.negotiation import NOSNIFF, use_as_dictionary
-from wasmship.distformat.names import PAGE
+from wasmship.distformat.names import CLIENT_ROUTE_PATTERN, PAGE
 
 
-def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
+def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...], site: Site) -> str:
     """Caddyfile directives for a site block: file_server with precompressed, and headers."""
     out = comment_header("Caddyfile", "#")
     out += [
@@ -48,26 +49,19 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
             f"# {rule.path}" + (f" (also kept: {', '.join(rule.kept)})" if rule.kept else "")
         )
         out.append(f"{matcher} path_regexp {pattern}")
-        out.append(f"header {matcher} {{")
-        out.append(f'    Content-Type "{rule.content_type}"')
-        out.append(f'    Cache-Control "{rule.cache_control}"')
-        if rule.deltas:
-            # Set (not added) when the response is written: it replaces the Vary file_server
-            # adds to a sibling, so there is one Vary on every response of the file.
-            out.append(f'    Vary "{rule.vary}"')
-        elif rule.vary:
-            # file_server adds Vary only when it sends a sibling; the identity response needs it
-            # too. `?` sets it only when missing, so it is never doubled.
-            out.append(f'    ?Vary "{rule.vary}"')
-        if rule.dictionary_match:
-            # The browser keeps this file as the dictionary for the next version's delta.
-            out.append(f"    Use-As-Dictionary `{use_as_dictionary(rule.dictionary_match)}`")
-        if rule.deltas or rule.encodings or rule.dictionary_match:
-            # When the response is written, after file_server: the type is the file's, also
-            # for a .dcz delta (to file_server an unknown extension, which gets no type).
-            out.append("    defer")
-        out.append("}")
-        out.append("")
+        out += caddy_headers(matcher, rule, site)
+        if rule.path == PAGE and site.spa:
+            out += [
+                "# --spa: a path without an extension that is not a file or folder is a route",
+                f"# of the page: it gets /{PAGE} with the page's headers (set before the rewrite).",
+                "@wasmship_route {",
+                f"    path_regexp {CLIENT_ROUTE_PATTERN}",
+                "    not file",
+                "}",
+                *caddy_headers("@wasmship_route", rule, site),
+                f"rewrite @wasmship_route /{PAGE}",
+                "",
+            ]
         for number, (available, suffix) in enumerate(rule.deltas):
             out += caddy_dcz(f"{matcher}dcz{number}", pattern, available, suffix)
     encodings = [e for e in ENCODING_ORDER if any(e in r.encodings for r in rules)]
@@ -78,6 +72,31 @@ def render_caddy(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
     out.append(f"    hide {' '.join(helper_paths)}")
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def caddy_headers(matcher: str, rule: ServingRule, site: Site) -> list[str]:
+    """The header block of the responses of RULE's file, for the requests MATCHER names."""
+    out = [f"header {matcher} {{"]
+    out.append(f'    Content-Type "{rule.content_type}"')
+    out.append(f'    Cache-Control "{rule.cache_control}"')
+    out += [f'    {name} "{value}"' for name, value in site.own_headers(rule)]
+    if rule.deltas:
+        # Set (not added) when the response is written: it replaces the Vary file_server
+        # adds to a sibling, so there is one Vary on every response of the file.
+        out.append(f'    Vary "{rule.vary}"')
+    elif rule.vary:
+        # file_server adds Vary only when it sends a sibling; the identity response needs it
+        # too. `?` sets it only when missing, so it is never doubled.
+        out.append(f'    ?Vary "{rule.vary}"')
+    if rule.dictionary_match:
+        # The browser keeps this file as the dictionary for the next version's delta.
+        out.append(f"    Use-As-Dictionary `{use_as_dictionary(rule.dictionary_match)}`")
+    if rule.deltas or rule.encodings or rule.dictionary_match:
+        # When the response is written, after file_server: the type is the file's, also
+        # for a .dcz delta (to file_server an unknown extension, which gets no type).
+        out.append("    defer")
+    out += ["}", ""]
+    return out
 
 
 def caddy_dcz(matcher: str, pattern: str, available: str, suffix: str) -> list[str]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from wasmship.builder.server_configs.rules import (
     ServingRule,
+    Site,
     comment_header,
 )
 from wasmship.delivery.negotiation import NOSNIFF
 from wasmship.distformat.names import PAGE
 
 
-def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
+def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...], site: Site) -> str:
     """A _headers file for Netlify and Cloudflare Pages (exact paths: it ships with the files)."""
     out = comment_header("_headers", "#")
     out += [
@@ -32,6 +33,21 @@ def render_netlify(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> s
             out.append(url)
             out.append(f"  Content-Type: {rule.content_type}")
             out.append(f"  Cache-Control: {rule.cache_control}")
+            out += [f"  {name}: {value}" for name, value in site.own_headers(rule)]
             if rule.encodings:
                 out.append("  Vary: Accept-Encoding")
+    return "\n".join(out) + "\n"
+
+
+def render_netlify_redirects(
+    rules: list[ServingRule], helper_paths: tuple[str, ...], site: Site
+) -> str:
+    """A _redirects file for a single-page app (--spa): every path that is not a file gets the
+    page, with status 200 (a rewrite; Netlify applies it only when no file matches)."""
+    out = comment_header("_redirects", "#")
+    out += [
+        '# Netlify\'s rules have no "without an extension": a missing /app.js also gets the page',
+        "# here (200), where serve, nginx, Caddy, Apache and the Go handler answer 404.",
+        f"/*  /{PAGE}  200",
+    ]
     return "\n".join(out) + "\n"

@@ -6,10 +6,12 @@ from wasmship.builder.server_configs.rules import (
     DCZ_ACCEPTED,
     DCZ_REFUSED,
     ServingRule,
+    Site,
     comment_header,
     helpers_pattern,
 )
 from wasmship.delivery.negotiation import NOSNIFF, use_as_dictionary
+from wasmship.distformat.names import CLIENT_ROUTE_PATTERN, PAGE
 
 # nginx adds a charset to these by default; listing one again is a warning.
 NGINX_CHARSET_TYPES = frozenset(
@@ -17,7 +19,7 @@ NGINX_CHARSET_TYPES = frozenset(
 )
 
 
-def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str:
+def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...], site: Site) -> str:
     """An include-able server-block snippet using gzip_static and brotli_static."""
     out = comment_header("nginx.conf", "#")
     out += [
@@ -62,9 +64,21 @@ def render_nginx(rules: list[ServingRule], helper_paths: tuple[str, ...]) -> str
             out.append(
                 f"    add_header Use-As-Dictionary '{use_as_dictionary(rule.dictionary_match)}';"
             )
+        for name, value in site.own_headers(rule):
+            out.append(f'    add_header {name} "{value}";  # [headers]')
         out.append(f'    add_header X-Content-Type-Options "{NOSNIFF}" always;')
         out.append("}")
         out.append("")
+    if site.spa:
+        out += [
+            "# --spa: a path without an extension that is not a file is a route of the page:",
+            f"# it gets /{PAGE} (and its headers above). Regex locations come before prefix",
+            "# ones: give a backend beside the dist `location ^~ /api/ { ... }`.",
+            f'location ~ "{CLIENT_ROUTE_PATTERN}" {{',
+            f"    try_files $uri /{PAGE};",
+            "}",
+            "",
+        ]
     out.append("# The deploy helpers are for the server, not for visitors.")
     out.append(f'location ~ "{helpers_pattern(helper_paths)}" {{')
     out.append("    return 404;")

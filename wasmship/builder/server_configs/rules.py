@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from wasmship import __version__
 from wasmship.delivery.negotiation import REVALIDATE_CACHE, cache_control, media_type, vary
 from wasmship.distformat.digests import available_dictionary
+from wasmship.distformat.headers import HeaderRule, headers_for
 from wasmship.distformat.model import FileEntry
 from wasmship.distformat.names import CODINGS, MANIFEST, content_type
 
@@ -72,12 +73,35 @@ class ServingRule:
 
 
 @dataclass(frozen=True)
+class Site:
+    """What a config states beside the files' rules: the dist's own settings."""
+
+    spa: bool = False  # --spa: a path without an extension that is not a file gets the page
+    headers: tuple[HeaderRule, ...] = ()  # [headers]: the project's own, by path pattern
+
+    def own_headers(self, rule: ServingRule) -> list[tuple[str, str]]:
+        """The project's headers for the responses of RULE's file (checked: config-safe)."""
+        return headers_for(self.headers, "/" + rule.path)
+
+
+@dataclass(frozen=True)
 class ServerConfig:
     """One kind of server config: its --server-config name, file name and renderer."""
 
     name: str
     path: str
-    render: Callable[[list[ServingRule], tuple[str, ...]], str]  # (rules, helper paths) -> text
+    render: Callable[[list[ServingRule], tuple[str, ...], Site], str]  # -> the file's text
+    helper: str = ""  # its key in the manifest's deploy_helpers, when not NAME
+    spa_only: bool = False  # written only for a single-page app (Netlify's _redirects)
+
+    @property
+    def key(self) -> str:
+        """Its key in the manifest's deploy_helpers."""
+        return self.helper or self.name
+
+    def wanted(self, site: Site) -> bool:
+        """Whether a dist of SITE gets this file when its NAME is asked for."""
+        return site.spa or not self.spa_only
 
 
 def regex_escape(text: str) -> str:

@@ -50,6 +50,8 @@ def build_manifest(ctx: BuildContext) -> Manifest:
         hosting=ctx.config.hosting,
         offline=ctx.offline,
         routes=ctx.config.routes,
+        spa=ctx.config.spa,
+        headers=ctx.config.headers,
     )
 
 

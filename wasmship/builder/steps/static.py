@@ -115,7 +115,7 @@ def reserved_names(config: BuildConfig) -> dict[str, str]:
     if config.app is not None:
         reserved[WEB_MANIFEST] = "the web app manifest wasmship writes from [app]"
     for server in SERVER_CONFIGS:
-        if server.name in config.server_configs:
+        if server.name in config.server_configs and (config.spa or not server.spa_only):
             reserved[server.path] = f"the {server.name} config (--server-config {server.name})"
     return reserved
 
