@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from wasmship.delivery.negotiation import (
     use_as_dictionary,
 )
 from wasmship.delivery.request import ByteRange, Unsatisfiable, parse_range, request_path
+from wasmship.delivery.tls import Certificate, context, handshake, wrap
 from wasmship.distformat.digests import parse_available_dictionary
 from wasmship.distformat.names import content_type
 from wasmship.errors import UsageError
@@ -50,6 +52,7 @@ class ServeConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     quiet: bool = False
+    certificate: Certificate | None = None  # HTTPS with it (delivery.tls); None: plain HTTP
 
 
 class DistServer(ThreadingHTTPServer):
@@ -66,20 +69,30 @@ class DistServer(ThreadingHTTPServer):
         index: DistIndex,
         log: Log | None,
         handler: type[DistHandler] | None = None,  # wasmship dev answers some paths itself
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.index = index
+        self.tls = tls
         self.log = log
         self.guard = ConnectionGuard(self.head_timeout, self.max_connections)
         super().__init__(address, handler or DistHandler)  # on failure: server_close()
 
+    def get_request(self) -> tuple[socket.socket, object]:
+        connection, address = super().get_request()
+        if self.tls is not None:  # the handshake is the handler's, within the head's deadline
+            connection = wrap(self.tls, connection)
+        return connection, address
+
     def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
         if self.guard.admit(request):
             return super().process_request(request, client_address)
-        # Every connection is busy answering: this one is told so rather than queued.
+        # Every connection is busy answering: this one is told so rather than queued (under
+        # TLS it is only closed: writing would mean a handshake in the accepting thread).
         with contextlib.suppress(OSError):
-            request.sendall(_TOO_MANY)
+            if self.tls is None:
+                request.sendall(_TOO_MANY)
         self.shutdown_request(request)
         return None
 
@@ -114,6 +127,7 @@ class DistHandler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 120  # a stalled read or write (the server's guard bounds a request's head)
     server: DistServer
+    secured = False  # under TLS: whether this connection's handshake is done
 
     def version_string(self) -> str:
         return self.server_version
@@ -126,6 +140,11 @@ class DistHandler(BaseHTTPRequestHandler):
 
     def handle_one_request(self) -> None:
         self.server.guard.waiting(self.connection)  # the request head's deadline starts
+        if self.server.tls is not None and not self.secured:
+            self.secured = handshake(self.connection)
+            if not self.secured:
+                self.close_connection = True
+                return
         super().handle_one_request()
 
     def parse_request(self) -> bool:
@@ -254,6 +273,9 @@ class DistHandler(BaseHTTPRequestHandler):
     ) -> None:
         self.send_head(status, headers, part.length)
         if send_body and part.length > 0:
+            # Under TLS sendfile reads from the file's position (seeking only to a nonzero
+            # offset), and an ETag may have been read from it: start where the part starts.
+            file.seek(part.start)
             self.connection.sendfile(file, part.start, part.length)
 
 
@@ -262,7 +284,8 @@ def url_of(server: DistServer) -> str:
     host, port = server.server_address[:2]
     host = host.decode() if isinstance(host, bytes) else host
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
+    scheme = "https" if server.tls is not None else "http"
+    return f"{scheme}://{shown}:{port}/"
 
 
 def is_loopback(host: str) -> bool:
@@ -290,10 +313,13 @@ def listen(
     index: DistIndex,
     log: Log | None,
     handler: type[DistHandler] | None = None,
+    certificate: Certificate | None = None,
 ) -> DistServer:
-    """A server for INDEX bound to HOST:PORT; a clear error when the port is taken."""
+    """A server for INDEX bound to HOST:PORT (HTTPS with CERTIFICATE); a clear error when the
+    port is taken."""
+    tls = context(certificate) if certificate is not None else None
     try:
-        return DistServer((host, port), index, log, handler)
+        return DistServer((host, port), index, log, handler, tls)
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
@@ -304,7 +330,8 @@ def listen(
 def start(config: ServeConfig, log: Log | None = None) -> DistServer:
     """Read the dist and listen; the caller runs serve_forever()."""
     index = DistIndex(config.dist)
-    return listen(config.host, config.port, index, None if config.quiet else log)
+    log = None if config.quiet else log
+    return listen(config.host, config.port, index, log, certificate=config.certificate)
 
 
 def serve(config: ServeConfig, announce: Callable[[str], None], log: Log | None = None) -> None:

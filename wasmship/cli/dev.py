@@ -13,6 +13,7 @@ from wasmship.cli.options import (
     debug_option,
     go_option,
     host_option,
+    https_options,
     port_option,
     quiet_option,
     stop_on_signals,
@@ -29,6 +30,7 @@ SHOWN_CHANGES = 3  # changed files named on a build's line; more are counted
 @click.argument("package", required=False)
 @host_option
 @port_option
+@https_options
 @go_option
 @click.option(
     "--config",
@@ -41,7 +43,14 @@ SHOWN_CHANGES = 3  # changed files named on a build's line; more are counted
 @quiet_option("Print only the URL and failed builds.")
 @debug_option
 def dev(
-    package: str | None, host: str, port: int, go: str | None, config: Path | None, **flags: bool
+    package: str | None,
+    host: str,
+    port: int,
+    go: str | None,
+    config: Path | None,
+    cert: Path | None,
+    key: Path | None,
+    **flags: bool,
 ) -> None:
     """Build PACKAGE (default .) for the browser, serve it, and rebuild and reload on save.
 
@@ -49,8 +58,10 @@ def dev(
     wasmship.toml; open pages reload when a build is ready and show Go's errors when one fails.
     Prints the URL as the first line on stdout; Ctrl-C stops it.
     """
+    from wasmship.delivery.tls import held, trust_hint
     from wasmship.dev.session import DevOptions, DevSession, Notice
     from wasmship.preview import reach_warning
+    from wasmship.settings.serving import resolve_serve
 
     quiet = flags["quiet"]
 
@@ -67,7 +78,12 @@ def dev(
         if error:
             click.echo(f"wasmship: error: {error}", err=True)
 
-    options = DevOptions(host=host, port=port, poll=True if flags["poll"] else None)
+    tls = resolve_serve(
+        Path.cwd(), {"https": flags["https"], "cert": cert, "key": key, "config": config}
+    )
+    certificate = tls.certificate(host)
+    poll = True if flags["poll"] else None
+    options = DevOptions(host=host, port=port, poll=poll, certificate=certificate)
     session = DevSession(configure, options, on_event)
     url = session.start()
     stop_on_signals()  # listening: from now on SIGINT and SIGTERM stop it
@@ -78,8 +94,12 @@ def dev(
     warning = reach_warning(host)
     if warning:
         click.echo(f"wasmship: warning: {warning}", err=True)
+    hint = trust_hint(certificate) if certificate is not None else None
+    if hint:
+        click.echo(f"wasmship: {hint}", err=True)
     try:
-        session.wait()
+        with held(certificate):
+            session.wait()
     except KeyboardInterrupt:
         pass
     finally:

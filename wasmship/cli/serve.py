@@ -11,6 +11,7 @@ from wasmship.cli.options import (
     debug_option,
     dist_argument,
     host_option,
+    https_options,
     port_option,
     quiet_option,
     stop_on_signals,
@@ -21,15 +22,29 @@ from wasmship.cli.options import (
 @dist_argument
 @host_option
 @port_option
+@https_options
 @quiet_option("No access log on stderr.")
 @debug_option
-def serve(dist: Path, host: str, port: int, quiet: bool) -> None:
+def serve(
+    dist: Path,
+    host: str,
+    port: int,
+    https: bool | None,
+    cert: Path | None,
+    key: Path | None,
+    quiet: bool,
+) -> None:
     """Serve DIST (default ./dist) locally, with production headers.
 
     Prints the URL as the first line on stdout; Ctrl-C stops it.
     """
+    from wasmship.delivery.tls import held, trust_hint
     from wasmship.preview import ServeConfig, reach_warning
     from wasmship.preview import serve as run_serve
+    from wasmship.settings.serving import resolve_serve
+
+    settings = resolve_serve(Path.cwd(), {"https": https, "cert": cert, "key": key})
+    certificate = settings.certificate(host)
 
     def announce(url: str) -> None:
         stop_on_signals()  # listening: from now on SIGINT and SIGTERM stop it
@@ -39,9 +54,14 @@ def serve(dist: Path, host: str, port: int, quiet: bool) -> None:
         warning = reach_warning(host)
         if warning:
             click.echo(f"wasmship: warning: {warning}", err=True)
+        hint = trust_hint(certificate) if certificate is not None else None
+        if hint:
+            click.echo(f"wasmship: {hint}", err=True)
 
     def log(line: str) -> None:
         click.echo(line, err=True)
 
-    run_serve(ServeConfig(dist=dist, host=host, port=port, quiet=quiet), announce, log)
+    config = ServeConfig(dist=dist, host=host, port=port, quiet=quiet, certificate=certificate)
+    with held(certificate):
+        run_serve(config, announce, log)
     click.echo("wasmship: stopped", err=True)

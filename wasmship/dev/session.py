@@ -22,6 +22,7 @@ from wasmship.builder.pipeline import BuildResult, Reporter, SilentReporter, pre
 from wasmship.builder.pipeline import build as pipeline_build
 from wasmship.cachedir import Hold, hold
 from wasmship.delivery.dist_index import DistIndex
+from wasmship.delivery.tls import Certificate
 from wasmship.dev.folder import dev_config, dev_folder
 from wasmship.dev.goerrors import go_messages
 from wasmship.dev.server import EventHub, handler_for
@@ -42,6 +43,7 @@ class DevOptions:
     port: int = 8000
     poll: bool | None = None  # True: poll; None: native watching (polling where unavailable)
     folder: Path | None = None  # where builds go; None: dev_folder(config), in the cache
+    certificate: Certificate | None = None  # HTTPS with it (delivery.tls); None: plain HTTP
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,9 @@ class DevSession:
         watching = watch_set(config, toolchain, self._targets)
         index = DistIndex(config.out_path, until_built=True)
         handler = handler_for(self.hub)
-        self._server = listen(self.options.host, self.options.port, index, None, handler)
+        self._server = listen(
+            self.options.host, self.options.port, index, None, handler, self.options.certificate
+        )
         threading.Thread(
             target=self._server.serve_forever, name="wasmship-dev-serve", daemon=True
         ).start()

@@ -1,0 +1,242 @@
+"""serve and dev --https: the certificate made once in the cache (or the user's), TLS within the
+servers' bounds, a secure context in Chromium (the offline worker registers), and check over it."""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import socket
+import ssl
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.browser import assert_app_ran, open_app
+from tests.conftest import FIXTURES, Go, base_env, manifest_of
+from tests.serving import read_first_line
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+pytest.importorskip("cryptography")
+
+
+@dataclass
+class Secure:
+    """A running `wasmship serve --https` (or dev): its URL, its stderr so far, the cache."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    cache: Path
+    stderr: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1].strip("/"))
+
+    @property
+    def cert(self) -> Path:
+        return self.cache / "tls" / "localhost" / "cert.pem"
+
+    def log(self, waiting_for: str = "", timeout: float = 10) -> str:
+        """Its stderr, once it holds WAITING_FOR (printed just after the URL) or TIMEOUT ends."""
+        deadline = time.monotonic() + timeout
+        while waiting_for not in (text := self.stderr.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return text
+
+
+@contextmanager
+def started(command: list[str], cwd: Path, cache: Path, log: Path) -> Iterator[Secure]:
+    """Run `wasmship COMMAND` with its cache in CACHE until the block ends."""
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wasmship", *command],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=base_env(WASMSHIP_CACHE_DIR=str(cache)),
+        )
+    try:
+        url = read_first_line(proc, 120)
+        yield Secure(proc, url, cache, log)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def fetch(
+    served: Secure, path: str, headers: dict[str, str] | None = None
+) -> http.client.HTTPResponse:
+    """GET PATH over TLS, trusting only the certificate wasmship made (names are checked)."""
+    trust = ssl.create_default_context(cafile=str(served.cert))
+    connection = http.client.HTTPSConnection("127.0.0.1", served.port, context=trust, timeout=30)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    assert len(body) == int(response.getheader("Content-Length") or 0)  # the whole body came
+    return response
+
+
+@pytest.fixture(scope="module")
+def offline_dist(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
+    """hello built with the offline worker (a service worker needs a secure context)."""
+    root = tmp_path_factory.mktemp("https") / "hello"
+    shutil.copytree(FIXTURES / "hello", root)
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "build", "--quiet", "--offline"],
+        cwd=root,
+        env=base_env(WASMSHIP_GO=go.binary),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return root / "dist"
+
+
+@pytest.fixture
+def secure(offline_dist: Path, tmp_path: Path) -> Iterator[Secure]:
+    command = ["serve", str(offline_dist), "--port", "0", "--https"]
+    with started(command, tmp_path, tmp_path / "cache", tmp_path / "serve.log") as served:
+        yield served
+
+
+def test_https_makes_a_certificate_once_in_the_cache_and_says_how_to_trust_it(
+    secure: Secure, offline_dist: Path, tmp_path: Path
+) -> None:
+    assert secure.url.startswith("https://127.0.0.1:"), secure.log()
+    assert f"self-signed certificate ({secure.cert})" in secure.log("certificate-errors")
+    assert "--ignore-certificate-errors" in secure.log()
+    server_pem = secure.cert.with_name("server.pem")
+    assert stat.S_IMODE(server_pem.stat().st_mode) == 0o600  # the private key is the user's only
+    assert b"PRIVATE KEY" not in secure.cert.read_bytes()
+    page = fetch(secure, "/")
+    assert page.status == 200 and page.getheader("Cache-Control") == "no-cache"
+    made = secure.cert.read_bytes()
+    # A second server uses the certificate made by the first: trusted once, trusted for good.
+    command = ["serve", str(offline_dist), "--port", "0", "--https"]
+    with started(command, tmp_path, secure.cache, tmp_path / "again.log") as again:
+        assert fetch(again, "/").status == 200
+    assert secure.cert.read_bytes() == made
+
+
+def test_the_module_comes_compressed_over_tls(secure: Secure, offline_dist: Path) -> None:
+    module = manifest_of(offline_dist)["targets"][0]["files"]["main.wasm"]["path"]
+    response = fetch(secure, f"/{module}", {"Accept-Encoding": "br"})
+    assert response.status == 200
+    assert response.getheader("Content-Encoding") == "br"
+    assert response.getheader("Content-Type") == "application/wasm"
+
+
+def test_plain_http_to_the_https_port_is_told_to_use_https(secure: Secure) -> None:
+    with socket.create_connection(("127.0.0.1", secure.port), timeout=10) as plain:
+        plain.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = plain.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    assert b"use https://" in answer
+    assert fetch(secure, "/").status == 200  # the server is still answering
+
+
+def test_a_client_that_never_handshakes_is_cut_at_the_head_deadline(
+    offline_dist: Path, tmp_path: Path
+) -> None:
+    from wasmship.delivery.dist_index import DistIndex
+    from wasmship.delivery.tls import context, machine_certificate
+    from wasmship.preview import DistServer
+
+    class Quick(DistServer):
+        head_timeout = 0.5
+
+    certificate = machine_certificate(tmp_path / "cache", "127.0.0.1")
+    server = Quick(("127.0.0.1", 0), DistIndex(offline_dist), None, None, context(certificate))
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        silent = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(5)]
+        began = time.monotonic()
+        for connection in silent:
+            assert connection.recv(1) == b""  # closed by the server, not by our timeout
+            connection.close()
+        assert time.monotonic() - began < 5
+        assert server.guard.open_count() == 0 or _drains(server)
+        # A real client still gets its answer.
+        trust = ssl.create_default_context(cafile=str(certificate.cert))
+        client = http.client.HTTPSConnection("127.0.0.1", port, context=trust, timeout=10)
+        client.request("GET", "/index.html")
+        assert client.getresponse().status == 200
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _drains(server: object) -> bool:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if server.guard.open_count() == 0:  # type: ignore[attr-defined]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# Resolves with the state of the active worker once one controls the page's registration.
+WORKER_READY = "navigator.serviceWorker.ready.then((r) => r.active ? r.active.state : null)"
+
+
+@pytest.mark.browser
+def test_chromium_gets_a_secure_context_and_the_offline_worker_registers(
+    secure: Secure, offline_dist: Path, browser: Browser
+) -> None:
+    module = manifest_of(offline_dist)["targets"][0]["files"]["main.wasm"]["path"]
+    context = browser.new_context(ignore_https_errors=True)  # the made certificate, untrusted
+    context.set_default_timeout(30_000)
+    try:
+        page = context.new_page()
+        codings: dict[str, str | None] = {}
+        page.on(
+            "response",
+            lambda r: codings.update({r.url: r.headers.get("content-encoding")}),
+        )
+        console = open_app(page, secure.url)
+        assert_app_ran(page, console)
+        assert page.evaluate("window.isSecureContext") is True
+        assert page.evaluate(WORKER_READY) in ("activating", "activated")
+        assert codings.get(secure.url + module) == "br", codings
+    finally:
+        context.close()
+
+
+def test_check_passes_over_https_trusting_the_made_certificate(secure: Secure) -> None:
+    # check trusts what OpenSSL trusts: SSL_CERT_FILE adds the made certificate.
+    env = base_env(SSL_CERT_FILE=str(secure.cert))
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "check", secure.url],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    untrusted = subprocess.run(
+        [sys.executable, "-m", "wasmship", "check", secure.url],
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert untrusted.returncode != 0
+    assert "certificate" in (untrusted.stdout + untrusted.stderr).lower()
