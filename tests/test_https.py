@@ -4,6 +4,7 @@ servers' bounds, a secure context in Chromium (the offline worker registers), an
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
 import socket
 import ssl
@@ -20,8 +21,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser import assert_app_ran, open_app
-from tests.conftest import FIXTURES, Go, base_env, manifest_of
+from tests.browser import CHROMIUM_ARGS, assert_app_ran, open_app
+from tests.conftest import FIXTURES, Go, base_env, manifest_of, need
 from tests.serving import read_first_line
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class Secure:
 
 
 @contextmanager
-def started(command: list[str], cwd: Path, cache: Path, log: Path) -> Iterator[Secure]:
+def started(command: list[str], cwd: Path, cache: Path, log: Path, **env: str) -> Iterator[Secure]:
     """Run `wasmship COMMAND` with its cache in CACHE until the block ends."""
     with log.open("wb") as err:
         proc = subprocess.Popen(
@@ -64,7 +65,7 @@ def started(command: list[str], cwd: Path, cache: Path, log: Path) -> Iterator[S
             cwd=cwd,
             stdout=subprocess.PIPE,
             stderr=err,
-            env=base_env(WASMSHIP_CACHE_DIR=str(cache)),
+            env=base_env(WASMSHIP_CACHE_DIR=str(cache), **env),
         )
     try:
         url = read_first_line(proc, 120)
@@ -193,16 +194,35 @@ def _drains(server: object) -> bool:
     return False
 
 
-# Resolves with the state of the active worker once one controls the page's registration.
-WORKER_READY = "navigator.serviceWorker.ready.then((r) => r.active ? r.active.state : null)"
+# The state of the active worker once the registration has one; "timeout" after 20 s.
+WORKER_READY = """Promise.race([
+  navigator.serviceWorker.ready.then((r) => r.active ? r.active.state : null),
+  new Promise((resolve) => setTimeout(() => resolve("timeout"), 20000)),
+])"""
+
+
+@pytest.fixture(scope="module")
+def trusting_browser() -> Iterator[Browser]:
+    """Chromium told to accept the made certificate, as the trust line says (Playwright's
+    ignore_https_errors alone lets the page load but not its service worker's script)."""
+    executable = need("chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        args = [*CHROMIUM_ARGS, "--ignore-certificate-errors"]
+        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 @pytest.mark.browser
 def test_chromium_gets_a_secure_context_and_the_offline_worker_registers(
-    secure: Secure, offline_dist: Path, browser: Browser
+    secure: Secure, offline_dist: Path, trusting_browser: Browser
 ) -> None:
     module = manifest_of(offline_dist)["targets"][0]["files"]["main.wasm"]["path"]
-    context = browser.new_context(ignore_https_errors=True)  # the made certificate, untrusted
+    context = trusting_browser.new_context(ignore_https_errors=True)
     context.set_default_timeout(30_000)
     try:
         page = context.new_page()
@@ -214,7 +234,7 @@ def test_chromium_gets_a_secure_context_and_the_offline_worker_registers(
         console = open_app(page, secure.url)
         assert_app_ran(page, console)
         assert page.evaluate("window.isSecureContext") is True
-        assert page.evaluate(WORKER_READY) in ("activating", "activated")
+        assert page.evaluate(WORKER_READY) in ("activating", "activated"), console.messages
         assert codings.get(secure.url + module) == "br", codings
     finally:
         context.close()
@@ -240,3 +260,100 @@ def test_check_passes_over_https_trusting_the_made_certificate(secure: Secure) -
     )
     assert untrusted.returncode != 0
     assert "certificate" in (untrusted.stdout + untrusted.stderr).lower()
+
+
+def test_dev_serves_over_https_and_plain_http_is_told_to_use_it(go: Go, tmp_path: Path) -> None:
+    root = tmp_path / "hello"
+    shutil.copytree(FIXTURES / "hello", root)
+    command = ["dev", "--port", "0", "--https"]
+    with started(
+        command, root, tmp_path / "cache", tmp_path / "dev.log", WASMSHIP_GO=go.binary
+    ) as dev:
+        assert dev.url.startswith("https://127.0.0.1:"), dev.log()
+        assert "self-signed certificate" in dev.log("certificate-errors")
+        assert fetch(dev, "/").getheader("Content-Type") == "text/html; charset=utf-8"
+        with socket.create_connection(("127.0.0.1", dev.port), timeout=10) as plain:
+            plain.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert plain.recv(4096).startswith(b"HTTP/1.1 400 ")
+
+
+def test_wasmship_toml_can_ask_for_https_and_give_the_certificate(
+    offline_dist: Path, tmp_path: Path
+) -> None:
+    from wasmship.delivery.tls import machine_certificate
+
+    made = machine_certificate(tmp_path / "elsewhere", "127.0.0.1")  # as mkcert would give them
+    (tmp_path / "wasmship.toml").write_text(f'cert = "{made.cert}"\nkey = "{made.key}"\n')
+    command = ["serve", str(offline_dist), "--port", "0"]
+    with started(command, tmp_path, tmp_path / "cache", tmp_path / "serve.log") as served:
+        assert served.url.startswith("https://"), served.log()
+        trust = ssl.create_default_context(cafile=str(made.cert))
+        connection = http.client.HTTPSConnection("127.0.0.1", served.port, context=trust)
+        connection.request("GET", "/")
+        assert connection.getresponse().status == 200
+        connection.close()
+        assert "self-signed" not in served.log("Ctrl-C")  # the user's own: nothing to trust
+    assert not (tmp_path / "cache" / "tls").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--cert", "{cert}"], "--cert needs --key too"),
+        (["--key", "{key}"], "--key needs --cert too"),
+        (["--cert", "{cert}", "--key", "{cert}"], "cannot use the certificate"),
+        (["--cert", "{missing}", "--key", "{key}"], "does not exist"),
+    ],
+)
+def test_a_wrong_certificate_is_a_usage_error(
+    offline_dist: Path, tmp_path: Path, args: list[str], said: str
+) -> None:
+    from wasmship.delivery.tls import machine_certificate
+
+    made = machine_certificate(tmp_path / "elsewhere", "127.0.0.1")
+    given = [a.format(cert=made.cert, key=made.key, missing=tmp_path / "nope.pem") for a in args]
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "serve", str(offline_dist), "--port", "0", *given],
+        cwd=tmp_path,
+        env=base_env(WASMSHIP_CACHE_DIR=str(tmp_path / "cache")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert said in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_certificate_is_made_again_for_a_new_host_or_near_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wasmship.delivery import tls
+
+    first = tls.machine_certificate(tmp_path, "127.0.0.1")
+    assert set(first.names) >= {"localhost", "127.0.0.1", "::1"}
+    assert (
+        tls.machine_certificate(tmp_path, "localhost").cert.read_bytes() == first.cert.read_bytes()
+    )
+    wider = tls.machine_certificate(tmp_path, "192.0.2.7")  # a LAN address: named too
+    assert "192.0.2.7" in wider.names and "localhost" in wider.names
+    monkeypatch.setattr(tls, "VALID_DAYS", 3)  # inside RENEW_DAYS: made again next time
+    short = tls.machine_certificate(tmp_path, "192.0.2.8").cert.read_bytes()
+    again = tls.machine_certificate(tmp_path, "::1")
+    assert again.cert.read_bytes() != short
+    assert set(again.names) == {"localhost", "127.0.0.1", "::1"}  # only what is asked now
+
+
+def test_the_size_bound_never_drops_the_certificate_and_clean_cache_does(tmp_path: Path) -> None:
+    from wasmship import cachedir
+    from wasmship.cleanup import clean_cache
+    from wasmship.delivery.tls import held, machine_certificate
+
+    made = machine_certificate(tmp_path, "127.0.0.1")
+    os.utime(made.cert.parent, (0, 0))  # the oldest entry of all
+    assert cachedir.bound(tmp_path, 0) == []
+    assert made.cert.exists()
+    with held(made):
+        clean_cache(tmp_path)
+        assert made.cert.exists()  # a running server's certificate stays
+    clean_cache(tmp_path)
+    assert not made.cert.exists()
