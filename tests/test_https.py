@@ -24,6 +24,7 @@ import pytest
 from tests.browser import CHROMIUM_ARGS, assert_app_ran, open_app
 from tests.conftest import FIXTURES, Go, base_env, manifest_of, need
 from tests.serving import read_first_line
+from wasmship.errors import UsageError
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -357,3 +358,17 @@ def test_the_size_bound_never_drops_the_certificate_and_clean_cache_does(tmp_pat
         assert made.cert.exists()  # a running server's certificate stays
     clean_cache(tmp_path)
     assert not made.cert.exists()
+
+
+def test_https_resolves_from_the_file_the_environment_and_the_flag(tmp_path: Path) -> None:
+    from wasmship.settings.serving import resolve_serve
+
+    (tmp_path / "wasmship.toml").write_text('https = true\ncache-dir = "kept"\n')
+    assert resolve_serve(tmp_path, environ={}).https is True
+    assert resolve_serve(tmp_path, environ={}).cache_root == tmp_path / "kept"
+    off = resolve_serve(tmp_path, environ={"WASMSHIP_HTTPS": "0"})
+    assert off.https is False
+    assert resolve_serve(tmp_path, {"https": True}, environ={"WASMSHIP_HTTPS": "0"}).https
+    (tmp_path / "wasmship.toml").write_text("htps = true\n")
+    with pytest.raises(UsageError, match="did you mean 'https'"):
+        resolve_serve(tmp_path, environ={})
