@@ -84,6 +84,7 @@ def test_every_bucket_has_its_own_folder() -> None:
         "size",
         "runners",
         "wazero-compiled",
+        "tls",  # serve and dev --https (issue 26)
     ]
     assert len({b.folder for b in BUCKETS}) == len(BUCKETS)
 

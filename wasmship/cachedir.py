@@ -4,9 +4,10 @@ Every tenant takes its folder from a Bucket here; no other module spells a bucke
 An entry is what goes or stays as a whole (a compression entry, one dist's go build outputs, one
 dev session, one size record, one runner, one runner's compiled modules). Its last use is the
 newest modification time in it: writing counts as use, and a tenant that only reads an entry
-touches it. The bound drops the least recently used entries of every bucket until the folder
-fits, never an entry in use: used since the running command started, or held by another
-process (hold(): a shared lock on a marker file in the entry, which eviction tries to take).
+touches it. The bound drops the least recently used entries of every bounded bucket (all but
+tls/: a few KiB, never dropped) until the folder fits, never an entry in use: used since the
+running command started, or held by another process (hold(): a shared lock on a marker file
+in the entry, which eviction tries to take).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Bucket:
     name: str  # what the user reads in `wasmship clean --cache`
     folder: str  # relative to the cache root
     depth: int = 1  # 2: entries are grouped in shard folders (v1/<key[:2]>/<key>)
+    bounded: bool = True  # False: the size bound never drops its entries (clean --cache does)
 
     def path(self, root: Path) -> Path:
         """The bucket's folder under ROOT."""
@@ -65,7 +67,10 @@ DEV = Bucket("dev", "dev")  # one folder per dev session (project and package)
 SIZE = Bucket("size", "size/v1")  # one record per module, for size diffs
 RUNNERS = Bucket("runners", "runners")  # one wazero runner per sources and Go version
 WAZERO_COMPILED = Bucket("wazero-compiled", "wazero-compiled")  # one folder per runner
-BUCKETS = (COMPRESSION, OUTPUTS, DEV, SIZE, RUNNERS, WAZERO_COMPILED)
+# serve/dev --https: this machine's self-signed certificate. A few KiB; dropping it would make
+# the user trust a new one, so only `clean --cache` removes it.
+TLS = Bucket("tls", "tls", bounded=False)
+BUCKETS = (COMPRESSION, OUTPUTS, DEV, SIZE, RUNNERS, WAZERO_COMPILED, TLS)
 
 
 @dataclass(frozen=True)
@@ -188,7 +193,7 @@ def bound(
 ) -> list[Entry]:
     """Drop the least recently used entries of every bucket until the cache fits MAX_SIZE;
     never an entry used since SINCE (the running command's start), in KEEP, or held."""
-    every = [entry for bucket in BUCKETS for entry in entries(root, bucket)]
+    every = [entry for bucket in BUCKETS if bucket.bounded for entry in entries(root, bucket)]
     total = sum(entry.size for entry in every)
     kept = {Path(os.path.abspath(path)) for path in keep}
     dropped: list[Entry] = []

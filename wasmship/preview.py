@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import socket
+import ssl
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from wasmship.delivery.negotiation import (
 )
 from wasmship.delivery.proxy_routes import ProxyRoute, refuse_shadowing, route_for
 from wasmship.delivery.request import ByteRange, Unsatisfiable, parse_range, request_path
+from wasmship.delivery.tls import Certificate, context, handshake, wrap
 from wasmship.distformat.digests import parse_available_dictionary
 from wasmship.distformat.names import content_type
 from wasmship.errors import UsageError
@@ -52,6 +54,7 @@ class ServeConfig:
     port: int = 8000
     quiet: bool = False
     proxies: tuple[ProxyRoute, ...] = ()  # --proxy and [[proxy]], longest prefix first
+    certificate: Certificate | None = None  # HTTPS with it (delivery.tls); None: plain HTTP
 
 
 class DistServer(ThreadingHTTPServer):
@@ -69,20 +72,30 @@ class DistServer(ThreadingHTTPServer):
         index: DistIndex,
         log: Log | None,
         handler: type[DistHandler] | None = None,  # wasmship dev answers some paths itself
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.index = index
+        self.tls = tls
         self.log = log
         self.guard = ConnectionGuard(self.head_timeout, self.max_connections)
         super().__init__(address, handler or DistHandler)  # on failure: server_close()
 
+    def get_request(self) -> tuple[socket.socket, object]:
+        connection, address = super().get_request()
+        if self.tls is not None:  # the handshake is the handler's, within the head's deadline
+            connection = wrap(self.tls, connection)
+        return connection, address
+
     def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
         if self.guard.admit(request):
             return super().process_request(request, client_address)
-        # Every connection is busy answering: this one is told so rather than queued.
+        # Every connection is busy answering: this one is told so rather than queued (under
+        # TLS it is only closed: writing would mean a handshake in the accepting thread).
         with contextlib.suppress(OSError):
-            request.sendall(_TOO_MANY)
+            if self.tls is None:
+                request.sendall(_TOO_MANY)
         self.shutdown_request(request)
         return None
 
@@ -117,6 +130,7 @@ class DistHandler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 120  # a stalled read or write (the server's guard bounds a request's head)
     server: DistServer
+    secured = False  # under TLS: whether this connection's handshake is done
 
     def version_string(self) -> str:
         return self.server_version
@@ -129,6 +143,11 @@ class DistHandler(BaseHTTPRequestHandler):
 
     def handle_one_request(self) -> None:
         self.server.guard.waiting(self.connection)  # the request head's deadline starts
+        if self.server.tls is not None and not self.secured:
+            self.secured = handshake(self.connection)
+            if not self.secured:
+                self.close_connection = True
+                return
         super().handle_one_request()
 
     def parse_request(self) -> bool:
@@ -272,6 +291,9 @@ class DistHandler(BaseHTTPRequestHandler):
     ) -> None:
         self.send_head(status, headers, part.length)
         if send_body and part.length > 0:
+            # Under TLS sendfile reads from the file's position (seeking only to a nonzero
+            # offset), and an ETag may have been read from it: start where the part starts.
+            file.seek(part.start)
             self.connection.sendfile(file, part.start, part.length)
 
 
@@ -280,7 +302,8 @@ def url_of(server: DistServer) -> str:
     host, port = server.server_address[:2]
     host = host.decode() if isinstance(host, bytes) else host
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
+    scheme = "https" if server.tls is not None else "http"
+    return f"{scheme}://{shown}:{port}/"
 
 
 def is_loopback(host: str) -> bool:
@@ -308,10 +331,13 @@ def listen(
     index: DistIndex,
     log: Log | None,
     handler: type[DistHandler] | None = None,
+    certificate: Certificate | None = None,
 ) -> DistServer:
-    """A server for INDEX bound to HOST:PORT; a clear error when the port is taken."""
+    """A server for INDEX bound to HOST:PORT (HTTPS with CERTIFICATE); a clear error when the
+    port is taken."""
+    tls = context(certificate) if certificate is not None else None
     try:
-        return DistServer((host, port), index, log, handler)
+        return DistServer((host, port), index, log, handler, tls)
     except OSError as exc:
         raise UsageError(
             f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
@@ -323,7 +349,8 @@ def start(config: ServeConfig, log: Log | None = None) -> DistServer:
     """Read the dist and listen; the caller runs serve_forever()."""
     index = DistIndex(config.dist)
     refuse_shadowing(config.proxies, index.files(), f"the dist {config.dist}")
-    server = listen(config.host, config.port, index, None if config.quiet else log)
+    log = None if config.quiet else log
+    server = listen(config.host, config.port, index, log, certificate=config.certificate)
     server.proxies = config.proxies
     return server
 

@@ -13,6 +13,7 @@ from wasmship.cli.options import (
     debug_option,
     go_option,
     host_option,
+    https_options,
     port_option,
     proxy_option,
     quiet_option,
@@ -31,6 +32,7 @@ SHOWN_CHANGES = 3  # changed files named on a build's line; more are counted
 @host_option
 @port_option
 @proxy_option
+@https_options
 @go_option
 @click.option(
     "--config",
@@ -57,6 +59,8 @@ def dev(
     go: str | None,
     config: Path | None,
     backend: str | None,
+    cert: Path | None,
+    key: Path | None,
     **flags: bool,
 ) -> None:
     """Build PACKAGE (default .) for the browser, serve it, and rebuild and reload on save.
@@ -65,10 +69,12 @@ def dev(
     wasmship.toml; open pages reload when a build is ready and show Go's errors when one fails.
     Prints the URL as the first line on stdout; Ctrl-C stops it.
     """
+    from wasmship.delivery.tls import held, trust_hint
     from wasmship.dev.backend import Backend
     from wasmship.dev.session import DevOptions, DevSession, Notice
     from wasmship.preview import reach_warning
     from wasmship.settings import resolve_proxies
+    from wasmship.settings.serving import resolve_serve
 
     quiet = flags["quiet"]
 
@@ -86,8 +92,12 @@ def dev(
             click.echo(f"wasmship: error: {error}", err=True)
 
     routes = resolve_proxies(Path.cwd(), proxies, config)
+    tls = resolve_serve(
+        Path.cwd(), {"https": flags["https"], "cert": cert, "key": key, "config": config}
+    )
+    certificate = tls.certificate(host)
     poll = True if flags["poll"] else None
-    options = DevOptions(host=host, port=port, poll=poll, proxies=routes)
+    options = DevOptions(host=host, port=port, poll=poll, proxies=routes, certificate=certificate)
     session = DevSession(configure, options, on_event)
     server = None
     if backend is not None:  # its command is split (and checked) before anything starts
@@ -103,11 +113,15 @@ def dev(
     warning = reach_warning(host)
     if warning:
         click.echo(f"wasmship: warning: {warning}", err=True)
+    hint = trust_hint(certificate) if certificate is not None else None
+    if hint:
+        click.echo(f"wasmship: {hint}", err=True)
     try:
         if server is not None:
             server.start()
             click.echo(f"wasmship: backend: {backend}", err=True)
-        session.wait()
+        with held(certificate):
+            session.wait()
     except KeyboardInterrupt:
         pass
     finally:

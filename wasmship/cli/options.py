@@ -77,6 +77,28 @@ port_option = click.option(
 )
 
 
+def https_options(command: F) -> F:
+    """--https, --cert and --key (serve, dev; also `https`, `cert`, `key` in wasmship.toml)."""
+    file = click.Path(dir_okay=False, path_type=Path)  # checked by settings, as the file's are
+    for option in (
+        click.option("--key", type=file, metavar="FILE", help="The private key of --cert."),
+        click.option(
+            "--cert",
+            type=file,
+            metavar="FILE",
+            help="Serve HTTPS with this PEM certificate (e.g. from mkcert); needs --key.",
+        ),
+        click.option(
+            "--https",
+            is_flag=True,
+            default=None,
+            help="Serve HTTPS with a self-signed certificate made once for this machine.",
+        ),
+    ):
+        command = option(command)
+    return command
+
+
 class Seconds(click.FloatRange):
     """A number of seconds: finite, at least MIN (nan and inf are no length of time)."""
 

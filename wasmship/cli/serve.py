@@ -11,6 +11,7 @@ from wasmship.cli.options import (
     debug_option,
     dist_argument,
     host_option,
+    https_options,
     port_option,
     proxy_option,
     quiet_option,
@@ -23,19 +24,33 @@ from wasmship.cli.options import (
 @host_option
 @port_option
 @proxy_option
+@https_options
 @quiet_option("No access log on stderr.")
 @debug_option
-def serve(dist: Path, host: str, port: int, proxies: tuple[str, ...], quiet: bool) -> None:
+def serve(
+    dist: Path,
+    host: str,
+    port: int,
+    proxies: tuple[str, ...],
+    https: bool | None,
+    cert: Path | None,
+    key: Path | None,
+    quiet: bool,
+) -> None:
     """Serve DIST (default ./dist) locally, with production headers.
 
     Prints the URL as the first line on stdout; Ctrl-C stops it. Requests under a --proxy
     PREFIX (or a [[proxy]] of the wasmship.toml found upward) go to its backend.
     """
+    from wasmship.delivery.tls import held, trust_hint
     from wasmship.preview import ServeConfig, reach_warning
     from wasmship.preview import serve as run_serve
     from wasmship.settings import resolve_proxies
+    from wasmship.settings.serving import resolve_serve
 
     routes = resolve_proxies(Path.cwd(), proxies)
+    settings = resolve_serve(Path.cwd(), {"https": https, "cert": cert, "key": key})
+    certificate = settings.certificate(host)
 
     def announce(url: str) -> None:
         stop_on_signals()  # listening: from now on SIGINT and SIGTERM stop it
@@ -47,10 +62,16 @@ def serve(dist: Path, host: str, port: int, proxies: tuple[str, ...], quiet: boo
         warning = reach_warning(host)
         if warning:
             click.echo(f"wasmship: warning: {warning}", err=True)
+        hint = trust_hint(certificate) if certificate is not None else None
+        if hint:
+            click.echo(f"wasmship: {hint}", err=True)
 
     def log(line: str) -> None:
         click.echo(line, err=True)
 
-    config = ServeConfig(dist=dist, host=host, port=port, quiet=quiet, proxies=routes)
-    run_serve(config, announce, log)
+    config = ServeConfig(
+        dist=dist, host=host, port=port, quiet=quiet, proxies=routes, certificate=certificate
+    )
+    with held(certificate):
+        run_serve(config, announce, log)
     click.echo("wasmship: stopped", err=True)

@@ -94,10 +94,11 @@ class ConnectionGuard:
         self._stop.set()
 
     def _expire(self, connection: socket.socket) -> None:
-        # Under the lock. shutdown() wakes the handler's blocked read, which then sees EOF.
+        # Under the lock. shutdown() wakes the handler's blocked read (or TLS handshake), which
+        # then sees EOF; the plain socket's, so a TLS connection's state is left to its thread.
         self._expired.add(connection)
         with contextlib.suppress(OSError):  # already gone
-            connection.shutdown(socket.SHUT_RDWR)
+            socket.socket.shutdown(connection, socket.SHUT_RDWR)
 
     def _reap(self) -> None:
         while not self._stop.wait(_REAP_EVERY):

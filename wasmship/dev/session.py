@@ -23,6 +23,7 @@ from wasmship.builder.pipeline import build as pipeline_build
 from wasmship.cachedir import Hold, hold
 from wasmship.delivery.dist_index import DistIndex
 from wasmship.delivery.proxy_routes import ProxyRoute, refuse_shadowing
+from wasmship.delivery.tls import Certificate
 from wasmship.dev.folder import dev_config, dev_folder
 from wasmship.dev.goerrors import go_messages
 from wasmship.dev.inject import EVENTS_PATH, SCRIPT_PATH
@@ -46,6 +47,7 @@ class DevOptions:
     poll: bool | None = None  # True: poll; None: native watching (polling where unavailable)
     folder: Path | None = None  # where builds go; None: dev_folder(config), in the cache
     proxies: tuple[ProxyRoute, ...] = ()  # --proxy and [[proxy]]: paths backends answer
+    certificate: Certificate | None = None  # HTTPS with it (delivery.tls); None: plain HTTP
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,9 @@ class DevSession:
         index = DistIndex(config.out_path, until_built=True)
         self._refuse_shadowing(index.files())
         handler = handler_for(self.hub)
-        self._server = listen(self.options.host, self.options.port, index, None, handler)
+        self._server = listen(
+            self.options.host, self.options.port, index, None, handler, self.options.certificate
+        )
         self._server.proxies = self.options.proxies
         threading.Thread(
             target=self._server.serve_forever, name="wasmship-dev-serve", daemon=True

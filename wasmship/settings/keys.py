@@ -105,11 +105,17 @@ BUILD_KEYS: tuple[Key, ...] = (
     Key("quiet", "--quiet", "flag", False, has_env=False),
 )
 KEYS_BY_NAME = {k.name: k for k in BUILD_KEYS}
+# The preview servers' settings (`serve` and `dev` flags of the same names; settings/serving.py).
+SERVE_KEYS: tuple[Key, ...] = (
+    Key("https", "--https", "flag", False),
+    Key("cert", "--cert", "path", path_is="file", must_exist=True),
+    Key("key", "--key", "path", path_is="file", must_exist=True),
+)
 
 
 def file_keys() -> dict[str, Key]:
     """The keys wasmship.toml may set, by file key."""
-    return {k.key: k for k in BUILD_KEYS if k.in_file}
+    return {k.key: k for k in (*BUILD_KEYS, *SERVE_KEYS) if k.in_file}
 
 
 def convert(key: Key, value: object, label: str, base: Path) -> object:
