@@ -179,7 +179,14 @@ def test_a_wrong_token_costs_one_warning_and_is_never_shown(
     assert dav.entries() == {}  # nginx refused every request: Basic is not the bearer token
 
 
-@pytest.mark.parametrize("poison", ["garbage", "brotli of other bytes"])
+POISONS = {
+    "garbage": b"\x00garbage\xff" * 100,
+    "brotli of other bytes": brotli.compress(b"other " * 5000),
+    "longer than any variant": bytes(8 * 1024 * 1024),  # read no further than its bound
+}
+
+
+@pytest.mark.parametrize("poison", POISONS)
 def test_poisoned_entries_never_ship_a_wrong_byte(
     wasmship: Run,
     go: Go,
@@ -190,7 +197,7 @@ def test_poisoned_entries_never_ship_a_wrong_byte(
     first, second = runners("first"), runners("second")
     assert build(wasmship, go, first, "--cache-url", dav.url).returncode == 0
     right = dav.entries()
-    bad = b"\x00garbage\xff" * 100 if poison == "garbage" else brotli.compress(b"other " * 5000)
+    bad = POISONS[poison]
     for path in right:
         path.write_bytes(bad)
 

@@ -215,6 +215,8 @@ class SharedCache:
                 response = connection.getresponse()
                 if method == "GET" and response.status == 200:
                     body = _read(response, limit, deadline)
+                    if watchdog.expired:  # the shutdown ends a read as a close would
+                        raise TimeoutError()
                     return response.status, body
                 response.read(CHUNK)  # a short error page at most; the connection closes
                 if watchdog.expired:
