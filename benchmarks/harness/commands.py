@@ -96,9 +96,9 @@ class Bench:
         )
         return measure(["bash", "-c", script], folder, self.wasm_env)
 
-    def wasmship(self, folder: Path, out: Path, cache: Path, *args: str) -> Run:
+    def wasmship(self, folder: Path, out: Path, cache: Path, *args: str, **env: str) -> Run:
         cmd = [sys.executable, "-m", "wasmship", "build", "-q", "-o", str(out)]
-        return measure([*cmd, "--cache-dir", str(cache), *args], folder, self.env)
+        return measure([*cmd, "--cache-dir", str(cache), *args], folder, {**self.env, **env})
 
     def codec(self, path: Path, settings: object) -> tuple[float, int]:
         """One compression of PATH with wasmship's encoder: seconds and compressed size."""

@@ -8,6 +8,7 @@ from harness.scenarios import (
     CHANGE,
     CI_CHANGE,
     CI_SAME,
+    CI_SHARED,
     COLD,
     GO_EXISTING,
     GO_NEW,
@@ -87,6 +88,7 @@ def ci_costs(results: list[Result]) -> list[str]:
     header = [
         "program", "wasm", "cache restored", "empty cache", "restored, same module",
         "restored, one-line change", "saved (same module / change)",
+        "another runner built it (shared cache)", "go build, new path",
     ]  # fmt: skip
     rows = []
     for r in results:
@@ -100,6 +102,8 @@ def ci_costs(results: list[Result]) -> list[str]:
                 f"{r.cache_mib:.1f} MiB",
                 *(f"{seconds:.2f}" for seconds in (empty, same, change)),
                 f"{empty - same:.2f} s / {empty - change:.2f} s",
+                f"{r.median(CI_SHARED):.2f}" if CI_SHARED in r.series else "",
+                f"{r.median(GO_NEW):.2f}",
             ]
         )
     return table(header, rows) if rows else []

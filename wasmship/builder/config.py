@@ -88,6 +88,8 @@ class BuildConfig:
     cache: bool = True
     cache_dir: Path | None = None  # None: WASMSHIP_CACHE_DIR, else the user cache folder
     cache_max_size: int = DEFAULT_MAX_SIZE
+    # The shared cache's URL (--cache-url), credentials and all: never shown as it is.
+    cache_url: str = field(default="", repr=False)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     targets: tuple[TargetSpec, ...] = ()  # empty: one target "main" built from `package`
     only: tuple[str, ...] = ()  # --target: build just these

@@ -41,7 +41,7 @@ def _file_sha256(path: Path) -> str | None:
 NOT_INPUTS = (
     frozenset({"workdir", "out", "go", "force", "lock_timeout", "jobs", "environ"})  # the run
     | frozenset({"package_unnamed"})  # only decides whether "." is refused
-    | frozenset({"cache", "cache_dir", "cache_max_size", "budgets"})  # change no byte
+    | frozenset({"cache", "cache_dir", "cache_max_size", "cache_url", "budgets"})  # change no byte
     | frozenset({"static", "targets"})  # in the digest on their own
 )
 

@@ -6,10 +6,15 @@ so the slowest brotli starts first and the other threads take the deltas and the
 it. Each step then waits only for the jobs it needs. Every codec releases the GIL while it
 compresses (benchmarks/gil.py), so threads use every core without copying files around; a job
 reads its file when it starts, so at most one input per thread is in memory.
+
+A job looks in the local cache, then in the shared one (builder/shared_cache.py), and only then
+compresses; an entry of the shared cache is used only when it decodes to exactly the job's
+input (decodes_to_input), and what the job compresses is uploaded beside the build.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +23,13 @@ from pathlib import Path
 from wasmship.builder.cache import CompressionCache, cache_key
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.progress import JobProgress, JobState, ProgressSink
+from wasmship.builder.shared_cache import SharedCache, entry_limit, parse_cache_url
+from wasmship.encodings import dcz
+from wasmship.encodings.decoders import DecodeError, decode
 from wasmship.encodings.encoders import Settings, compress, estimated_seconds, streamed_bytes
+
+# The Content-Encoding each codec writes, to decode an entry of the shared cache with.
+CODINGS = {"brotli": "br", "gzip": "gzip", "zopfli": "gzip", "zstd": "zstd"}
 
 
 def open_cache(config: BuildConfig) -> CompressionCache | None:
@@ -26,6 +37,13 @@ def open_cache(config: BuildConfig) -> CompressionCache | None:
     if not config.cache:
         return None
     return CompressionCache(root=config.cache_root, max_size=config.cache_max_size)
+
+
+def open_shared(config: BuildConfig) -> SharedCache | None:
+    """The build's handle on the shared cache (--cache-url), or None without one or a cache."""
+    if not config.cache or not config.cache_url:
+        return None
+    return SharedCache(parse_cache_url(config.cache_url, config.environ))
 
 
 @dataclass(frozen=True)
@@ -59,7 +77,10 @@ class Encoded:
 class EncodingJobs:
     """The build's pool: jobs start in order of their estimated time, results wait for them."""
 
-    def __init__(self, workers: int, progress: ProgressSink) -> None:
+    def __init__(
+        self, workers: int, progress: ProgressSink, shared: SharedCache | None = None
+    ) -> None:
+        self.shared = shared
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="encode")
         self._progress = progress
         self._started: dict[str, Future[tuple[bytes, bool]]] = {}
@@ -88,6 +109,8 @@ class EncodingJobs:
     def close(self, *, failed: bool = False) -> None:
         """Stop the pool (dropping what waits if the build FAILED), then bound the cache."""
         self._pool.shutdown(wait=not failed, cancel_futures=True)
+        if self.shared is not None:
+            self.shared.close()
         if failed:
             return
         written = {cache.root: cache for cache in self._caches if cache.stats.written}
@@ -101,6 +124,10 @@ class EncodingJobs:
     def _run(self, job: Job) -> tuple[bytes, bool]:
         cache = job.cache
         hit = cache.get(job.key) if cache is not None else None
+        if hit is None and cache is not None and self.shared is not None:
+            hit = self._from_shared(job)
+            if hit is not None:
+                cache.put(job.key, hit)
         if hit is not None:
             self._progress(self._state(job, JobState.DONE, cached=True))
             return hit, True
@@ -113,5 +140,39 @@ class EncodingJobs:
         packed = compress(job.source.read_bytes(), job.settings, dictionary, told)
         if cache is not None:
             cache.put(job.key, packed)
+            if self.shared is not None:
+                self.shared.put(job.key, packed)
         self._progress(self._state(job, JobState.DONE))
         return packed, False
+
+    def warnings(self) -> list[str]:
+        """The shared cache's warnings not shown yet."""
+        return self.shared.drain_warnings() if self.shared is not None else []
+
+    def _from_shared(self, job: Job) -> bytes | None:
+        """JOB's entry in the shared cache, if there is one and it decodes to JOB's input."""
+        assert self.shared is not None
+        entry = self.shared.get(job.key, entry_limit(job.size))
+        if entry is None:
+            return None
+        if not decodes_to_input(job, entry):
+            self.shared.rejected(job.key)  # the upload of the right bytes overwrites it
+            return None
+        self.shared.accepted()
+        return entry
+
+
+def decodes_to_input(job: Job, entry: bytes) -> bool:
+    """Whether ENTRY decodes (bounded by the input's size) to exactly JOB's input."""
+    try:
+        if job.settings.codec == "dcz":
+            if job.dictionary is None:
+                return False
+            decoded = dcz.decompress(entry, job.dictionary.read_bytes(), job.size)
+        elif job.settings.codec in CODINGS:
+            decoded = decode(entry, CODINGS[job.settings.codec], max_size=job.size)
+        else:
+            return False
+    except (DecodeError, dcz.DczError, ValueError):
+        return False
+    return len(decoded) == job.size and hashlib.sha256(decoded).hexdigest() == job.sha256

@@ -14,7 +14,7 @@ from wasmship.builder.budgets import BudgetResult, check_budgets
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import BuildContext, Target
 from wasmship.builder.inputs import inputs_digest, up_to_date
-from wasmship.builder.jobs import EncodingJobs
+from wasmship.builder.jobs import EncodingJobs, open_shared
 from wasmship.builder.progress import JobProgress
 from wasmship.builder.steps.app_manifest import check_app, write_app_manifest
 from wasmship.builder.steps.capabilities import check_capabilities
@@ -153,16 +153,18 @@ def run_steps(ctx: BuildContext, steps: Iterable[Step], report: Reporter) -> Non
         except OSError as exc:  # a full disk, a read-only folder: say which step and where
             raise StepFailed(name, exc, str(ctx.config.out_path)) from exc
         report.done(name, ctx.notes.get(name, ""))
-        for message in ctx.warnings:
+        shared = ctx.encoding.warnings() if ctx.encoding is not None else []
+        for message in [*ctx.warnings, *shared]:
             report.warn(message)
         ctx.warnings.clear()
 
 
 @contextmanager
-def encoding_pool(ctx: BuildContext) -> Iterator[None]:
+def encoding_pool(ctx: BuildContext, report: Reporter) -> Iterator[None]:
     """Open the build's one encoding pool for the staged steps and close it after them; when
-    one fails, drop what waits, so no encoding thread outlives the build."""
-    pool = ctx.encoding = EncodingJobs(ctx.config.jobs, ctx.progress)
+    one fails, drop what waits, so no encoding thread outlives the build. Closing waits a
+    bounded time for the shared cache's uploads, whose trouble is a warning."""
+    pool = ctx.encoding = EncodingJobs(ctx.config.jobs, ctx.progress, open_shared(ctx.config))
     try:
         yield
     except BaseException:
@@ -170,6 +172,8 @@ def encoding_pool(ctx: BuildContext) -> Iterator[None]:
         raise
     else:
         pool.close()  # then bounds the compression cache
+        for message in pool.warnings():
+            report.warn(message)
     finally:
         ctx.encoding = None
 
@@ -186,7 +190,7 @@ def publish(ctx: BuildContext, dist: Path, report: Reporter) -> tuple[Manifest, 
         with staged(dist):
             run_steps(ctx, unstaged, report)
             ctx.inputs = inputs_digest(ctx, manifest_or_none(dist))
-            with encoding_pool(ctx):
+            with encoding_pool(ctx, report):
                 run_steps(ctx, rest, report)
     else:
         run_steps(ctx, unstaged, report)
@@ -197,7 +201,7 @@ def publish(ctx: BuildContext, dist: Path, report: Reporter) -> tuple[Manifest, 
         if unchanged is not None:
             report.done("publish", UP_TO_DATE)
             return unchanged, True
-        with staged(dist), encoding_pool(ctx):
+        with staged(dist), encoding_pool(ctx, report):
             run_steps(ctx, rest, report)
     assert ctx.manifest is not None, "the manifest step has not run"
     return ctx.manifest, False

@@ -199,6 +199,13 @@ def overrides_of(ctx: click.Context) -> dict[str, Any]:
     "--no-cache", is_flag=True, help="Compress everything again; read and write no cache."
 )
 @click.option(
+    "--cache-url",
+    default="",
+    metavar="URL",
+    help="A shared compression cache on an HTTP server that stores what is PUT (WebDAV); "
+    "token in WASMSHIP_CACHE_TOKEN (docs/ci.md).",
+)
+@click.option(
     "--cache-max-size",
     default="1GiB",
     show_default=True,

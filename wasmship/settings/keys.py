@@ -102,6 +102,7 @@ BUILD_KEYS: tuple[Key, ...] = (
     Key("cache_dir", "--cache-dir", "path", path_is="folder"),
     Key("no_cache", "--no-cache", "flag", False),
     Key("cache_max_size", "--cache-max-size", "text", "1GiB"),
+    Key("cache_url", "--cache-url", "text", ""),  # the shared cache (builder/shared_cache.py)
     Key("quiet", "--quiet", "flag", False, has_env=False),
 )
 KEYS_BY_NAME = {k.name: k for k in BUILD_KEYS}

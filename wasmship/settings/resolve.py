@@ -15,6 +15,7 @@ from typing import Any, Literal
 from wasmship.builder.budgets import Budget, parse_budget, parse_budget_flag
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.server_configs import parse_server_configs
+from wasmship.builder.shared_cache import parse_cache_url
 from wasmship.builder.steps.app_manifest import locate_icons
 from wasmship.delivery.proxy_routes import ProxyRoute, flag_routes, merged
 from wasmship.distformat.bounds import check_routes
@@ -181,8 +182,16 @@ def _build_config(
         cache=not values["no_cache"],
         cache_dir=placed("cache_dir"),
         cache_max_size=_size("cache_max_size", values, origin, file),
+        cache_url=_cache_url(values["cache_url"], env),
         environ=dict(env),
     )
+
+
+def _cache_url(url: str, env: Mapping[str, str]) -> str:
+    """URL (--cache-url), checked now: a bad one fails before go build, not after it."""
+    if url:
+        parse_cache_url(url, env)
+    return url
 
 
 def _file_budgets(file: FileConfig | None) -> list[Budget]:

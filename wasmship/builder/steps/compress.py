@@ -44,6 +44,9 @@ def compress(ctx: BuildContext) -> None:
         write_variant(ctx, ctx.files[entry.logical], encoder.encoding, variant.data)
     skipped = len(asked) - len({entry.logical for entry, _, _ in planned})
     note = describe(variants, ctx.files.values(), cache, skipped)
+    shared = ctx.pool.shared
+    if shared is not None:  # the shared cache's entries are among those "from cache"
+        note += f", {shared.stats.hits} from the shared cache"
     if len(fresh) > len(asked):
         note += f", {len(fresh) - len(asked)} modules left plain (compress = false)"
     ctx.notes["compress"] = note
