@@ -76,7 +76,7 @@ def test_init_targets_only_packages_that_use_syscall_js(wasmship: Run, tmp_path:
             "cmd/devserver/main.go": SERVER,
         },
     )
-    proc = wasmship("init", cwd=root / "cmd")
+    proc = wasmship("init", cwd=root)
     assert proc.returncode == 0, proc.stderr
     text, config = config_of(root)
     # A dist has one page: one browser main gets it, the other (found through its package's
