@@ -12,7 +12,7 @@ from pathlib import Path
 from wasmship.builder.config import CONFIG_NAME
 from wasmship.distformat.names import PAGE
 from wasmship.errors import ToolchainError, UsageError, WasmshipError
-from wasmship.scaffold.hints import module_path_of, read_hints
+from wasmship.scaffold.hints import module_path_of, read_by_hosts, read_hints
 from wasmship.scaffold.mains import find_mains
 from wasmship.scaffold.pages import find_sites
 from wasmship.scaffold.propose import (
@@ -87,7 +87,8 @@ def init(
     static = choose_static(sites, pageless)
     proposed = next((f for f in static if f.reason is None), None)
     site = next((s for s in sites if proposed is not None and s.folder == proposed.path), None)
-    packages = propose(found, hints, site, module, root.name)
+    hosts = read_by_hosts(tree, {h.output for h in hints if h.output is not None})
+    packages = propose(found, hints, site, module, root.name, hosts)
     with open(target, "x", encoding="utf-8") as handle:
         handle.write(render_config(packages, static))
     return Proposal(path=target, packages=tuple(packages), static=tuple(static))

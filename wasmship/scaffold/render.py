@@ -28,7 +28,10 @@ def _target(package: MainPackage) -> list[str]:
     ]
     if package.folder:
         folder = f"folder = {repr_toml(package.folder)}"
-        block.append(f"{folder:<27}# where the pages load it from")
+        where = "the host reads" if package.fixed else "the pages load"
+        block.append(f"{folder:<27}# where {where} it from")
+    if package.fixed:
+        block.append(f"{'hash = false':<27}# its plain name: {package.fixed} reads that path")
     if package.reactor:
         block.append(REACTOR)
     if package.reason is not None:
