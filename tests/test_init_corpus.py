@@ -117,3 +117,98 @@ def test_plugins_a_host_reads_by_path_keep_that_path(wasmship: Run, tmp_path: Pa
     [morning] = [t for t in manifest["targets"] if t["name"] == "morning"]
     exports = {e["name"] for e in morning["interface"]["exports"]}
     assert {"_initialize", "greet"} <= exports
+
+
+# go-wasm-http-server's docs/: an index page linking example sites, each a page, a service
+# worker that imports Go's shim from a CDN and serves api.wasm (committed, built from the
+# api.go beside it); one example is a TinyGo program, one reuses another's module.
+API = """\
+package main
+
+import "syscall/js"
+
+func main() { js.Global().Set("api", "%s"); select {} }
+"""
+
+
+def sw(shim: str, module: str = "api.wasm") -> str:
+    return (
+        f"importScripts('{shim}')\n"
+        "importScripts('https://cdn.jsdelivr.net/gh/nlepage/go-wasm-http-server@v2.2.1/sw.js')\n"
+        "\n"
+        f"const wasm = '{module}'\n"
+        "addEventListener('install', (e) => e.waitUntil(caches.open('x').then((c) => c.add(wasm))))\n"
+        "registerWasmHTTPListener(wasm, { base: 'api' })\n"
+    )
+
+
+GO_SHIM = "https://cdn.jsdelivr.net/gh/golang/go@go1.23.1/misc/wasm/wasm_exec.js"
+TINYGO_SHIM = "https://cdn.jsdelivr.net/gh/tinygo-org/tinygo@0.35.0/targets/wasm_exec.js"
+SITE_PAGE = "<!doctype html><script>navigator.serviceWorker.register('sw.js')</script>\n"
+
+
+def example_sites(root: Path) -> Path:
+    files = {
+        "package.go": "package wasmhttp\n",
+        "docs/index.html": "".join(
+            f'<li><a href="{n}/">{n}</a></li>\n'
+            for n in ("hello", "hello-state", "hello-state-keepalive", "hello-sse")
+        ),
+        "docs/hello-state-keepalive/sw.js": sw(GO_SHIM, "../hello-state/api.wasm"),
+        "docs/hello-state-keepalive/index.html": SITE_PAGE,
+        "docs/tinygo/wasm.go": "//go:build wasm\n\n" + API % "tinygo",
+        "docs/tinygo/sw.js": sw(TINYGO_SHIM),
+        "docs/tinygo/index.html": SITE_PAGE,
+        "docs/tinygo/api.wasm": "\0asm",
+    }
+    for name in ("hello", "hello-sse", "hello-state"):
+        files[f"docs/{name}/api.go"] = API % name
+        files[f"docs/{name}/sw.js"] = sw(GO_SHIM)
+        files[f"docs/{name}/index.html"] = SITE_PAGE
+        files[f"docs/{name}/api.wasm"] = "\0asm"
+    return go_module(root, files)
+
+
+def test_a_folder_of_example_sites_with_an_index_proposes_its_first_site(
+    wasmship: Run, tmp_path: Path
+) -> None:
+    root = example_sites(tmp_path / "wasmhttp")
+    proc = wasmship("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    text, config = config_of(root)
+    # docs/index.html only links the sites: each sub-site is a site of its own (hello/ first,
+    # in tree order), and each module is built from the main beside it.
+    assert config == {
+        "static": "docs/hello",
+        "target": [{"name": "api", "package": "./docs/hello", "goos": "js"}],
+    }, text
+    assert '# static = "docs/hello-sse"' in text
+    built = wasmship("build", "-q", "--profile", "fast", cwd=root)
+    assert built.returncode == 0, built.stderr
+    manifest = json.loads((root / "dist" / "manifest.json").read_text())
+    [module] = [t["files"]["api.wasm"]["path"] for t in manifest["targets"]]
+    assert f"const wasm = '{module}'" in (root / "dist" / "sw.js").read_text()
+
+
+def test_an_example_site_adopted_from_its_own_folder(wasmship: Run, tmp_path: Path) -> None:
+    root = example_sites(tmp_path / "wasmhttp")
+    here = root / "docs" / "hello"
+    proc = wasmship("init", cwd=here)
+    assert proc.returncode == 0, proc.stderr
+    text, config = config_of(here)
+    assert config == {
+        "static": ".",
+        "target": [{"name": "api", "package": ".", "goos": "js"}],
+    }, text
+    built = wasmship("build", "-q", "--profile", "fast", cwd=here)
+    assert built.returncode == 0, built.stderr
+    assert not (here / "dist" / "api.go").exists()
+
+
+def test_a_site_that_loads_tinygos_shim_is_not_a_go_target(wasmship: Run, tmp_path: Path) -> None:
+    here = example_sites(tmp_path / "wasmhttp") / "docs" / "tinygo"
+    proc = wasmship("init", cwd=here)
+    assert proc.returncode == 0, proc.stderr
+    text, config = config_of(here)
+    assert "target" not in config and "package" not in config, text
+    assert "TinyGo's wasm_exec.js" in text.replace("\n# ", " ")

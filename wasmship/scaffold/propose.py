@@ -93,8 +93,15 @@ def _built_by(
     named = [m for m in browser if posixpath.basename(m.rel) == ref.name]
     if named:
         return named[0], f"its folder is named {ref.name}"
+    # Nearest the module's own folder first (a committed api.wasm beside its api.go), then the
+    # page that loads it.
+    module_folder = posixpath.dirname(project) or "."
     page_folder = posixpath.dirname(ref.file) or "."
-    nearest = sorted(browser, key=lambda m: (_distance(m.rel, page_folder), m.rel))
+
+    def key(m: Main) -> tuple[int, int, str]:
+        return (_distance(m.rel, module_folder), _distance(m.rel, page_folder), m.rel)
+
+    nearest = sorted(browser, key=key)
     return (nearest[0], f"the {BROWSER_API} main nearest to {ref.file}") if nearest else None
 
 
@@ -180,6 +187,7 @@ def propose(
     names = Names()
     proposed: list[MainPackage] = []
     assigned: set[str] = set()
+    tinygo: set[str] = set()  # mains whose modules pages load with TinyGo's shim
     seen_paths: set[str] = set()
     for ref in site.references if site is not None else ():
         if ref.path in seen_paths:
@@ -189,17 +197,22 @@ def propose(
         if built is None:
             continue
         main, evidence = built
+        if ref.tinygo:
+            # Its page loads TinyGo's shim: the module is TinyGo's build, which Go cannot make.
+            tinygo.add(main.rel)
+            continue
         why = f"{ref.file}:{ref.line} loads {ref.path} ({evidence})"
         if ref.name in names.used or not is_target_name(ref.name):
             reason = f"a page loads {ref.path}, but a target is already named {ref.name}"
             proposed.append(MainPackage(names.take(ref.name), main.path, reason, folder=ref.folder))
+            assigned.add(main.rel)  # listed once, with this reason
             continue
         names.used.add(ref.name)
         assigned.add(main.rel)
         proposed.append(MainPackage(ref.name, main.path, folder=ref.folder, why=why))
     paged = bool(proposed)
     guests = {h.package: h for h in hints if h.guest and h.package is not None}
-    browser = [m for m in found if m.uses_browser and m.rel not in assigned]
+    browser = [m for m in found if m.uses_browser and m.rel not in assigned | tinygo]
     page_main = _preferred(browser, hints, module) if browser and not paged else None
     for main in found:
         if main.rel in assigned:
@@ -208,6 +221,9 @@ def propose(
         label = posixpath.basename(main.rel) if main.rel != "." else root_name
         if not main.uses_browser and (main.guest or hint is not None):
             proposed.append(_guest(main, hint, label, names, hosts or {}))
+        elif main.rel in tinygo:
+            reason = "a page loads its module with TinyGo's wasm_exec.js: a TinyGo program"
+            proposed.append(MainPackage(names.take(label), main.path, reason))
         elif main is page_main:
             proposed.append(MainPackage(names.take(label), main.path))
         elif main.uses_browser:
