@@ -137,7 +137,8 @@ def sw(shim: str, module: str = "api.wasm") -> str:
         "importScripts('https://cdn.jsdelivr.net/gh/nlepage/go-wasm-http-server@v2.2.1/sw.js')\n"
         "\n"
         f"const wasm = '{module}'\n"
-        "addEventListener('install', (e) => e.waitUntil(caches.open('x').then((c) => c.add(wasm))))\n"
+        "addEventListener('install', (e) => e.waitUntil(caches.open('x').then((c) =>"
+        " c.add(wasm))))\n"
         "registerWasmHTTPListener(wasm, { base: 'api' })\n"
     )
 
