@@ -680,7 +680,8 @@ def test_a_web_app_whose_references_all_resolve_verifies(wasmship: Run, webapp: 
             "app.js",
             'fetch("data/config.json")',
             'fetch("data/settings.json")',
-            'fetch("data/settings.json"): data/settings.json does not exist',
+            'fetch("data/settings.json"): data/settings.json does not exist (if a service '
+            'worker answers it, declare it: routes = ["data/settings.json"] in wasmship.toml)',
         ),
         (
             "app.js",
@@ -693,7 +694,8 @@ def test_a_web_app_whose_references_all_resolve_verifies(wasmship: Run, webapp: 
             'fetch("data/config.json")',
             'fetch("config.json")',
             'fetch("config.json"): config.json does not exist '
-            "(relative to index.html, which loads it)",
+            "(relative to index.html, which loads it) (if a service worker answers it, "
+            'declare it: routes = ["config.json"] in wasmship.toml)',
         ),
         (
             "js/module.mjs",
@@ -776,7 +778,8 @@ def test_references_in_json_output_carry_their_line(wasmship: Run, webapp: Path)
         "severity": "error",
         "path": "app.js",
         "line": line,
-        "message": 'fetch("data/gone.json"): data/gone.json does not exist',
+        "message": 'fetch("data/gone.json"): data/gone.json does not exist (if a service '
+        'worker answers it, declare it: routes = ["data/gone.json"] in wasmship.toml)',
     }
 
 

@@ -87,12 +87,25 @@ class CheckError(WasmshipError):
 class VerifyFailed(WasmshipError):
     """`wasmship verify` found problems; each has been reported with its path."""
 
-    def __init__(self, dist: str, errors: int) -> None:
+    def __init__(self, dist: str, errors: int, *, unresolved: int = 0, references: int = 0) -> None:
         self.errors = errors
         noun = "problem" if errors == 1 else "problems"
-        super().__init__(
-            f"{dist}: verify found {errors} {noun}; the dist does not match its manifest"
-        )
+        manifest = errors - unresolved - references
+        if not unresolved and not references:
+            what = "the dist does not match its manifest"
+        else:
+            parts = []
+            if unresolved:
+                names = "reference names" if unresolved == 1 else "references name"
+                parts.append(f"{unresolved} {names} no file of the dist")
+            if references:
+                parts.append(f"{references} other reference problem{'s' if references > 1 else ''}")
+            if manifest:
+                parts.append(
+                    f"{manifest} file{'s' if manifest > 1 else ''} not as the manifest says"
+                )
+            what = ", ".join(parts)
+        super().__init__(f"{dist}: verify found {errors} {noun}; {what}")
 
 
 class CapabilityRefused(WasmshipError):

@@ -76,6 +76,7 @@ class BuildConfig:
     static: Path | None = None  # the project's own web folder, copied in with rewritten names
     static_exclude: tuple[str, ...] = ()  # glob patterns (relative to `static`) also left out
     static_include: tuple[str, ...] = ()  # glob patterns copied even when a rule leaves them out
+    routes: tuple[str, ...] = ()  # dist paths or globs a service worker answers (not files)
     force: bool = False
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     server_configs: tuple[str, ...] = ()  # nginx, caddy, netlify, apache (validated by the CLI)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from wasmship.distformat.digests import sha256_hex
 
@@ -76,6 +77,23 @@ def read_shim(text: str) -> GoShim | None:
     alone = bool(_ALONE.match(compact)) and not _OTHER_CODE.search(code)
     alone = alone and (node_runner or "new Go(" not in compact.replace("new Go (", "new Go("))
     return GoShim(module=module, alone=alone, version=shim_version(text, module))
+
+
+# The Go release a shim URL on another origin names: a tag in its path (jsDelivr's
+# gh/golang/go@go1.25.1, raw.githubusercontent.com/golang/go/go1.21.0, github.com/golang/go/raw/
+# go1.22.3) or an npm package's version (unpkg.com/golang-wasm-exec@1.21.0).
+_URL_TAG = re.compile(r"(?:^|[/@])(go1\.\d+(?:\.\d+)?(?:(?:rc|beta)\d+)?)(?=/|$)")
+_URL_NPM = re.compile(r"@v?(1\.\d+(?:\.\d+)?)(?=/|$)")
+
+
+def url_go_version(url: str) -> str | None:
+    """The Go version (`go1.25.1`) a shim URL of another origin names, if it names one."""
+    path = urlsplit(url).path
+    found = _URL_TAG.search(path)
+    if found is not None:
+        return found[1]
+    npm = _URL_NPM.search(path)
+    return f"go{npm[1]}" if npm is not None else None
 
 
 def shim_version(text: str, module: str) -> str:

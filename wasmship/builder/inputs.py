@@ -85,6 +85,8 @@ def _settings(ctx: BuildContext) -> dict[str, object]:
     found = {name: value for name, value in _fields(config).items() if name not in NOT_INPUTS}
     if config.app is None:  # a dist without [app] keeps the digest it had before [app] existed
         del found["app"]
+    if not config.routes:  # nor without routes
+        del found["routes"]
     found["targets"] = [_target(spec) for spec in config.configured_specs()]
     found["built"] = [target.package.import_path for target in ctx.targets]
     # The exact codec settings (library versions included) of every variant and delta.

@@ -16,38 +16,42 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from wasmship.distformat.page import (
-    HTML_SUFFIXES,
-    SCRIPT_SUFFIXES,
-    document_path,
-    is_external,
-    lines,
-    local_path,
+from wasmship.builder.goshim import url_go_version
+from wasmship.builder.spans import (
+    REWRITTEN_SUFFIXES,
+    STYLE_SUFFIXES,
+    Span,
+    documents,
+    kind_of,
+    spans,
 )
-from wasmship.distformat.page import read_page as read_html
+from wasmship.builder.wasmrefs import WasmReference, unresolved, wasm_references
+from wasmship.distformat.names import SHIM
+from wasmship.distformat.page import is_external, lines, local_path
 from wasmship.errors import UsageError
 
-STYLE_SUFFIXES = (".css",)
-REWRITTEN_SUFFIXES = frozenset((*HTML_SUFFIXES, *SCRIPT_SUFFIXES, *STYLE_SUFFIXES))
-
-_QUOTED = r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
-_JS = re.compile(rf"(?P<s>{_QUOTED}|`(?:[^`\\]|\\.)*`)|//[^\n]*|/\*.*?\*/", re.DOTALL)
-_CSS = re.compile(rf"(?P<s>{_QUOTED})|url\(\s*(?P<u>[^)\"'\s]+)\s*\)|/\*.*?\*/", re.DOTALL)
-_TAG_BODY = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""
-_HTML = re.compile(
-    rf"<!--.*?-->|<(?P<raw>script|style)\b(?P<rawattrs>{_TAG_BODY})>(?P<body>.*?)</(?P=raw)\s*>"
-    rf"|<[A-Za-z][^\s/>]*(?P<attrs>{_TAG_BODY})>",
-    re.DOTALL | re.IGNORECASE,
-)
-_ATTR = re.compile(
-    r"""(?P<name>[^\s"'<>/=]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'=<>`]+))"""
-)
-_SCRIPT_RELATIVE = re.compile(r"\s*,\s*import\s*\.\s*meta\s*\.\s*url\b")
 _URL_CHAR = re.compile(r"[\w.~%@:/-]")
+
+__all__ = [
+    "REWRITTEN_SUFFIXES",
+    "STYLE_SUFFIXES",
+    "Built",
+    "Mismatch",
+    "RemoteShim",
+    "Span",
+    "describe",
+    "documents",
+    "kind_of",
+    "name_pattern",
+    "rewrite_file",
+    "rewrite_texts",
+    "spans",
+    "url_of",
+]
 
 
 @dataclass(frozen=True)
@@ -62,17 +66,6 @@ class Built:
 
 
 @dataclass(frozen=True)
-class Span:
-    """A place a URL may be written, by offsets in its file."""
-
-    start: int
-    end: int
-    bases: tuple[str, ...]  # the dist paths a whole URL here resolves against
-    joined: bool = False  # the right operand of `+`: the URL is built from pieces
-    integrity: tuple[int, int] | None = None  # its tag's integrity value, made to follow
-
-
-@dataclass(frozen=True)
 class Mismatch:
     """A reference to a built file's plain name where the file is not."""
 
@@ -83,88 +76,17 @@ class Mismatch:
     built: Built
 
 
+@dataclass(frozen=True)
+class RemoteShim:
+    """A `wasm_exec.js` URL on another origin (a CDN's), rewritten to the dist's own shim."""
+
+    file: str
+    line: int
+    url: str
+    version: str | None  # the Go version the URL names, if it names one
+
+
 Advice = Callable[[Mismatch], str]  # what to do about a mismatch, in a sentence
-
-
-def kind_of(rel: str) -> str | None:
-    """`html`, `js` or `css` for a file whose references are rewritten; else None."""
-    suffix = posixpath.splitext(rel)[1].lower()
-    if suffix in HTML_SUFFIXES:
-        return "html"
-    if suffix in SCRIPT_SUFFIXES:
-        return "js"
-    return "css" if suffix in STYLE_SUFFIXES else None
-
-
-def documents(texts: Mapping[str, str]) -> tuple[dict[str, str | None], dict[str, list[str]]]:
-    """Each page's document (its <base href>'s, None when off the dist) and, for each script,
-    the documents of the pages that load it with <script src>."""
-    pages: dict[str, str | None] = {}
-    loaded: dict[str, list[str]] = {}
-    for rel, text in texts.items():
-        if kind_of(rel) != "html":
-            continue
-        page = read_html(text)
-        document = document_path(rel, page.base_href)
-        pages[rel] = document
-        if document is None:
-            continue
-        for ref in page.references:
-            if ref.tag == "script" and ref.attribute == "src" and not is_external(ref.url):
-                script = local_path(document, ref.url)
-                if script is not None and script not in loaded.get(script, []):
-                    loaded.setdefault(script, []).append(document)
-    return pages, loaded
-
-
-def spans(
-    rel: str, text: str, pages: Mapping[str, str | None], loaded: Mapping[str, list[str]]
-) -> list[Span]:
-    """Where REL's text may write URLs, each with what a whole one resolves against."""
-    kind = kind_of(rel)
-    if kind == "html":
-        document = pages.get(rel, rel)
-        bases = (document,) if document is not None else ()
-        return list(_html_spans(text, bases))
-    if kind == "js":
-        return list(_js_spans(text, 0, len(text), tuple(loaded.get(rel, [])) or (rel,), rel))
-    return list(_css_spans(text, 0, len(text), (rel,)))
-
-
-def _js_spans(text: str, start: int, end: int, bases: tuple[str, ...], own: str) -> Iterator[Span]:
-    for m in _JS.finditer(text, start, end):
-        if m["s"] is None:
-            continue  # a comment
-        before = text[start : m.start()].rstrip()
-        joined = before.endswith("+") or before.endswith("+=")
-        script_relative = _SCRIPT_RELATIVE.match(text, m.end()) is not None
-        yield Span(m.start() + 1, m.end() - 1, (own,) if script_relative else bases, joined)
-
-
-def _css_spans(text: str, start: int, end: int, bases: tuple[str, ...]) -> Iterator[Span]:
-    for m in _CSS.finditer(text, start, end):
-        if m["s"] is not None:
-            yield Span(m.start("s") + 1, m.end("s") - 1, bases)
-        elif m["u"] is not None:
-            yield Span(m.start("u"), m.end("u"), bases)
-
-
-def _html_spans(text: str, bases: tuple[str, ...]) -> Iterator[Span]:
-    own = bases[0] if bases else ""
-    for m in _HTML.finditer(text):
-        attrs = "rawattrs" if m["raw"] else "attrs"
-        if m[attrs] is not None:
-            values = {}
-            for a in _ATTR.finditer(text, m.start(attrs), m.end(attrs)):
-                group = next(g for g in ("dq", "sq", "bare") if a[g] is not None)
-                values[a["name"].lower()] = (a.start(group), a.end(group))
-            integrity = values.pop("integrity", None)
-            for start, end in values.values():
-                yield Span(start, end, bases, integrity=integrity)
-        if m["raw"] and m["raw"].lower() == "script" and bases:
-            yield from _js_spans(text, m.start("body"), m.end("body"), bases, own)
-        elif m["raw"]:
-            yield from _css_spans(text, m.start("body"), m.end("body"), bases)
 
 
 def name_pattern(names: Sequence[str]) -> re.Pattern[str]:
@@ -181,6 +103,7 @@ def rewrite_file(
     built: Sequence[Built],
     mismatches: list[Mismatch],
     show: Callable[[str], str] = str,
+    remote: list[RemoteShim] | None = None,
 ) -> str:
     """REL's TEXT with every reference to a built file rewritten; mismatches are collected.
 
@@ -206,9 +129,20 @@ def rewrite_file(
             while start > span.start and _URL_CHAR.match(text[start - 1]):
                 start -= 1
             url = text[start : m.end()]
+            name = m[1]
+            shim = plain_names.get(name) if name == SHIM else None
+            if is_external(url) and shim is not None and start == head and span.bases:
+                # Go's shim from a CDN: it must be the module's Go's, so the dist's own is used.
+                if not span.joined:
+                    edits[start, m.end()] = _local_url(shim.path, span.bases)
+                    if span.integrity is not None and shim.integrity:
+                        edits[span.integrity] = shim.integrity
+                    if remote is not None:
+                        line = line_of(start)
+                        remote.append(RemoteShim(rel, line, url, url_go_version(url)))
+                continue
             if is_external(url):
                 continue
-            name = m[1]
             if start != head or span.joined or not span.bases:
                 # Built from pieces: the hashed file sits where its plain name would.
                 same = plain_names.get(name)
@@ -272,17 +206,33 @@ def url_of(url: str, resolved: str, path: str, base: str) -> str:
     return f"./{relative}" if url.startswith("./") and not relative.startswith("../") else relative
 
 
+def _local_url(path: str, bases: Sequence[str]) -> str:
+    """PATH relative to the folder of BASES (from the site's root when they differ)."""
+    folders = {posixpath.dirname(base) for base in bases}
+    if len(folders) != 1:
+        return "/" + path
+    return posixpath.relpath(path, folders.pop() or ".")
+
+
 def rewrite_texts(
     texts: Mapping[str, str],
     targets: Mapping[str, Built],
     built: Sequence[Built],
     advise: Advice,
     show: Callable[[str], str],
+    *,
+    present: Collection[str] | None = None,
+    routes: Sequence[str] = (),
+    explain: Callable[[WasmReference], str] | None = None,
+    remote: list[RemoteShim] | None = None,
 ) -> dict[str, str]:
     """The TEXTS (pages, scripts, stylesheets by dist path) whose references changed, rewritten.
 
     A reference naming a built file's plain name where it is not stops the build, naming it
-    (and how many more there are), with ADVISE's remedy; SHOW says how a file is shown.
+    (and how many more there are), with ADVISE's remedy; SHOW says how a file is shown. Given
+    PRESENT (the other files the dist will hold), so does any `.wasm` or `wasm_exec.js` URL that
+    names neither a built file nor one of them nor one of ROUTES, with EXPLAIN's remedy. A
+    `wasm_exec.js` URL of another origin becomes the dist's own shim, listed in REMOTE.
     """
     pages, loaded = documents(texts)
     changed: dict[str, str] = {}
@@ -290,7 +240,7 @@ def rewrite_texts(
     for rel in sorted(texts):
         text = texts[rel]
         found = spans(rel, text, pages, loaded)
-        new = rewrite_file(rel, text, found, targets, built, mismatches, show)
+        new = rewrite_file(rel, text, found, targets, built, mismatches, show, remote)
         if new != text:
             changed[rel] = new
     if mismatches:
@@ -301,7 +251,24 @@ def rewrite_texts(
             f"{show(first.file)}:{first.line}: {first.url!r} names {first.resolved}, but "
             f"{first.built.what} goes {_where(first.built)}: {advise(first)}{also}"
         )
+    if present is not None:
+        known = {*present, *targets, *(b.plain for b in built), *(b.path for b in built)}
+        missing = unresolved(wasm_references(texts), known, routes)
+        if missing:
+            ref, more = missing[0], len(missing) - 1
+            also = f" ({more} more reference{'s' if more > 1 else ''} like it)" if more else ""
+            remedy = explain(ref) if explain is not None else "change the reference"
+            raise UsageError(f"{show(ref.file)}:{ref.line}: {describe(ref)}: {remedy}{also}")
     return changed
+
+
+def describe(ref: WasmReference) -> str:
+    """What an unresolved reference names, for messages."""
+    if ref.piece:
+        return f"{ref.url!r} is built from pieces and names a {ref.name} no folder of the dist has"
+    if ref.resolved is None:
+        return f"{ref.url!r} points outside the dist"
+    return f"{ref.url!r} names {ref.resolved}, which no target builds and no file of the dist is"
 
 
 def _where(built: Built) -> str:

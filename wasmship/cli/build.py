@@ -89,6 +89,12 @@ def overrides_of(ctx: click.Context) -> dict[str, Any]:
     help="Copy these from --static even when a rule leaves them out; may repeat.",
 )
 @click.option(
+    "--routes",
+    multiple=True,
+    metavar="PATHS",
+    help="Paths (or globs, e.g. 'api/*') a service worker answers, not files; may repeat.",
+)
+@click.option(
     "--force", is_flag=True, help="Replace a non-empty folder that wasmship did not write."
 )
 @lock_timeout_option

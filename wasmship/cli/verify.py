@@ -45,4 +45,9 @@ def verify(dist: Path, strict: bool, quiet: bool, as_json: bool) -> None:
             warned = f", {count} warning{'s' if count != 1 else ''}" if count else ""
             click.echo(f"{dist}: {len(result.checked)} files match {MANIFEST}{warned}")
     if not result.ok:
-        raise VerifyFailed(str(dist), len(result.errors))
+        raise VerifyFailed(
+            str(dist),
+            len(result.errors),
+            unresolved=result.count("unresolved"),
+            references=result.count("reference"),
+        )

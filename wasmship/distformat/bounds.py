@@ -27,7 +27,33 @@ CODING = re.compile(r"[a-z0-9-]{1,80}")  # a Content-Encoding token, or dcz-<sha
 SHA256 = re.compile(r"[0-9a-f]{64}")
 MAX_MEDIA_TYPE = 256
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# `routes`: dist paths (or globs over them) a service worker answers, that are no files.
+MAX_ROUTES = 64
+MAX_ROUTE = 200
+_ROUTE = re.compile(r"[A-Za-z0-9._~%!$&'()+,;=:@/*?\[\]-]+")
 _TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels: not a wasmship manifest"
+
+
+def route_problem(route: str) -> str | None:
+    """What is wrong with ROUTE as a route a service worker answers (`api/*`); None if fine."""
+    path = route.lstrip("/")
+    if not path or len(route) > MAX_ROUTE:
+        return f"must be a path of 1 to {MAX_ROUTE} characters"
+    if not _ROUTE.fullmatch(path):
+        return "may hold only URL path characters and the glob characters * ? [ ]"
+    if ".." in path.split("/") or "." in path.split("/"):
+        return "must not hold . or .. segments: a path from the site's root"
+    return None
+
+
+def check_routes(routes: tuple[str, ...]) -> None:
+    """ROUTES bounded; ManifestError names the first bad one."""
+    if len(routes) > MAX_ROUTES:
+        raise ManifestError(f"routes: more than {MAX_ROUTES}")
+    for i, route in enumerate(routes):
+        problem = route_problem(route)
+        if problem is not None:
+            raise ManifestError(f"routes[{i}]: {shown(route)} {problem}")
 
 
 def shown(value: object) -> str:

@@ -188,6 +188,7 @@ class Manifest:
     inputs: str | None = None  # `build.inputs`: SHA-256 of everything the dist was made from
     hosting: Hosting = Hosting.NEGOTIATE  # `hosting`, written only when not the default
     offline: Offline | None = None  # `offline`: the dist ships a service worker
+    routes: tuple[str, ...] = ()  # `routes`: paths (globs) a service worker answers, not files
 
     def target(self, name: str) -> TargetEntry | None:
         """The target called NAME."""
@@ -266,6 +267,9 @@ class Manifest:
         if self.hosting is not Hosting.NEGOTIATE:
             # Optional (schema 1 extended): absent means a host that negotiates.
             document["hosting"] = self.hosting.value
+        if self.routes:
+            # Optional (schema 1 extended): what verify takes as answered though no file is.
+            document["routes"] = list(self.routes)
         if self.offline is not None:
             # Optional (schema 1 extended): the service worker, so the next build knows there
             # is one to replace (or to unregister, built without --offline).

@@ -30,6 +30,18 @@ _SCRIPT_TYPES = frozenset(("", "module", "text/javascript", "application/javascr
 # The loader tag's attributes naming a file, each with a `-size` beside it: the module, and
 # (--hosting static) its variants.
 LOADER_FILES = ("data-wasm", "data-wasm-br", "data-wasm-gzip")
+# The HTML attributes whose value is a URL (the only ones build and verify read URLs from; a
+# title, alt, id, class, a meta's content and the text of a page never are). SRCSET_ATTRIBUTES
+# hold a list of "URL descriptor" candidates, URL_LIST_ATTRIBUTES URLs apart by spaces.
+URL_ATTRIBUTES = frozenset(
+    (
+        *("src", "href", "action", "formaction", "poster", "data", "manifest", "cite"),
+        *("background", "longdesc", "codebase", "icon", "xlink:href", "data-src", "data-href"),
+        *LOADER_FILES,
+    )
+)
+SRCSET_ATTRIBUTES = frozenset(("srcset", "imagesrcset", "data-srcset"))
+URL_LIST_ATTRIBUTES = frozenset(("ping", "archive"))
 
 
 @dataclass(frozen=True)

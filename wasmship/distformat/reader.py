@@ -176,7 +176,14 @@ def parse_manifest(document: object) -> Manifest:
         inputs=None if inputs is None else _text(inputs, "build.inputs"),
         hosting=_hosting(found.get("hosting", Hosting.NEGOTIATE.value)),
         offline=_parse_offline(found["offline"]) if "offline" in found else None,
+        routes=_routes(found.get("routes", [])),
     )
+
+
+def _routes(raw: object) -> tuple[str, ...]:
+    routes = _strings(raw, "routes")
+    bounds.check_routes(routes)
+    return routes
 
 
 def _parse_offline(raw: object) -> Offline:

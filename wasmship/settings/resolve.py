@@ -17,9 +17,10 @@ from wasmship.builder.config import BuildConfig
 from wasmship.builder.server_configs import parse_server_configs
 from wasmship.builder.steps.app_manifest import locate_icons
 from wasmship.delivery.proxy_routes import ProxyRoute, flag_routes, merged
+from wasmship.distformat.bounds import check_routes
 from wasmship.distformat.model import Hosting
 from wasmship.encodings.encoders import GzipEncoder, Profile
-from wasmship.errors import UsageError
+from wasmship.errors import ManifestError, UsageError
 from wasmship.settings.keys import BUILD_KEYS, KEYS_BY_NAME, BadValue, convert, convert_text
 from wasmship.settings.projectfile import FileConfig, find_config, load_config
 from wasmship.toolchain.buildline import check_go_flags
@@ -160,6 +161,7 @@ def _build_config(
         static=static,
         static_exclude=_split(values["static_exclude"]),
         static_include=_split(values["static_include"]),
+        routes=_routes(_split(values["routes"]), file),
         force=values["force"],
         lock_timeout=values["lock_timeout"],
         jobs=values["jobs"] or os.cpu_count() or 1,
@@ -192,6 +194,16 @@ def _file_budgets(file: FileConfig | None) -> list[Budget]:
                 f"{file.path if file else 'wasmship.toml'}: budget {key}: {exc}"
             ) from None
     return found
+
+
+def _routes(routes: tuple[str, ...], file: FileConfig | None) -> tuple[str, ...]:
+    """The routes a service worker answers, bounded as the manifest bounds them."""
+    try:
+        check_routes(routes)
+    except ManifestError as exc:
+        where = file.path if file is not None else "--routes"
+        raise UsageError(f"{where}: {exc}") from None
+    return tuple(dict.fromkeys(route.lstrip("/") for route in routes))
 
 
 def _split(values: Iterable[str]) -> tuple[str, ...]:

@@ -53,6 +53,7 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
     manifest = _manifest(dist, check)
     if manifest is None:
         return _result(check)
+    check.routes, check.go_version = manifest.routes, manifest.go_version
     for i, kept in enumerate(manifest.kept):
         # First: the kept files are the dictionaries of the deltas.
         check.entry(kept.file, json_path("previous", i))

@@ -11,7 +11,7 @@ from wasmship.distformat.model import FileEntry, Variant
 from wasmship.distformat.names import MANIFEST, relative_path
 from wasmship.encodings import dcz
 from wasmship.encodings.decoders import DecodeError, DecoderMissing, UnknownCoding, decode
-from wasmship.verify.verdict import Problem
+from wasmship.verify.verdict import Kind, Problem
 
 WASM_HEADER = b"\0asm\x01\0\0\0"  # magic and binary format version 1
 
@@ -29,9 +29,13 @@ class Checker:
     contents: dict[str, bytes] = field(default_factory=dict)
     verified: dict[str, bytes] = field(default_factory=dict)  # sha256 -> bytes that match it
     listed: dict[str, tuple[str, Listing]] = field(default_factory=dict)  # path -> first listing
+    routes: tuple[str, ...] = ()  # what the project's service worker answers (manifest.routes)
+    go_version: str = ""  # the Go that built the modules (manifest go.version)
 
-    def error(self, path: str, message: str, line: int | None = None) -> None:
-        self.problems.append(Problem("error", path, message, line))
+    def error(
+        self, path: str, message: str, line: int | None = None, kind: Kind = "manifest"
+    ) -> None:
+        self.problems.append(Problem("error", path, message, line, kind))
 
     def warn(self, path: str, message: str, line: int | None = None) -> None:
         self.problems.append(Problem("warning", path, message, line))

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+from wasmship.builder.goshim import url_go_version
+from wasmship.builder.spans import kind_of
+from wasmship.builder.wasmrefs import is_shim, route_matches, unresolved, wasm_references
 from wasmship.distformat.digests import integrity_matches
-from wasmship.distformat.names import MANIFEST, PAGE
+from wasmship.distformat.names import MANIFEST, PAGE, SHIM
 from wasmship.distformat.page import (
     HTML_SUFFIXES,
     SCRIPT_SUFFIXES,
@@ -45,6 +48,7 @@ class _Link:
     base: str  # a dist path whose folder the URL is relative to
     against: str = ""  # said when a miss needs it: which page's URL a script's call used
     folder: bool = False  # a folder is enough (a web manifest's scope)
+    answerable: bool = False  # a fetch: a service worker may answer it (a declared route)
 
 
 def check_references(check: Checker, files: list[str], *, loader_page: bool) -> None:
@@ -59,6 +63,7 @@ def check_references(check: Checker, files: list[str], *, loader_page: bool) -> 
             _script(check, rel, documents.get(rel) or [(rel, "")])
     for rel in dict.fromkeys(manifests):
         _web_manifest(check, rel)
+    _wasm_references(check, files)
 
 
 def _page(
@@ -75,7 +80,8 @@ def _page(
     page = read_page(text)
     starts = any(r.attribute == "data-wasm" for r in page.references)
     if loader_page and rel == PAGE and not starts:
-        check.error(rel, "no <script data-wasm=...>: the loader has no module to start")
+        message = "no <script data-wasm=...>: the loader has no module to start"
+        check.error(rel, message, kind="reference")
     document = document_path(rel, page.base_href)
     if document is None:
         return  # its <base href> is another origin: so are its relative URLs
@@ -94,7 +100,8 @@ def _page(
         _tag(check, rel, ref, target)
     for first_line, code in page.scripts:
         for call in script_calls(code, first_line):
-            _resolve(check, _Link(rel, call.line, call.describe(), call.url, document))
+            link = _Link(rel, call.line, call.describe(), call.url, document)
+            _resolve(check, replace(link, answerable=call.function == "fetch"))
 
 
 def _script(check: Checker, rel: str, loaded: list[tuple[str, str]]) -> None:
@@ -107,14 +114,15 @@ def _script(check: Checker, rel: str, loaded: list[tuple[str, str]]) -> None:
             moved = page and posixpath.dirname(document) != posixpath.dirname(rel)
             against = f" (relative to {page}, which loads it)" if moved else ""
             link = _Link(rel, call.line, call.describe(), call.url, document, against)
-            _resolve(check, link)
+            _resolve(check, replace(link, answerable=call.function == "fetch"))
 
 
 def _tag(check: Checker, rel: str, ref: Reference, target: str) -> None:
     """A tag's integrity matches TARGET; the loader's data-wasm-size is its module's size."""
     blob = check.contents.get(target) or (check.dist / target).read_bytes()
     if ref.integrity is not None and not integrity_matches(ref.integrity, blob):
-        check.error(rel, f"{ref.describe()}: integrity does not match {target}", ref.line)
+        message = f"{ref.describe()}: integrity does not match {target}"
+        check.error(rel, message, ref.line, kind="reference")
     elif (
         ref.integrity is None
         and (ref.tag, ref.attribute) == ("script", "src")
@@ -127,6 +135,7 @@ def _tag(check: Checker, rel: str, ref: Reference, target: str) -> None:
             f'{ref.attribute}-size="{ref.wasm_size}" but {target} has {len(blob)} bytes '
             "(the progress indicator would be wrong)",
             ref.line,
+            kind="reference",
         )
 
 
@@ -138,7 +147,8 @@ def _web_manifest(check: Checker, rel: str) -> None:
     try:
         found = web_manifest_references(text)
     except json.JSONDecodeError as exc:
-        check.error(rel, f"not a web manifest: not valid JSON ({exc.msg})", exc.lineno)
+        message = f"not a web manifest: not valid JSON ({exc.msg})"
+        check.error(rel, message, exc.lineno, kind="reference")
         return
     for ref in found:
         _resolve(check, _Link(rel, ref.line, ref.describe(), ref.url, rel, folder=ref.folder))
@@ -150,7 +160,8 @@ def _resolve(check: Checker, link: _Link) -> str | None:
         return None  # another origin, or "#top" / "?v=2": the file itself
     target = local_path(link.base, link.url)
     if target is None:
-        check.error(link.source, f"{link.what} points outside the dist", link.line)
+        message = f"{link.what} points outside the dist"
+        check.error(link.source, message, link.line, kind="unresolved")
         return None
     path = check.dist / target
     if link.folder:  # a scope: the folder must be there, its index.html need not
@@ -159,11 +170,51 @@ def _resolve(check: Checker, link: _Link) -> str | None:
         if path.is_dir() or urlsplit(link.url).path.endswith("/"):
             target = posixpath.join(target, PAGE) if target != "." else PAGE
         found = (check.dist / target).is_file()
+    if not found and route_matches(target, check.routes):
+        return None  # a route the project declared: its service worker answers it
     if not found:
-        message = f"{link.what}: {target} does not exist{link.against}"
-        check.error(link.source, message, link.line)
+        message = f"{link.what}: {target} does not exist{link.against}{_declare(link, target)}"
+        check.error(link.source, message, link.line, kind="unresolved")
         return None
     return None if link.folder else target
+
+
+def _declare(link: _Link, target: str) -> str:
+    """The setting that tells verify a service worker answers TARGET (a fetch's, not a module)."""
+    if not link.answerable or target.endswith(".wasm") or posixpath.basename(target) == SHIM:
+        return ""
+    return f' (if a service worker answers it, declare it: routes = ["{target}"] in wasmship.toml)'
+
+
+def _wasm_references(check: Checker, files: list[str]) -> None:
+    """Every .wasm and wasm_exec.js URL in FILES, written anywhere a URL is read (a constant,
+    a URL built from pieces: not only the calls above), names a file of the dist."""
+    texts = {}
+    for rel in files:
+        if kind_of(rel) is not None:
+            text = _text(check, rel)
+            if text is not None:
+                texts[rel] = text
+    said = {(p.path, p.lineno) for p in check.problems if p.kind == "unresolved"}
+    found = wasm_references(texts)
+    for ref in found:
+        version = url_go_version(ref.url) if ref.external and is_shim(ref) else None
+        if version is not None and check.go_version and version != check.go_version:
+            message = (
+                f"{ref.url!r} loads Go's shim of {version}, but {check.go_version} built the "
+                "modules, whose shim differs: load the dist's own wasm_exec.js"
+            )
+            check.error(ref.file, message, ref.line, "reference")
+    for ref in unresolved(found, check.known, check.routes):
+        if (ref.file, ref.line) in said:
+            continue  # a call the checks above read has said it
+        if ref.piece:
+            message = f"{ref.url!r} is built from pieces, and no folder of the dist has {ref.name}"
+        elif ref.resolved is None:
+            message = f"{ref.url!r} points outside the dist"
+        else:
+            message = f"{ref.url!r} names {ref.resolved}, which is no file of the dist"
+        check.error(ref.file, message, ref.line, "unresolved")
 
 
 def _text(check: Checker, rel: str) -> str | None:

@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
+# What a problem is about: the files against the manifest, a reference of a page, script or web
+# manifest, or a reference that names no file of the dist (what verify's last line counts).
+Kind = Literal["manifest", "reference", "unresolved"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,7 @@ class Problem:
     path: str
     message: str
     lineno: int | None = None  # 1-based, for what a file's text says (a reference)
+    kind: Kind = "manifest"
 
     def line(self) -> str:
         """`error: main.3f9c2a1b.wasm: sha256 differs from the manifest`."""
@@ -42,6 +46,10 @@ class Verification:
     def warnings(self) -> list[Problem]:
         """The problems that are reported but do not fail it."""
         return [p for p in self.problems if p.severity == "warning"]
+
+    def count(self, kind: Kind) -> int:
+        """How many errors are of KIND."""
+        return sum(1 for p in self.errors if p.kind == kind)
 
     @property
     def ok(self) -> bool:

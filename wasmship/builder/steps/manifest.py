@@ -49,6 +49,7 @@ def build_manifest(ctx: BuildContext) -> Manifest:
         inputs=ctx.inputs,
         hosting=ctx.config.hosting,
         offline=ctx.offline,
+        routes=ctx.config.routes,
     )
 
 

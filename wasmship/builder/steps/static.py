@@ -13,15 +13,23 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import BuildContext, module_name, shim_folder
 from wasmship.builder.dist_files import add_file
 from wasmship.builder.goshim import holds_shim, read_shim, same_shim, shim_version
-from wasmship.builder.rewrite import Built, Mismatch, kind_of, name_pattern, rewrite_texts
+from wasmship.builder.rewrite import (
+    Built,
+    Mismatch,
+    RemoteShim,
+    kind_of,
+    name_pattern,
+    rewrite_texts,
+)
 from wasmship.builder.server_configs import SERVER_CONFIGS
+from wasmship.builder.static_advice import explain_missing
 from wasmship.builder.webfolder import Selection, holds_dist_manifest, own_page, select_files
 from wasmship.distformat.names import ICON, LOADER, LOADER_STYLE, MANIFEST, PAGE, SHIM, WEB_MANIFEST
 from wasmship.errors import UsageError
@@ -37,6 +45,7 @@ class Adoption:
     texts: Mapping[str, str]  # the rewritten text of the pages, scripts and stylesheets changed
     replaced: tuple[str, ...]  # left out because a built file takes their place
     warnings: tuple[str, ...]
+    remote: tuple[RemoteShim, ...] = ()  # shim URLs of other origins, now the dist's own
 
 
 def rewrite(text: str, renames: dict[str, str]) -> str:
@@ -154,6 +163,7 @@ def adopt(config: BuildConfig, toolchain: Toolchain, built: list[Built]) -> Adop
     replaced: list[str] = []
     warnings: list[str] = []
     texts: dict[str, str] = {}
+    remote: list[RemoteShim] = []
     for rel, path in selection.files:
         kind = kind_of(rel)
         data = path.read_bytes() if kind is not None else b""
@@ -191,8 +201,20 @@ def adopt(config: BuildConfig, toolchain: Toolchain, built: list[Built]) -> Adop
         built,
         lambda m: _advice(config, m),
         lambda rel: _show(config, rel),
+        present=[rel for rel, _ in selection.files],
+        routes=config.routes,
+        explain=lambda ref: explain_missing(config, ref),
+        remote=remote,
     )
-    return Adoption(selection, tuple(copied), changed, tuple(replaced), tuple(warnings))
+    for ref in remote:
+        if ref.version is not None and ref.version != toolchain.goversion and shim is not None:
+            warnings.append(
+                f"{_show(config, ref.file)}:{ref.line}: loads Go's shim of {ref.version} from "
+                f"{ref.url}, but {toolchain.goversion} builds the module, whose shim differs: "
+                f"rewritten to the dist's own ({shim.path})"
+            )
+    adoption = Adoption(selection, tuple(copied), changed, tuple(replaced), tuple(warnings))
+    return replace(adoption, remote=tuple(remote))
 
 
 def _stale(
@@ -255,4 +277,7 @@ def copy_static(ctx: BuildContext) -> None:
     note = adoption.selection.summary(label(config), len(ctx.static_files))
     if replaced:
         note += f"; replaced by the built files: {', '.join(sorted(replaced))}"
+    if adoption.remote:
+        count, plural = len(adoption.remote), "s" if len(adoption.remote) > 1 else ""
+        note += f"; {count} wasm_exec.js URL{plural} of another origin made the dist's own"
     ctx.notes["static"] = note
