@@ -194,6 +194,7 @@ def test_init_json_is_one_document_and_quiet_prints_nothing(wasmship: Run, tmp_p
             }
         ],
         "static": [{"path": "web", "reason": None}],
+        "routes": [],
         "warnings": [],
     }
     (root / "wasmship.toml").unlink()

@@ -145,7 +145,11 @@ def sw(shim: str, module: str = "api.wasm") -> str:
 
 GO_SHIM = "https://cdn.jsdelivr.net/gh/golang/go@go1.23.1/misc/wasm/wasm_exec.js"
 TINYGO_SHIM = "https://cdn.jsdelivr.net/gh/tinygo-org/tinygo@0.35.0/targets/wasm_exec.js"
-SITE_PAGE = "<!doctype html><script>navigator.serviceWorker.register('sw.js')</script>\n"
+SITE_PAGE = (
+    "<!doctype html><script>navigator.serviceWorker.register('sw.js')\n"
+    "async function hello() { return (await fetch('api/hello', {method: 'POST'})).json() }\n"
+    "</script>\n"
+)
 
 
 def example_sites(root: Path) -> Path:
@@ -181,6 +185,7 @@ def test_a_folder_of_example_sites_with_an_index_proposes_its_first_site(
     # in tree order), and each module is built from the main beside it.
     assert config == {
         "static": "docs/hello",
+        "routes": ["api/*"],
         "target": [{"name": "api", "package": "./docs/hello", "goos": "js"}],
     }, text
     assert '# static = "docs/hello-sse"' in text
@@ -197,13 +202,33 @@ def test_an_example_site_adopted_from_its_own_folder(wasmship: Run, tmp_path: Pa
     proc = wasmship("init", cwd=here)
     assert proc.returncode == 0, proc.stderr
     text, config = config_of(here)
+    # The page fetches api/hello, which its service worker answers: a declared route, so the
+    # CI step init prints (verify) passes on the working site.
     assert config == {
         "static": ".",
+        "routes": ["api/*"],
         "target": [{"name": "api", "package": ".", "goos": "js"}],
     }, text
     built = wasmship("build", "-q", "--profile", "fast", cwd=here)
     assert built.returncode == 0, built.stderr
     assert not (here / "dist" / "api.go").exists()
+    sw_text = (here / "dist" / "sw.js").read_text()
+    assert "cdn.jsdelivr.net/gh/golang" not in sw_text  # the dist's own shim
+    verified = wasmship("verify", "--strict", "dist", cwd=here)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_fetch_no_file_answers_without_a_service_worker_is_no_route(
+    wasmship: Run, tmp_path: Path
+) -> None:
+    root = example_sites(tmp_path / "wasmhttp")
+    here = root / "docs" / "hello"
+    page = (here / "index.html").read_text()
+    (here / "index.html").write_text(page.replace("navigator.serviceWorker.register('sw.js')", ""))
+    proc = wasmship("init", cwd=here)
+    assert proc.returncode == 0, proc.stderr
+    text, config = config_of(here)
+    assert "routes" not in config, text
 
 
 def test_a_site_that_loads_tinygos_shim_is_not_a_go_target(wasmship: Run, tmp_path: Path) -> None:

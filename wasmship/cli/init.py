@@ -89,6 +89,8 @@ def _show(proposal: Proposal) -> None:
             click.echo(f'  static = "{folder.path}"')
         else:
             click.echo(f'  commented out static = "{folder.path}": {folder.reason}')
+    if proposal.routes:
+        click.echo(f"  routes = {list(proposal.routes)}: the service worker answers them")
 
 
 def _document(proposal: Proposal, warning: str | None) -> dict[str, Any]:
@@ -104,5 +106,6 @@ def _document(proposal: Proposal, warning: str | None) -> dict[str, Any]:
             {"name": p.name, "package": p.path, "reason": p.reason} for p in proposal.candidates
         ],
         "static": [{"path": f.path, "reason": f.reason} for f in proposal.static],
+        "routes": list(proposal.routes),
         "warnings": [warning] if warning else [],
     }

@@ -23,6 +23,7 @@ from wasmship.scaffold.propose import (
     propose,
 )
 from wasmship.scaffold.render import render_config
+from wasmship.scaffold.routes import service_worker_routes
 from wasmship.scaffold.tree import walk
 from wasmship.toolchain.locate import read_go_env
 
@@ -52,6 +53,7 @@ class Proposal:
     path: Path
     packages: tuple[MainPackage, ...]
     static: tuple[StaticFolder, ...]
+    routes: tuple[str, ...] = ()  # what the site's service worker answers
 
     @property
     def targets(self) -> list[MainPackage]:
@@ -89,9 +91,10 @@ def init(
     site = next((s for s in sites if proposed is not None and s.folder == proposed.path), None)
     hosts = read_by_hosts(tree, {h.output for h in hints if h.output is not None})
     packages = propose(found, hints, site, module, root.name, hosts)
+    routes = service_worker_routes(tree, proposed.path) if proposed is not None else []
     with open(target, "x", encoding="utf-8") as handle:
-        handle.write(render_config(packages, static))
-    return Proposal(path=target, packages=tuple(packages), static=tuple(static))
+        handle.write(render_config(packages, static, routes))
+    return Proposal(target, tuple(packages), tuple(static), tuple(routes))
 
 
 def project_import_path(root: Path, module: Path) -> str:

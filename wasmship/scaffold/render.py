@@ -47,7 +47,11 @@ def repr_toml(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def render_config(packages: list[MainPackage], static: list[StaticFolder] | None = None) -> str:
+def render_config(
+    packages: list[MainPackage],
+    static: list[StaticFolder] | None = None,
+    routes: list[str] | None = None,
+) -> str:
     """The commented file: targets set, other main packages commented out."""
     targets = [p for p in packages if p.is_target]
     lines = [
@@ -76,6 +80,11 @@ def render_config(packages: list[MainPackage], static: list[StaticFolder] | None
             lines.append(f"{key:<27}# your web folder, copied into the dist")
         else:
             lines += [*comment(folder.reason), f"# {key}"]
+    if routes:
+        lines += [
+            *comment("the pages fetch these and no file is there: the service worker answers"),
+            f"routes = [{', '.join(repr_toml(r) for r in routes)}]",
+        ]
     lines.append("")
     only = targets[0] if len(targets) == 1 and len(packages) == 1 else None
     # `package` alone builds a target named main: only where no page names the module otherwise.
