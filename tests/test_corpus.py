@@ -14,6 +14,7 @@ user's own (Go shares them safely), so a project's dependencies download and com
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import shutil
@@ -160,17 +161,27 @@ def test_the_project_adopts_with_no_edit_and_runs(
 # ---- what each kind of project must do once built --------------------------------------------
 
 
-def _open(request: pytest.FixtureRequest, adopted: Adopted, path: str) -> tuple[Page, list[str]]:
-    """Serve the dist, open PATH in Chromium with no network beyond the server; the console's
-    errors are collected in the returned list."""
+def _open(
+    request: pytest.FixtureRequest,
+    adopted: Adopted,
+    path: str,
+    answers: dict[str, bytes] | None = None,
+) -> tuple[Page, list[str]]:
+    """Serve the dist, open PATH in Chromium with no network beyond the server (and ANSWERS:
+    URL glob -> script, for a CDN the project loads); the console's errors are collected in
+    the returned list."""
     serve: Serve = request.getfixturevalue("serve")
     page: Page = request.getfixturevalue("page")
     server = serve(adopted.dist, Knobs())
     origin = server.url.rstrip("/")
 
     def only_local(route: Route) -> None:
-        if route.request.url.startswith(origin):
+        url = route.request.url
+        answer = next((a for g, a in (answers or {}).items() if fnmatch.fnmatch(url, g)), None)
+        if url.startswith(origin):
             route.continue_()
+        elif answer is not None:
+            route.fulfill(body=answer, content_type="text/javascript")
         else:
             route.abort()
 
@@ -281,12 +292,8 @@ def check_service_worker_api(
     # test answers that URL with the same file from the module (no network here). Go's own shim
     # gets no such help: it must come from the dist.
     library = (adopted.root / "sw.js").read_bytes()
-    page: Page = request.getfixturevalue("page")
-    page.context.route(
-        "https://cdn.jsdelivr.net/gh/nlepage/go-wasm-http-server@*/sw.js",
-        lambda route: route.fulfill(body=library, content_type="text/javascript"),
-    )
-    page, errors = _open(request, adopted, project["page"])
+    cdn = "https://cdn.jsdelivr.net/gh/nlepage/go-wasm-http-server@*/sw.js"
+    page, errors = _open(request, adopted, project["page"], {cdn: library})
     try:
         # page.evaluate has no timeout of its own: every promise awaited here is raced
         page.evaluate(f"Promise.race([navigator.serviceWorker.ready, {_FAIL_AFTER_60S}])")
