@@ -236,6 +236,12 @@ def _distinct_colours(browser: Browser, png: bytes) -> int:
     return count
 
 
+def _module_of(target: dict[str, Any]) -> str:
+    """Where a manifest target's module is in the dist (its file is named after the target)."""
+    path: str = target["files"][f"{target['name']}.wasm"]["path"]
+    return path
+
+
 def check_canvas(request: pytest.FixtureRequest, adopted: Adopted, project: dict[str, Any]) -> None:
     """The program drew on its canvas: a screenshot of it holds many colours, not one; when
     the project names its `program`, the page loaded that program's module."""
@@ -258,7 +264,7 @@ def check_canvas(request: pytest.FixtureRequest, adopted: Adopted, project: dict
     assert colours >= 16, f"the canvas holds {colours} colour(s): nothing drawn; {errors}"
     if "program" in project:
         manifest = json.loads((adopted.dist / "manifest.json").read_text())
-        modules = {t["package"]: t["files"]["main.wasm"]["path"] for t in manifest["targets"]}
+        modules = {t["package"]: _module_of(t) for t in manifest["targets"]}
         wanted = modules.get(project["program"])
         assert wanted is not None, f"no target builds {project['program']}: {sorted(modules)}"
         assert any(url.endswith("/" + wanted) for url in loaded), (wanted, loaded)
@@ -274,7 +280,7 @@ def check_every_module_has_a_page(
     for target in manifest["targets"]:
         if target["goos"] != "js":
             continue
-        module = Path(target["files"]["main.wasm"]["path"]).name
+        module = Path(_module_of(target)).name
         if not any(module in text for text in pages):
             orphans.append(target["name"])
     assert not orphans, f"{len(orphans)} module(s) that no page loads: {orphans[:10]}"
