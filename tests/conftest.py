@@ -189,6 +189,12 @@ def build_fixture(root: Path, go: Go, name: str, *args: str, config: str | None 
     shutil.copytree(FIXTURES / name, project, dirs_exist_ok=True)  # beside files a test put there
     if config is not None:
         (project / "wasmship.toml").write_text(config)
+    build_in(project, go, *args)
+    return project
+
+
+def build_in(project: Path, go: Go, *args: str) -> None:
+    """`wasmship build --quiet ARGS` in PROJECT, in a process of its own; it must pass."""
     proc = subprocess.run(
         [sys.executable, "-m", "wasmship", "build", "--quiet", *args],
         cwd=project,
@@ -198,7 +204,6 @@ def build_fixture(root: Path, go: Go, name: str, *args: str, config: str | None 
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    return project
 
 
 def files_of(dist: Path, target: int = 0) -> dict[str, dict[str, Any]]:

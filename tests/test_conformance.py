@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +24,7 @@ import pytest
 import zstandard
 
 from tests.conformance import EXCEPTIONS, REQUESTS, Answer, Row, exceptions_for
-from tests.conftest import REPO, Go, base_env, build_fixture, files_of, manifest_of
+from tests.conftest import REPO, Go, base_env, build_fixture, build_in, files_of, manifest_of
 from tests.servers import REAL_SERVERS, free_port, real_server, stop, wait_until_listening
 from tests.serving import Response, request, wasmship_serve
 
@@ -45,15 +44,7 @@ def dist(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
     project = build_fixture(root, go, "hello", *FLAGS)
     main = project / "main.go"
     main.write_text(main.read_text().replace('"hello from Go WebAssembly"', '"hello, again"'))
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "build", "--quiet", *FLAGS],
-        cwd=project,
-        env=base_env(WASMSHIP_GO=go.binary),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
+    build_in(project, go, *FLAGS)
     assert (
         files_of(project / "dist")["main.wasm"]["path"]
         != manifest_of(project / "dist")["previous"][0]["path"]

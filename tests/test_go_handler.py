@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, Go, base_env, build_fixture
+from tests.conftest import REPO, Go, base_env, build_fixture, build_in
 
 pytestmark = pytest.mark.toolchain
 
@@ -28,15 +27,7 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory, go: Go) -> tuple[Path, 
     shutil.copytree(project / "dist", first)
     main = project / "main.go"
     main.write_text(main.read_text().replace('"hello from Go WebAssembly"', '"hello, again"'))
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "build", "--quiet"],
-        cwd=project,
-        env=base_env(WASMSHIP_GO=go.binary),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
+    build_in(project, go)
     return first, project / "dist"
 
 

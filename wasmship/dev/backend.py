@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmship.dev.sources import MODULE_FILES, WatchSet, is_projects
+from wasmship.dev.sources import MODULE_FILES, WatchSet, package_sources
 from wasmship.dev.watcher import FolderWatcher
 from wasmship.errors import UsageError, WasmshipError
 from wasmship.toolchain.golist import go_list
@@ -107,17 +107,7 @@ def watch_set_of(run: GoRun | None, cwd: Path, go: str, environ: Mapping[str, st
     )
     if not proc.ok:
         raise proc.error(UsageError, f"--backend: cannot list the packages of {run.patterns[0]!r}")
-    folders: set[Path] = set()
-    files: set[Path] = set()
-    for package in packages:
-        if not is_projects(package) or not package.get("Dir"):
-            continue
-        folder = Path(package["Dir"]).resolve()
-        folders.add(folder)
-        files.update(folder / name for name in package.get("EmbedFiles") or ())
-        module = Path(package["Module"].get("Dir") or folder).resolve()
-        files.update(module / name for name in MODULE_FILES)
-    return WatchSet(frozenset(folders), frozenset(files))
+    return package_sources(packages)
 
 
 def module_go_files(cwd: Path) -> WatchSet:

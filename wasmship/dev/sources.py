@@ -85,19 +85,30 @@ def is_projects(package: Package) -> bool:
     return bool(module.get("Main")) or (bool(replace) and not replace.get("Version"))
 
 
+def package_sources(listed: Iterable[Package]) -> WatchSet:
+    """The folders of the project's own packages in LISTED (go list -deps), their embedded
+    files and their modules' go.mod and go.sum: what a change to them rebuilds."""
+    packages: set[Path] = set()
+    files: set[Path] = set()
+    for package in listed:
+        if not is_projects(package) or not package.get("Dir"):
+            continue
+        folder = Path(package["Dir"]).resolve()
+        packages.add(folder)
+        files.update(folder / name for name in package.get("EmbedFiles") or ())
+        module = Path(package["Module"].get("Dir") or folder).resolve()
+        files.update(module / name for name in MODULE_FILES)
+    return WatchSet(frozenset(packages), frozenset(files))
+
+
 def watch_set(config: BuildConfig, toolchain: Toolchain, targets: Iterable[Target]) -> WatchSet:
     """What to watch for CONFIG's targets (resolved by the build's preflight)."""
     packages: set[Path] = set()
     files: set[Path] = set()
     for target in targets:
-        for package in go_list_deps(config, toolchain, target):
-            if not is_projects(package) or not package.get("Dir"):
-                continue
-            folder = Path(package["Dir"]).resolve()
-            packages.add(folder)
-            files.update(folder / name for name in package.get("EmbedFiles") or ())
-            module = Path(package["Module"].get("Dir") or folder).resolve()
-            files.update(module / name for name in MODULE_FILES)
+        found = package_sources(go_list_deps(config, toolchain, target))
+        packages |= found.packages
+        files |= found.files
         files.update(workspace_files(config, toolchain, target))
     config_file = config.workdir / CONFIG_NAME
     files.update(p.resolve() for p in (config.html_template, config_file) if p is not None)
