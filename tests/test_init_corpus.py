@@ -109,6 +109,7 @@ def test_plugins_a_host_reads_by_path_keep_that_path(wasmship: Run, tmp_path: Pa
         for name in ("evening", "morning")
     ], text
     assert "main.go:12 reads it there" in text
+    assert '# evening.raw = "2 MiB"' in text  # a guest is not compressed: its own size
     built = wasmship("build", "-q", "--profile", "fast", cwd=here)
     assert built.returncode == 0, built.stderr
     for name in ("morning", "evening"):
