@@ -239,3 +239,41 @@ def test_a_site_that_loads_tinygos_shim_is_not_a_go_target(wasmship: Run, tmp_pa
     text, config = config_of(here)
     assert "target" not in config and "package" not in config, text
     assert "TinyGo's wasm_exec.js" in text.replace("\n# ", " ")
+
+
+def test_guests_that_export_through_a_library_are_reactors(wasmship: Run, tmp_path: Path) -> None:
+    # go-plugin's root: the Makefile builds every guest with a pattern rule (`-o $@ ... $<`,
+    # nothing literal), and each guest's //go:wasmexport lives in the library it imports; its
+    # `func main() {}` is empty (a reactor's), the host's is not.
+    root = go_module(
+        tmp_path / "goplugin",
+        {
+            "plugin/plugin.go": LIBRARY,
+            "Makefile": (
+                "%.wasm: %.go\n\tGOOS=wasip1 GOARCH=wasm go build -o $@ -buildmode=c-shared $<\n"
+            ),
+            # The host imports the same package (go-plugin's generated one has both sides).
+            "plugin/host.go": "//go:build !wasip1\n\npackage plugin\n\nfunc Register(string) {}\n",
+            "examples/hello/main.go": (
+                'package main\n\nimport "example.com/site/plugin"\n\n'
+                'func main() { plugin.Register("host") }\n'
+            ),
+            "examples/hello/plugin-morning/morning.go": GUEST % "morning",
+        },
+    )
+    proc = wasmship("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    text, config = config_of(root)
+    assert config["target"] == [
+        {
+            "name": "plugin-morning",
+            "package": "./examples/hello/plugin-morning",
+            "goos": "wasip1",
+            "env": {"GOFLAGS": "-buildmode=c-shared"},
+        }
+    ], text
+    flat = text.replace("\n# ", " ")
+    assert "it imports example.com/site/plugin, which exports functions" in flat
+    assert "./examples/hello: does not use syscall/js" in flat
+    built = wasmship("build", "-q", "--profile", "fast", cwd=root)
+    assert built.returncode == 0, built.stderr

@@ -160,7 +160,7 @@ def _guest(
         how = f"{hint.where} builds it " + (
             "with GOOS=wasip1" if hint.wasip1 else f"into {hint.output or 'a reactor'}"
         )
-    reactor = main.exports or (hint is not None and hint.reactor)
+    reactor = main.exports or main.exports_via is not None or (hint is not None and hint.reactor)
     written = hint.output if hint is not None else None
     name = names.take(posixpath.basename(written)[:-5] if written else label)
     host = hosts.get(written) if written is not None else None
