@@ -198,7 +198,7 @@ def test_github_actions_summary_and_annotations(
 
 def test_init_writes_a_config_once(project: Callable[[str], Path], wasmship: Run) -> None:
     root = project("multi")
-    proc = wasmship("init", cwd=root / "cmd")
+    proc = wasmship("init", cwd=root)
     assert proc.returncode == 0, proc.stderr
     written = (root / "wasmship.toml").read_text()
     # None of these programs uses syscall/js: each is a candidate to uncomment, not a target.

@@ -76,7 +76,7 @@ def test_init_targets_only_packages_that_use_syscall_js(wasmship: Run, tmp_path:
             "cmd/devserver/main.go": SERVER,
         },
     )
-    proc = wasmship("init", cwd=root / "cmd")
+    proc = wasmship("init", cwd=root)
     assert proc.returncode == 0, proc.stderr
     text, config = config_of(root)
     # A dist has one page: one browser main gets it, the other (found through its package's
@@ -194,6 +194,7 @@ def test_init_json_is_one_document_and_quiet_prints_nothing(wasmship: Run, tmp_p
             }
         ],
         "static": [{"path": "web", "reason": None}],
+        "routes": [],
         "warnings": [],
     }
     (root / "wasmship.toml").unlink()

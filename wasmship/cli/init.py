@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 @json_option
 @debug_option
 def init(go: str | None, quiet: bool, as_json: bool) -> None:
-    """Write a commented wasmship.toml for the current Go module (never overwrites).
+    """Write a commented wasmship.toml for the current folder (never overwrites).
+
+    The project is this folder and its subfolders, as for `go build` here:
+    its pages and its main packages (`package = "."` when the folder is a
+    main package); the Go module around it is only read for import paths.
 
     Targets come from what the project's files say: a page or script that
     loads X.wasm from folder F (fetch("/web/app.wasm")) makes a target X
@@ -51,13 +55,14 @@ def init(go: str | None, quiet: bool, as_json: bool) -> None:
     from wasmship.toolchain.locate import locate_go
 
     binary = locate_go(go, os.environ)
-    root = module_root(binary, Path.cwd(), os.environ)
-    proposal = run_init(root, binary, os.environ)
+    here = Path.cwd()
+    # The project is this folder's subtree; the module root only names its import paths.
+    proposal = run_init(here, binary, os.environ, module_root(binary, here, os.environ))
     warning = None
     if not proposal.targets:
         # Still a success: the file is written, and an edit makes it build what the user wants.
         warning = (
-            f"no browser target found: no main package under {root} uses {BROWSER_API}; "
+            f"no browser target found: no main package under {here} uses {BROWSER_API}; "
             f"uncomment the [[target]] to build in {proposal.path.name}"
         )
     if as_json:
@@ -84,6 +89,8 @@ def _show(proposal: Proposal) -> None:
             click.echo(f'  static = "{folder.path}"')
         else:
             click.echo(f'  commented out static = "{folder.path}": {folder.reason}')
+    if proposal.routes:
+        click.echo(f"  routes = {list(proposal.routes)}: the service worker answers them")
 
 
 def _document(proposal: Proposal, warning: str | None) -> dict[str, Any]:
@@ -99,5 +106,6 @@ def _document(proposal: Proposal, warning: str | None) -> dict[str, Any]:
             {"name": p.name, "package": p.path, "reason": p.reason} for p in proposal.candidates
         ],
         "static": [{"path": f.path, "reason": f.reason} for f in proposal.static],
+        "routes": list(proposal.routes),
         "warnings": [warning] if warning else [],
     }

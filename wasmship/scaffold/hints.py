@@ -31,6 +31,9 @@ _VALUED = frozenset(
     | {"-modfile", "-overlay", "-pgo", "-pkgdir", "-toolexec", "-installsuffix", "-gccgoflags"}
 )
 _WASIP1 = re.compile(r"\bGOOS\s*[:?]?=\s*[\"']?wasip1\b")
+_JS = re.compile(r"\bGOOS\s*[:?]?=\s*[\"']?js\b")
+# A Go string literal naming a module: `p.Load(ctx, "plugin-morning/morning.wasm")`.
+_GO_WASM_PATH = re.compile(r'"((?:\./)?[\w./-]+\.wasm)"')
 _END = frozenset({"&&", "||", ";", "|", ")", "`"})
 
 
@@ -43,6 +46,14 @@ class Hint:
     package: str | None  # the folder it builds, relative to the module root: "cmd/app"
     wasip1: bool  # GOOS=wasip1 on the line
     reactor: bool  # -buildmode=c-shared
+    js: bool = False  # GOOS=js on the line
+
+    @property
+    def guest(self) -> bool:
+        """Whether the line builds a wasip1 guest: GOOS=wasip1, a reactor (c-shared builds
+        only for wasip1), or a .wasm written without GOOS=js (then only a package that does
+        not use syscall/js is taken for one)."""
+        return self.wasip1 or self.reactor or (self.output is not None and not self.js)
 
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -97,7 +108,8 @@ def parse_line(line: str, base: str, module_path: str) -> tuple[str | None, str 
         elif name == "-buildmode":
             reactor = value == "c-shared"
         elif not word.startswith("-") and package is None and "$" not in word:
-            package = word
+            # `go build plugin-morning/morning.go` builds the package of that file's folder.
+            package = ("./" + (posixpath.dirname(word) or ".")) if word.endswith(".go") else word
     out = _inside(posixpath.join(base, output)) if output and "$" not in output else None
     if out is not None and not out.endswith(".wasm"):
         out = None
@@ -133,11 +145,35 @@ def read_hints(tree: ProjectTree, module_path: str) -> list[Hint]:
             if not _GO_BUILD.search(line):
                 continue
             wasip1 = _WASIP1.search(line) is not None
+            js = _JS.search(line) is not None
             for base in bases:
                 output, package, reactor = parse_line(line, base, module_path)
                 if output is not None or package is not None:
-                    hints.append(Hint(f"{rel}:{number}", output, package, wasip1, reactor))
+                    where = f"{rel}:{number}"
+                    hints.append(Hint(where, output, package, wasip1, reactor, js))
     return hints
+
+
+def read_by_hosts(tree: ProjectTree, outputs: set[str]) -> dict[str, str]:
+    """Which of OUTPUTS (module paths relative to the root) a Go program of the project reads by
+    that path (a string literal, relative to the program's folder, outside `//go:generate`):
+    each with where (`main.go:27`). Such a host needs the module under that fixed name."""
+    found: dict[str, str] = {}
+    for rel in tree.files:
+        if not rel.endswith(".go") or len(found) == len(outputs):
+            continue
+        text = tree.text(rel)
+        if text is None or ".wasm" not in text:
+            continue
+        folder = posixpath.dirname(rel) or "."
+        for m in _GO_WASM_PATH.finditer(text):
+            start = text.rfind("\n", 0, m.start()) + 1
+            if text[start : m.start()].lstrip().startswith("//"):
+                continue  # a comment or a //go:generate line, not a read
+            path = _inside(posixpath.join(folder, m[1]))
+            if path in outputs and path not in found:
+                found[path] = f"{rel}:{text.count(chr(10), 0, m.start()) + 1}"
+    return found
 
 
 def module_path_of(root: Path) -> str:

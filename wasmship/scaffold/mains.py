@@ -18,7 +18,10 @@ from wasmship.toolchain.runner import go_environ
 
 # `//go:wasmexport name` and `//go:wasmimport module name` at the start of a line.
 _DIRECTIVE = re.compile(rb"^//go:wasm(export|import)\s", re.MULTILINE)
+# A reactor's `func main() {}`: never run, the host calls the exports.
+_EMPTY_MAIN = re.compile(rb"^func main\(\)\s*\{\s*\}", re.MULTILINE)
 MAX_SOURCE_BYTES = 4 << 20  # a Go file larger than this is not read for directives
+MAX_PACKAGES_READ = 2000  # imported packages read for //go:wasmexport, in all
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class Main:
     exports: bool = False  # has //go:wasmexport functions
     imports: bool = False  # has //go:wasmimport functions
     wasip1_only: bool = False  # its files build for GOOS=wasip1 and not for js
+    exports_via: str | None = None  # a package it imports that has //go:wasmexport functions
 
     @property
     def path(self) -> str:
@@ -50,14 +54,17 @@ class Main:
             return "it imports host functions with //go:wasmimport"
         if self.wasip1_only:
             return "its files build for GOOS=wasip1 only"
+        if self.exports_via:
+            return f"it imports {self.exports_via}, which exports functions with //go:wasmexport"
         return None
 
 
 def _listed(go: str, root: Path, environ: Mapping[str, str], goos: str) -> list[dict[str, Any]]:
-    """`go list ./...` as GOOS builds it; for js with the dependencies (browser_reason)."""
+    """`go list -deps ./...` as GOOS builds it: for js, whether a main reaches syscall/js
+    (browser_reason); for wasip1, whether it reaches a package with //go:wasmexport."""
     fields = BROWSER_FIELDS + ",GoFiles"
     env = go_environ(environ, goos)
-    proc, packages = go_list(go, ["./..."], root, env, fields=fields, deps=goos == "js")
+    proc, packages = go_list(go, ["./..."], root, env, fields=fields, deps=True)
     if not proc.ok:
         if goos != "js":
             return []  # the js listing is the one whose failure is reported
@@ -66,7 +73,8 @@ def _listed(go: str, root: Path, environ: Mapping[str, str], goos: str) -> list[
 
 
 def _directives(package: Mapping[str, Any]) -> set[bytes]:
-    """The wasm directives (`export`, `import`) in PACKAGE's Go files."""
+    """The wasm directives (`export`, `import`) in PACKAGE's Go files, and `empty-main` when
+    it has a `func main() {}`."""
     found: set[bytes] = set()
     for name in package.get("GoFiles") or []:
         path = Path(package["Dir"]) / name
@@ -76,6 +84,8 @@ def _directives(package: Mapping[str, Any]) -> set[bytes]:
         except OSError:
             continue
         found.update(m[1] for m in _DIRECTIVE.finditer(data))
+        if _EMPTY_MAIN.search(data):
+            found.add(b"empty-main")
     return found
 
 
@@ -87,17 +97,46 @@ def _mains(listed: list[dict[str, Any]], root: Path) -> dict[str, dict[str, Any]
     return mains
 
 
+def _exporting_import(
+    main: Mapping[str, Any], by_path: Mapping[str, Mapping[str, Any]], read: dict[str, bool]
+) -> str | None:
+    """A non-standard package MAIN imports (directly or not) that has //go:wasmexport functions
+    (go-plugin's guests export through its library), or None. READ caches the answers; at
+    most MAX_PACKAGES_READ packages are read in all."""
+    seen, stack = {main["ImportPath"]}, [main]
+    while stack:
+        package = stack.pop()
+        for path in package.get("Imports") or []:
+            imported = by_path.get(path)
+            if path in seen or imported is None or imported.get("Standard"):
+                continue
+            seen.add(path)
+            if path not in read and len(read) < MAX_PACKAGES_READ:
+                read[path] = b"export" in _directives(imported)
+            if read.get(path):
+                return str(path)
+            stack.append(imported)
+    return None
+
+
 def find_mains(go: str, root: Path, environ: Mapping[str, str]) -> list[Main]:
     """Every `package main` under ROOT, as js and wasip1 see it, sorted by folder."""
     js_listed = _listed(go, root, environ, "js")
     wasi_listed = _listed(go, root, environ, "wasip1")
     js_by_path = {p["ImportPath"]: p for p in js_listed}
+    wasi_by_path = {p["ImportPath"]: p for p in wasi_listed}
     js_mains, wasi_mains = _mains(js_listed, root), _mains(wasi_listed, root)
+    read: dict[str, bool] = {}
     found = []
     for rel in sorted(js_mains.keys() | wasi_mains.keys()):
         js, wasi = js_mains.get(rel), wasi_mains.get(rel)
         reason = browser_reason(js, js_by_path) if js is not None else "it does not build for js"
         directives = _directives(wasi) if wasi is not None else set()
+        via = None
+        if wasi is not None and reason is not None and directives == {b"empty-main"}:
+            # An empty main that imports exports is a reactor; a host importing the same
+            # generated package (go-plugin's) has a main that does the work.
+            via = _exporting_import(wasi, wasi_by_path, read)
         found.append(
             Main(
                 rel=rel,
@@ -105,6 +144,7 @@ def find_mains(go: str, root: Path, environ: Mapping[str, str]) -> list[Main]:
                 exports=b"export" in directives,
                 imports=b"import" in directives,
                 wasip1_only=js is None,
+                exports_via=via,
             )
         )
     return found

@@ -16,6 +16,8 @@ WEB_FOLDERS = ("web", "static", "public", "site", "docs")  # in the order they a
 MAX_SITE_FILES = 2000  # pages and scripts read per web folder
 # A module's file name, whole: not `app.wasm.gz`, not `app.wasm_exec`.
 _MODULE = re.compile(r"(?<![\w.$-])([\w.-]+\.wasm)(?![\w$-]|\.\w)")
+# TinyGo's own shim (`.../tinygo-org/tinygo@0.35.0/targets/wasm_exec.js`): not Go's.
+_TINYGO_SHIM = re.compile(r"tinygo[^\s'\"]*/wasm_exec\.js", re.IGNORECASE)
 _URL_CHAR = re.compile(r"[\w.~%@:/-]")
 
 
@@ -26,6 +28,7 @@ class WasmReference:
     file: str  # relative to the module root: "docs/web/app.js"
     line: int
     path: str  # relative to the web folder, as the dist will hold it: "web/app.wasm"
+    tinygo: bool = False  # the file that loads it also loads TinyGo's shim: TinyGo builds it
 
     @property
     def name(self) -> str:
@@ -69,7 +72,13 @@ def _project_path(folder: str, rel: str) -> str:
 def read_site(tree: ProjectTree, folder: str) -> Site:
     """What the pages and scripts of FOLDER (relative to the module root) load."""
     texts: dict[str, str] = {}
-    for rel in tree.under(folder):
+    files = tree.under(folder)
+    # A subfolder with a page of its own is a site of its own (docs/hello/ in a docs/ of
+    # example sites): its files are not this site's.
+    inner = {posixpath.dirname(r) for r in files if posixpath.basename(r) == PAGE} - {""}
+    for rel in files:
+        if any(rel.startswith(f + "/") for f in inner):
+            continue
         if kind_of(rel) in ("html", "js") and len(texts) < MAX_SITE_FILES:
             text = tree.text(_project_path(folder, rel))
             if text is not None:
@@ -77,12 +86,15 @@ def read_site(tree: ProjectTree, folder: str) -> Site:
     pages, loaded = documents(texts)
     found: list[WasmReference] = []
     shim = False
-    # Pages first, then the scripts they load, then the rest (service workers, workers).
-    order = sorted(texts, key=lambda r: (kind_of(r) != "html", r not in loaded, r))
+    # Pages first, then the scripts they load, then the rest (service workers, workers); each
+    # in tree order (hello/ before hello-sse/, as a listing shows them).
+    order = sorted(texts, key=lambda r: (kind_of(r) != "html", r not in loaded, r.split("/")))
     for rel in order:
         text = texts[rel]
         line_of = lines(text)
-        for span in spans(rel, text, pages, loaded):
+        file_spans = list(spans(rel, text, pages, loaded))
+        tinygo = any(_TINYGO_SHIM.search(text, s.start, s.end) for s in file_spans)
+        for span in file_spans:
             value = text[span.start : span.end]
             shim = shim or SHIM in value
             for m in _MODULE.finditer(text, span.start, span.end):
@@ -98,7 +110,7 @@ def read_site(tree: ProjectTree, folder: str) -> Site:
                 path = local_path(base, url if whole else m[1])
                 if path is not None:
                     where = _project_path(folder, rel)
-                    found.append(WasmReference(where, line_of(start), path))
+                    found.append(WasmReference(where, line_of(start), path, tinygo))
     return Site(folder, tuple(found), shim)
 
 

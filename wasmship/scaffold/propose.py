@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wasmship.distformat.names import PAGE, is_target_name
@@ -35,6 +35,7 @@ class MainPackage:
     folder: str = ""  # the [[target]]'s folder: where the pages load its module from
     reactor: bool = False  # -buildmode=c-shared: the host calls its exports
     why: str = f"uses {BROWSER_API}"  # why it is proposed, for the summary
+    fixed: str | None = None  # where a host of the project reads it by its plain name
 
     @property
     def is_target(self) -> bool:
@@ -92,8 +93,15 @@ def _built_by(
     named = [m for m in browser if posixpath.basename(m.rel) == ref.name]
     if named:
         return named[0], f"its folder is named {ref.name}"
+    # Nearest the module's own folder first (a committed api.wasm beside its api.go), then the
+    # page that loads it.
+    module_folder = posixpath.dirname(project) or "."
     page_folder = posixpath.dirname(ref.file) or "."
-    nearest = sorted(browser, key=lambda m: (_distance(m.rel, page_folder), m.rel))
+
+    def key(m: Main) -> tuple[int, int, str]:
+        return (_distance(m.rel, module_folder), _distance(m.rel, page_folder), m.rel)
+
+    nearest = sorted(browser, key=key)
     return (nearest[0], f"the {BROWSER_API} main nearest to {ref.file}") if nearest else None
 
 
@@ -142,14 +150,44 @@ def choose_static(sites: Sequence[Site], pageless: Sequence[str]) -> list[Static
     return chosen + folders
 
 
+def _guest(
+    main: Main, hint: Hint | None, label: str, names: Names, hosts: Mapping[str, str]
+) -> MainPackage:
+    """MAIN as a wasip1 target: named and placed as its build line writes it (`-o
+    plugin-morning/morning.wasm`), with its plain name when a host of the project reads it there."""
+    how = ""
+    if hint is not None:
+        how = f"{hint.where} builds it " + (
+            "with GOOS=wasip1" if hint.wasip1 else f"into {hint.output or 'a reactor'}"
+        )
+    reactor = main.exports or main.exports_via is not None or (hint is not None and hint.reactor)
+    written = hint.output if hint is not None else None
+    name = names.take(posixpath.basename(written)[:-5] if written else label)
+    host = hosts.get(written) if written is not None else None
+    if host is None or written is None or posixpath.basename(written) != f"{name}.wasm":
+        return MainPackage(name, main.path, goos="wasip1", reactor=reactor, why=main.guest or how)
+    why = f"{how}, and {host} reads it there"
+    folder = posixpath.dirname(written)
+    return MainPackage(
+        name, main.path, goos="wasip1", reactor=reactor, why=why, folder=folder, fixed=host
+    )
+
+
 def propose(
-    found: Sequence[Main], hints: Sequence[Hint], site: Site | None, module: str, root_name: str
+    found: Sequence[Main],
+    hints: Sequence[Hint],
+    site: Site | None,
+    module: str,
+    root_name: str,
+    hosts: Mapping[str, str] | None = None,
 ) -> list[MainPackage]:
-    """The targets and the commented-out candidates, targets first in the order found."""
+    """The targets and the commented-out candidates, targets first in the order found; HOSTS:
+    the modules the project's own Go programs read by a fixed path (hints.read_by_hosts)."""
     mains = {m.rel: m for m in found}
     names = Names()
     proposed: list[MainPackage] = []
     assigned: set[str] = set()
+    tinygo: set[str] = set()  # mains whose modules pages load with TinyGo's shim
     seen_paths: set[str] = set()
     for ref in site.references if site is not None else ():
         if ref.path in seen_paths:
@@ -159,17 +197,22 @@ def propose(
         if built is None:
             continue
         main, evidence = built
+        if ref.tinygo:
+            # Its page loads TinyGo's shim: the module is TinyGo's build, which Go cannot make.
+            tinygo.add(main.rel)
+            continue
         why = f"{ref.file}:{ref.line} loads {ref.path} ({evidence})"
         if ref.name in names.used or not is_target_name(ref.name):
             reason = f"a page loads {ref.path}, but a target is already named {ref.name}"
             proposed.append(MainPackage(names.take(ref.name), main.path, reason, folder=ref.folder))
+            assigned.add(main.rel)  # listed once, with this reason
             continue
         names.used.add(ref.name)
         assigned.add(main.rel)
         proposed.append(MainPackage(ref.name, main.path, folder=ref.folder, why=why))
     paged = bool(proposed)
-    guests = {h.package: h for h in hints if h.wasip1 and h.package is not None}
-    browser = [m for m in found if m.uses_browser and m.rel not in assigned]
+    guests = {h.package: h for h in hints if h.guest and h.package is not None}
+    browser = [m for m in found if m.uses_browser and m.rel not in assigned | tinygo]
     page_main = _preferred(browser, hints, module) if browser and not paged else None
     for main in found:
         if main.rel in assigned:
@@ -177,11 +220,10 @@ def propose(
         hint = guests.get(main.rel)
         label = posixpath.basename(main.rel) if main.rel != "." else root_name
         if not main.uses_browser and (main.guest or hint is not None):
-            why = main.guest or f"{hint.where} builds it with GOOS=wasip1"  # type: ignore[union-attr]
-            reactor = main.exports or (hint is not None and hint.reactor)
-            written = hint.output if hint is not None and hint.output else None
-            name = names.take(posixpath.basename(written)[:-5] if written else label)
-            proposed.append(MainPackage(name, main.path, goos="wasip1", reactor=reactor, why=why))
+            proposed.append(_guest(main, hint, label, names, hosts or {}))
+        elif main.rel in tinygo:
+            reason = "a page loads its module with TinyGo's wasm_exec.js: a TinyGo program"
+            proposed.append(MainPackage(names.take(label), main.path, reason))
         elif main is page_main:
             proposed.append(MainPackage(names.take(label), main.path))
         elif main.uses_browser:

@@ -28,7 +28,10 @@ def _target(package: MainPackage) -> list[str]:
     ]
     if package.folder:
         folder = f"folder = {repr_toml(package.folder)}"
-        block.append(f"{folder:<27}# where the pages load it from")
+        where = "the host reads" if package.fixed else "the pages load"
+        block.append(f"{folder:<27}# where {where} it from")
+    if package.fixed:
+        block.append(f"{'hash = false':<27}# its plain name: {package.fixed} reads that path")
     if package.reactor:
         block.append(REACTOR)
     if package.reason is not None:
@@ -44,7 +47,11 @@ def repr_toml(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def render_config(packages: list[MainPackage], static: list[StaticFolder] | None = None) -> str:
+def render_config(
+    packages: list[MainPackage],
+    static: list[StaticFolder] | None = None,
+    routes: list[str] | None = None,
+) -> str:
     """The commented file: targets set, other main packages commented out."""
     targets = [p for p in packages if p.is_target]
     lines = [
@@ -73,6 +80,11 @@ def render_config(packages: list[MainPackage], static: list[StaticFolder] | None
             lines.append(f"{key:<27}# your web folder, copied into the dist")
         else:
             lines += [*comment(folder.reason), f"# {key}"]
+    if routes:
+        lines += [
+            *comment("the pages fetch these and no file is there: the service worker answers"),
+            f"routes = [{', '.join(repr_toml(r) for r in routes)}]",
+        ]
     lines.append("")
     only = targets[0] if len(targets) == 1 and len(packages) == 1 else None
     # `package` alone builds a target named main: only where no page names the module otherwise.
@@ -84,9 +96,12 @@ def render_config(packages: list[MainPackage], static: list[StaticFolder] | None
         for package in packages:
             lines += [*_target(package), ""]
         budgeted = (targets or packages)[0].name
+    # A wasip1 module is not compressed unless asked: its budget is on its own size.
+    first = (targets or packages)[0]
+    encoding = "raw" if first.goos == "wasip1" else "br"
     lines += [
         "# [budget]                 # fail the build when a module grows past a size",
-        f'# {budgeted}.br = "2 MiB"',
+        f'# {budgeted}.{encoding} = "2 MiB"',
         "",
     ]
     return "\n".join(lines)
