@@ -210,19 +210,17 @@ WORKER_READY = """Promise.race([
 
 
 @pytest.fixture(scope="module")
-def trusting_browser() -> Iterator[Browser]:
+def trusting_browser(browser: Browser) -> Iterator[Browser]:
     """Chromium told to accept the made certificate, as the trust line says (Playwright's
-    ignore_https_errors alone lets the page load but not its service worker's script)."""
+    ignore_https_errors alone lets the page load but not its service worker's script).
+    Launched through the suite's Playwright: a second sync Playwright in one worker fails."""
     executable = need("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        args = [*CHROMIUM_ARGS, "--ignore-certificate-errors"]
-        chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    args = [*CHROMIUM_ARGS, "--ignore-certificate-errors"]
+    chromium = browser.browser_type.launch(executable_path=executable, headless=True, args=args)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @pytest.mark.browser

@@ -17,17 +17,19 @@ the Authorization header, never into a message: every message names the URL with
 from __future__ import annotations
 
 import base64
-import http.client
 import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from wasmship import __version__
-from wasmship.delivery.deadline import PlainConnection, TLSConnection, Watchdog, seconds_left
 from wasmship.errors import UsageError
+
+if TYPE_CHECKING:
+    import http.client
 
 TOKEN_ENV = "WASMSHIP_CACHE_TOKEN"
 GET_SECONDS = 5.0  # one lookup, from the name lookup to the body's last byte
@@ -200,6 +202,9 @@ class SharedCache:
         self, method: str, key: str, payload: bytes | None, seconds: float, limit: int
     ) -> tuple[int, bytes | None]:
         """METHOD the entry KEY; GET reads at most LIMIT bytes (a larger body: None)."""
+        # HTTP is loaded only when a build has a shared cache: a quiet build loads none of it.
+        from wasmship.delivery.deadline import PlainConnection, TLSConnection, Watchdog
+
         deadline = time.monotonic() + seconds
         kind = TLSConnection if self.where.scheme == "https" else PlainConnection
         connection = kind(self.where.netloc, timeout=seconds)
@@ -256,6 +261,8 @@ class SharedCache:
 
 def _read(response: http.client.HTTPResponse, limit: int, deadline: float) -> bytes:
     """The body; Oversized when it is longer than LIMIT."""
+    from wasmship.delivery.deadline import seconds_left
+
     declared = response.getheader("Content-Length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Oversized()
@@ -277,6 +284,8 @@ def _described(exc: BaseException) -> str:
     """EXC in a few words; socket errors never carry the URL's credentials."""
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
+    import http.client
+
     if isinstance(exc, http.client.HTTPException | ConnectionError):
         return f"the connection failed ({type(exc).__name__})"
     text = str(exc) or type(exc).__name__
