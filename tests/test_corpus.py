@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 PROJECTS_FILE = Path(__file__).parent / "corpus" / "projects.toml"
 PROJECTS: list[dict[str, Any]] = tomllib.loads(PROJECTS_FILE.read_text())["project"]
-BROWSER_CHECKS = {"go-app", "canvas", "every-module-has-a-page", "service-worker-api"}
+BROWSER_CHECKS = {"go-app", "canvas", "every-module-has-a-page", "service-worker-api", "js-call"}
 BUILD_TIMEOUT = 1800  # a cold build of 85 ebiten examples on 2 cores
 # Go's module cache files are read-only, and a project's go.sum may lack lines its build needs
 # when it is the main module: -mod=mod lets go fill them in from the proxy, as `go mod tidy` would.
@@ -349,12 +349,27 @@ def check_own_host(
     assert ran.stdout.splitlines() == project["expect"], ran.stdout + ran.stderr
 
 
+def check_js_call(
+    request: pytest.FixtureRequest, adopted: Adopted, project: dict[str, Any]
+) -> None:
+    """A module that exposes Go functions to JavaScript (no page of its own: the built-in page
+    loads it): once `ready` holds, calling `call` answers in Go with text holding `answer`."""
+    page, errors = _open(request, adopted, project["page"])
+    try:
+        page.wait_for_function(project["ready"], timeout=90_000)
+        said = page.evaluate(f"Promise.race([{project['call']}, {_FAIL_AFTER_60S}])")
+    except Exception as exc:
+        raise AssertionError(f"the module's functions did not answer: {exc}; {errors}") from exc
+    assert project["answer"] in str(said), (said, errors)
+
+
 CHECKS: dict[str, Callable[[pytest.FixtureRequest, Adopted, dict[str, Any]], None]] = {
     "go-app": check_go_app,
     "canvas": check_canvas,
     "every-module-has-a-page": check_every_module_has_a_page,
     "service-worker-api": check_service_worker_api,
     "own-host": check_own_host,
+    "js-call": check_js_call,
 }
 
 
@@ -365,4 +380,6 @@ def test_the_corpus_covers_every_shape_the_issue_names() -> None:
         assert project["check"] in CHECKS, project["id"]
         assert project["version"].startswith("v") and "latest" not in project["version"]
         assert (project["check"] == "own-host") == ("expect" in project), project["id"]
+        wants_call = {"ready", "call", "answer"} <= project.keys()
+        assert (project["check"] == "js-call") == wants_call, project["id"]
         assert all(isinstance(d, str) and not d.startswith("/") for d in project.get("dead", []))
