@@ -113,11 +113,13 @@ def _config_of(workdir: Path) -> Path | None:
     return None
 
 
-def _wasmship(go: Go, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _wasmship(
+    go: Go, cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "wasmship", *args],
         cwd=cwd,
-        env=_go_env(go),
+        env={**_go_env(go), **(env or {})},
         capture_output=True,
         text=True,
         timeout=BUILD_TIMEOUT,
@@ -136,10 +138,11 @@ def adopted(
     root = tmp_path / project["id"]
     _copy_writable(module_source(project["module"], project["version"]), root)
     workdir = root / project["subdir"]
+    env = dict(project.get("env", {}))
     init = None
     if _config_of(workdir) is None:
-        init = _wasmship(go, workdir, "init")
-    build = _wasmship(go, workdir, "build")
+        init = _wasmship(go, workdir, "init", env=env)
+    build = _wasmship(go, workdir, "build", env=env)
     config = _config_of(workdir)
     dist = (config.parent if config else workdir) / "dist"
     return Adopted(root, workdir, init, build, dist)
@@ -363,6 +366,69 @@ def check_js_call(
     assert project["answer"] in str(said), (said, errors)
 
 
+EXTISM_HOST = """\
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	extism "github.com/extism/go-sdk"
+)
+
+func main() {
+	wasm := extism.WasmFile{Path: os.Args[1]}
+	manifest := extism.Manifest{Wasm: []extism.Wasm{wasm}}
+	config := extism.PluginConfig{EnableWasi: true}
+	plugin, err := extism.NewPlugin(context.Background(), manifest, config, nil)
+	if err != nil {
+		panic(err)
+	}
+	_, out, err := plugin.Call("_start", []byte(os.Args[2]))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(out))
+}
+"""
+
+
+def check_extism_host(
+    request: pytest.FixtureRequest, adopted: Adopted, project: dict[str, Any]
+) -> None:
+    """An Extism plugin runs under Extism's own Go host (github.com/extism/go-sdk at a pinned
+    version, the library the project's `extism call` wraps): `_start` with `input` answers
+    `output`. The plugin is found by the manifest, as a host of a hashed dist would."""
+    go: Go = request.getfixturevalue("go")
+    host = adopted.root.parent / "extism-host"
+    host.mkdir()
+    (host / "main.go").write_text(EXTISM_HOST)
+    sdk, version = project["host"].split("@")
+    (host / "go.mod").write_text(f"module corpushost\n\ngo 1.24\n\nrequire {sdk} {version}\n")
+    env = {k: v for k, v in _go_env(go).items() if k not in ("GOOS", "GOARCH")}
+    built = subprocess.run(
+        [go.binary, "build", "-o", "host", "."],
+        cwd=host,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+    )
+    assert built.returncode == 0, built.stderr
+    manifest = json.loads((adopted.dist / "manifest.json").read_text())
+    target = next(t for t in manifest["targets"] if t["name"] == project["plugin"])
+    module = adopted.dist / _module_of(target)
+    ran = subprocess.run(
+        [str(host / "host"), str(module), project["input"]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == project["output"], ran.stdout + ran.stderr
+
+
 CHECKS: dict[str, Callable[[pytest.FixtureRequest, Adopted, dict[str, Any]], None]] = {
     "go-app": check_go_app,
     "canvas": check_canvas,
@@ -370,6 +436,7 @@ CHECKS: dict[str, Callable[[pytest.FixtureRequest, Adopted, dict[str, Any]], Non
     "service-worker-api": check_service_worker_api,
     "own-host": check_own_host,
     "js-call": check_js_call,
+    "extism-host": check_extism_host,
 }
 
 
