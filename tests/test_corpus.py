@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 PROJECTS_FILE = Path(__file__).parent / "corpus" / "projects.toml"
 PROJECTS: list[dict[str, Any]] = tomllib.loads(PROJECTS_FILE.read_text())["project"]
-BROWSER_CHECKS = {"go-app", "canvas", "every-module-has-a-page", "service-worker-api"}
+BROWSER_CHECKS = {"go-app", "canvas", "every-module-has-a-page", "service-worker-api", "js-call"}
 BUILD_TIMEOUT = 1800  # a cold build of 85 ebiten examples on 2 cores
 # Go's module cache files are read-only, and a project's go.sum may lack lines its build needs
 # when it is the main module: -mod=mod lets go fill them in from the proxy, as `go mod tidy` would.
@@ -113,11 +113,13 @@ def _config_of(workdir: Path) -> Path | None:
     return None
 
 
-def _wasmship(go: Go, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _wasmship(
+    go: Go, cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "wasmship", *args],
         cwd=cwd,
-        env=_go_env(go),
+        env={**_go_env(go), **(env or {})},
         capture_output=True,
         text=True,
         timeout=BUILD_TIMEOUT,
@@ -136,10 +138,11 @@ def adopted(
     root = tmp_path / project["id"]
     _copy_writable(module_source(project["module"], project["version"]), root)
     workdir = root / project["subdir"]
+    env = dict(project.get("env", {}))
     init = None
     if _config_of(workdir) is None:
-        init = _wasmship(go, workdir, "init")
-    build = _wasmship(go, workdir, "build")
+        init = _wasmship(go, workdir, "init", env=env)
+    build = _wasmship(go, workdir, "build", env=env)
     config = _config_of(workdir)
     dist = (config.parent if config else workdir) / "dist"
     return Adopted(root, workdir, init, build, dist)
@@ -349,12 +352,91 @@ def check_own_host(
     assert ran.stdout.splitlines() == project["expect"], ran.stdout + ran.stderr
 
 
+def check_js_call(
+    request: pytest.FixtureRequest, adopted: Adopted, project: dict[str, Any]
+) -> None:
+    """A module that exposes Go functions to JavaScript (no page of its own: the built-in page
+    loads it): once `ready` holds, calling `call` answers in Go with text holding `answer`."""
+    page, errors = _open(request, adopted, project["page"])
+    try:
+        page.wait_for_function(project["ready"], timeout=90_000)
+        said = page.evaluate(f"Promise.race([{project['call']}, {_FAIL_AFTER_60S}])")
+    except Exception as exc:
+        raise AssertionError(f"the module's functions did not answer: {exc}; {errors}") from exc
+    assert project["answer"] in str(said), (said, errors)
+
+
+EXTISM_HOST = """\
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	extism "github.com/extism/go-sdk"
+)
+
+func main() {
+	wasm := extism.WasmFile{Path: os.Args[1]}
+	manifest := extism.Manifest{Wasm: []extism.Wasm{wasm}}
+	config := extism.PluginConfig{EnableWasi: true}
+	plugin, err := extism.NewPlugin(context.Background(), manifest, config, nil)
+	if err != nil {
+		panic(err)
+	}
+	_, out, err := plugin.Call("_start", []byte(os.Args[2]))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(out))
+}
+"""
+
+
+def check_extism_host(
+    request: pytest.FixtureRequest, adopted: Adopted, project: dict[str, Any]
+) -> None:
+    """An Extism plugin runs under Extism's own Go host (github.com/extism/go-sdk at a pinned
+    version, the library the project's `extism call` wraps): `_start` with `input` answers
+    `output`. The plugin is found by the manifest, as a host of a hashed dist would."""
+    go: Go = request.getfixturevalue("go")
+    host = adopted.root.parent / "extism-host"
+    host.mkdir()
+    (host / "main.go").write_text(EXTISM_HOST)
+    sdk, version = project["host"].split("@")
+    (host / "go.mod").write_text(f"module corpushost\n\ngo 1.24\n\nrequire {sdk} {version}\n")
+    env = {k: v for k, v in _go_env(go).items() if k not in ("GOOS", "GOARCH")}
+    built = subprocess.run(
+        [go.binary, "build", "-o", "host", "."],
+        cwd=host,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+    )
+    assert built.returncode == 0, built.stderr
+    manifest = json.loads((adopted.dist / "manifest.json").read_text())
+    target = next(t for t in manifest["targets"] if t["name"] == project["plugin"])
+    module = adopted.dist / _module_of(target)
+    ran = subprocess.run(
+        [str(host / "host"), str(module), project["input"]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == project["output"], ran.stdout + ran.stderr
+
+
 CHECKS: dict[str, Callable[[pytest.FixtureRequest, Adopted, dict[str, Any]], None]] = {
     "go-app": check_go_app,
     "canvas": check_canvas,
     "every-module-has-a-page": check_every_module_has_a_page,
     "service-worker-api": check_service_worker_api,
     "own-host": check_own_host,
+    "js-call": check_js_call,
+    "extism-host": check_extism_host,
 }
 
 
@@ -365,4 +447,6 @@ def test_the_corpus_covers_every_shape_the_issue_names() -> None:
         assert project["check"] in CHECKS, project["id"]
         assert project["version"].startswith("v") and "latest" not in project["version"]
         assert (project["check"] == "own-host") == ("expect" in project), project["id"]
+        wants_call = {"ready", "call", "answer"} <= project.keys()
+        assert (project["check"] == "js-call") == wants_call, project["id"]
         assert all(isinstance(d, str) and not d.startswith("/") for d in project.get("dead", []))

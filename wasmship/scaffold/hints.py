@@ -1,8 +1,9 @@
 """What the project's own build files say it builds: `go build -o web/app.wasm ./cmd/app`.
 
 Read from Makefiles, shell scripts, magefiles, Taskfiles, justfiles and `//go:generate` lines:
-each `go build` line gives the module it writes (`-o`), the package it builds, and whether it
-builds for GOOS=wasip1 or as a reactor (`-buildmode=c-shared`). Only what is written literally
+each `go build` line gives the module it writes (`-o`), the package it builds, whether it
+builds for GOOS=wasip1 or as a reactor (`-buildmode=c-shared`), and its build tags (`-tags std`:
+which of the package's files Go compiles). Only what is written literally
 counts: a `$(OUT)` or `${PKG}` is not guessed.
 """
 
@@ -34,6 +35,7 @@ _WASIP1 = re.compile(r"\bGOOS\s*[:?]?=\s*[\"']?wasip1\b")
 _JS = re.compile(r"\bGOOS\s*[:?]?=\s*[\"']?js\b")
 # A Go string literal naming a module: `p.Load(ctx, "plugin-morning/morning.wasm")`.
 _GO_WASM_PATH = re.compile(r'"((?:\./)?[\w./-]+\.wasm)"')
+_TAG = re.compile(r"[A-Za-z0-9_.]{1,64}")  # a build tag as Go accepts one
 _END = frozenset({"&&", "||", ";", "|", ")", "`"})
 
 
@@ -47,6 +49,7 @@ class Hint:
     wasip1: bool  # GOOS=wasip1 on the line
     reactor: bool  # -buildmode=c-shared
     js: bool = False  # GOOS=js on the line
+    tags: tuple[str, ...] = ()  # -tags on the line: the files it compiles are those tags'
 
     @property
     def guest(self) -> bool:
@@ -86,14 +89,17 @@ def _inside(rel: str) -> str | None:
     return None if rel == ".." or rel.startswith("../") else rel
 
 
-def parse_line(line: str, base: str, module_path: str) -> tuple[str | None, str | None, bool]:
-    """The output, the package (both relative to the module root) and the reactor flag of the
-    `go build` in LINE, run from BASE (a folder relative to the module root)."""
+def parse_line(
+    line: str, base: str, module_path: str
+) -> tuple[str | None, str | None, bool, tuple[str, ...]]:
+    """The output, the package (both relative to the module root), the reactor flag and the
+    build tags of the `go build` in LINE, run from BASE (a folder relative to the module root)."""
     found = _GO_BUILD.search(line)
     assert found is not None
     words = _words(line[found.end() :])
     output = package = None
     reactor = False
+    tags: tuple[str, ...] = ()
     at = 0
     while at < len(words):
         word = words[at]
@@ -107,6 +113,8 @@ def parse_line(line: str, base: str, module_path: str) -> tuple[str | None, str 
             output = value
         elif name == "-buildmode":
             reactor = value == "c-shared"
+        elif name == "-tags" and "$" not in value:
+            tags = tuple(t for t in re.split(r"[,\s]+", value) if _TAG.fullmatch(t))
         elif not word.startswith("-") and package is None and "$" not in word:
             # `go build plugin-morning/morning.go` builds the package of that file's folder.
             package = ("./" + (posixpath.dirname(word) or ".")) if word.endswith(".go") else word
@@ -119,7 +127,7 @@ def parse_line(line: str, base: str, module_path: str) -> tuple[str | None, str 
             rel = _inside(package[len(module_path) :].lstrip("/") or ".")
         elif package.startswith("."):
             rel = _inside(posixpath.join(base, package))
-    return out, rel, reactor
+    return out, rel, reactor, tags
 
 
 def read_hints(tree: ProjectTree, module_path: str) -> list[Hint]:
@@ -147,10 +155,10 @@ def read_hints(tree: ProjectTree, module_path: str) -> list[Hint]:
             wasip1 = _WASIP1.search(line) is not None
             js = _JS.search(line) is not None
             for base in bases:
-                output, package, reactor = parse_line(line, base, module_path)
+                output, package, reactor, tags = parse_line(line, base, module_path)
                 if output is not None or package is not None:
                     where = f"{rel}:{number}"
-                    hints.append(Hint(where, output, package, wasip1, reactor, js))
+                    hints.append(Hint(where, output, package, wasip1, reactor, js, tags))
     return hints
 
 

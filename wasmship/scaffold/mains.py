@@ -20,6 +20,7 @@ from wasmship.toolchain.runner import go_environ
 _DIRECTIVE = re.compile(rb"^//go:wasm(export|import)\s", re.MULTILINE)
 # A reactor's `func main() {}`: never run, the host calls the exports.
 _EMPTY_MAIN = re.compile(rb"^func main\(\)\s*\{\s*\}", re.MULTILINE)
+_MAIN = re.compile(rb"^func main\(\)", re.MULTILINE)
 MAX_SOURCE_BYTES = 4 << 20  # a Go file larger than this is not read for directives
 MAX_PACKAGES_READ = 2000  # imported packages read for //go:wasmexport, in all
 
@@ -34,6 +35,7 @@ class Main:
     imports: bool = False  # has //go:wasmimport functions
     wasip1_only: bool = False  # its files build for GOOS=wasip1 and not for js
     exports_via: str | None = None  # a package it imports that has //go:wasmexport functions
+    has_main: bool = True  # its wasip1 files declare func main (Go needs one, TinyGo does not)
 
     @property
     def path(self) -> str:
@@ -73,8 +75,8 @@ def _listed(go: str, root: Path, environ: Mapping[str, str], goos: str) -> list[
 
 
 def _directives(package: Mapping[str, Any]) -> set[bytes]:
-    """The wasm directives (`export`, `import`) in PACKAGE's Go files, and `empty-main` when
-    it has a `func main() {}`."""
+    """The wasm directives (`export`, `import`) in PACKAGE's Go files, `main` when it declares
+    `func main()`, and `empty-main` when that is a `func main() {}`."""
     found: set[bytes] = set()
     for name in package.get("GoFiles") or []:
         path = Path(package["Dir"]) / name
@@ -84,6 +86,8 @@ def _directives(package: Mapping[str, Any]) -> set[bytes]:
         except OSError:
             continue
         found.update(m[1] for m in _DIRECTIVE.finditer(data))
+        if _MAIN.search(data):
+            found.add(b"main")
         if _EMPTY_MAIN.search(data):
             found.add(b"empty-main")
     return found
@@ -133,7 +137,7 @@ def find_mains(go: str, root: Path, environ: Mapping[str, str]) -> list[Main]:
         reason = browser_reason(js, js_by_path) if js is not None else "it does not build for js"
         directives = _directives(wasi) if wasi is not None else set()
         via = None
-        if wasi is not None and reason is not None and directives == {b"empty-main"}:
+        if wasi is not None and reason is not None and directives == {b"main", b"empty-main"}:
             # An empty main that imports exports is a reactor; a host importing the same
             # generated package (go-plugin's) has a main that does the work.
             via = _exporting_import(wasi, wasi_by_path, read)
@@ -145,6 +149,7 @@ def find_mains(go: str, root: Path, environ: Mapping[str, str]) -> list[Main]:
                 imports=b"import" in directives,
                 wasip1_only=js is None,
                 exports_via=via,
+                has_main=wasi is None or b"main" in directives,
             )
         )
     return found

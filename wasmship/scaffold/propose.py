@@ -36,6 +36,7 @@ class MainPackage:
     reactor: bool = False  # -buildmode=c-shared: the host calls its exports
     why: str = f"uses {BROWSER_API}"  # why it is proposed, for the summary
     fixed: str | None = None  # where a host of the project reads it by its plain name
+    tags: tuple[str, ...] = ()  # the build tags its build line compiles it with
 
     @property
     def is_target(self) -> bool:
@@ -156,20 +157,38 @@ def _guest(
     """MAIN as a wasip1 target: named and placed as its build line writes it (`-o
     plugin-morning/morning.wasm`), with its plain name when a host of the project reads it there."""
     how = ""
+    tags = hint.tags if hint is not None else ()
     if hint is not None:
         how = f"{hint.where} builds it " + (
             "with GOOS=wasip1" if hint.wasip1 else f"into {hint.output or 'a reactor'}"
         )
-    reactor = main.exports or main.exports_via is not None or (hint is not None and hint.reactor)
+        if tags:
+            how += f" -tags {','.join(tags)}"
+    if hint is not None and tags:
+        # Its tags choose other files than those listed untagged (a TinyGo set beside a Go
+        # one): the line, not the untagged files' directives, says whether it is a reactor.
+        reactor, why = hint.reactor, how
+    else:
+        reactor = (
+            main.exports or main.exports_via is not None or (hint is not None and hint.reactor)
+        )
+        why = main.guest or how
     written = hint.output if hint is not None else None
     name = names.take(posixpath.basename(written)[:-5] if written else label)
     host = hosts.get(written) if written is not None else None
     if host is None or written is None or posixpath.basename(written) != f"{name}.wasm":
-        return MainPackage(name, main.path, goos="wasip1", reactor=reactor, why=main.guest or how)
+        return MainPackage(name, main.path, goos="wasip1", reactor=reactor, why=why, tags=tags)
     why = f"{how}, and {host} reads it there"
     folder = posixpath.dirname(written)
     return MainPackage(
-        name, main.path, goos="wasip1", reactor=reactor, why=why, folder=folder, fixed=host
+        name,
+        main.path,
+        goos="wasip1",
+        reactor=reactor,
+        why=why,
+        folder=folder,
+        fixed=host,
+        tags=tags,
     )
 
 
@@ -219,7 +238,11 @@ def propose(
             continue
         hint = guests.get(main.rel)
         label = posixpath.basename(main.rel) if main.rel != "." else root_name
-        if not main.uses_browser and (main.guest or hint is not None):
+        if not main.uses_browser and not main.has_main and not (hint and hint.tags):
+            # `function main is undeclared in the main package`: a TinyGo-only guest.
+            reason = "has no func main: Go cannot build it (TinyGo builds such a package)"
+            proposed.append(MainPackage(names.take(label), main.path, reason, goos="wasip1"))
+        elif not main.uses_browser and (main.guest or hint is not None):
             proposed.append(_guest(main, hint, label, names, hosts or {}))
         elif main.rel in tinygo:
             reason = "a page loads its module with TinyGo's wasm_exec.js: a TinyGo program"

@@ -26,6 +26,8 @@ def _target(package: MainPackage) -> list[str]:
         f"package = {repr_toml(package.path)}",
         f"{goos:<27}{aside}",
     ]
+    if package.tags:
+        block.append(f"tags = {json.dumps(list(package.tags))}")
     if package.folder:
         folder = f"folder = {repr_toml(package.folder)}"
         where = "the host reads" if package.fixed else "the pages load"
