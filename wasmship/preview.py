@@ -126,6 +126,9 @@ class DistHandler(BaseHTTPRequestHandler):
     """Answers GET and HEAD from the dist by the manifest's rules."""
 
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: a response's head and body are separate writes; with Nagle the body would
+    # wait for the client's delayed ACK (40 ms) on every kept-alive request after the first.
+    disable_nagle_algorithm = True
     server_version = f"wasmship/{__version__}"
     sys_version = ""
     timeout = 120  # a stalled read or write (the server's guard bounds a request's head)
