@@ -161,6 +161,7 @@ def _build_config(
         static=static,
         static_exclude=_split(values["static_exclude"]),
         static_include=_split(values["static_include"]),
+        keep_names=_split(values["keep_names"]),
         routes=_routes(_split(values["routes"]), file),
         force=values["force"],
         lock_timeout=values["lock_timeout"],
