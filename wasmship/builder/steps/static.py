@@ -1,10 +1,11 @@
 """Step: adopt the project's own web folder (--static DIR).
 
-Its pages (and what only run-time code names) keep their names and are served with revalidation;
-the files its pages, stylesheets and scripts name by literal URLs get hashed names, leaves first
-(build/assets.py). Every reference in its HTML, JS and CSS to a built file's plain name (`main.wasm`, `/web/app.wasm`,
-`wasm_exec.js`) becomes the URL of the hashed file (see build/rewrite.py), so existing code
-loads hashed, immutable modules without an edit. What no site needs is left out (see
+Its pages (and what only run-time code names) keep their names and are served with
+revalidation; the files its pages, stylesheets and scripts name by literal URLs get hashed
+names, leaves first (build/assets.py). Every reference in its HTML, JS and CSS to a built
+file's plain name (`main.wasm`, `/web/app.wasm`, `wasm_exec.js`) becomes the URL of the
+hashed file (see build/rewrite.py), so existing code loads hashed, immutable modules without
+an edit. What no site needs is left out (see
 build/webfolder.py); a Go shim, whatever its name, is replaced by this Go's (build/goshim.py).
 Everything that can be refused is refused by `check_static` before go build starts.
 """
