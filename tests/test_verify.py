@@ -584,7 +584,8 @@ def built_webapp(go: Go, tmp_path_factory: pytest.TempPathFactory) -> Path:
         (project / "web" / name).parent.mkdir(parents=True, exist_ok=True)
         (project / "web" / name).write_text(text)
     proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "build", "-q", "--static", "web"],
+        # Names kept: these tests edit files in place (hashed names: tests/test_assets.py).
+        [sys.executable, "-m", "wasmship", "build", "-q", "--static", "web", "--keep-names", "*"],
         cwd=project,
         env=base_env(WASMSHIP_GO=go.binary),
         capture_output=True,
