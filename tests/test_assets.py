@@ -161,3 +161,52 @@ def test_in_chromium_no_404_no_violation_and_no_request_on_a_second_visit(
 
 def _asked(log: Path) -> list[str]:
     return re.findall(r'"GET (\S+) HTTP', log.read_text())
+
+
+def test_verify_follows_stylesheets_and_module_imports(built: Path, tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    shutil.copytree(built, dist)
+    files = _static(dist)
+    site, app = dist / files["css/site.css"]["path"], dist / files["js/app.js"]["path"]
+    site.write_text(re.sub(r"bg\.[0-9a-f]{8}\.png", "bg.png", site.read_text()))
+    app.write_text(re.sub(r"names\.[0-9a-f]{8}\.js", "names.js", app.read_text()))
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "verify", str(dist)],
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    said = proc.stdout
+    assert f'{files["css/site.css"]["path"]}:9: url("../img/bg.png"): img/bg.png does not' in said
+    assert f'{files["js/app.js"]["path"]}:2: from "./names.js": js/names.js does not' in said
+    assert "integrity does not match" in said  # the page's SRI for the edited stylesheet
+
+
+def test_the_url_forms_verify_reads() -> None:
+    from wasmship.distformat.page import read_page
+    from wasmship.verify.scripts import script_calls
+    from wasmship.verify.styles import style_urls
+
+    css = '@import "a.css";\n/* url(no.png) */ b { background: url( c.png ); font-family: "F" }\n'
+    css += "i { background: image-set('d.png' 1x, \"e.png\" 2x) }"
+    assert [(u.form, u.url, u.line) for u in style_urls(css)] == [
+        ("@import", "a.css", 1),
+        ("url", "c.png", 2),
+        ("image-set", "d.png", 3),
+        ("image-set", "e.png", 3),
+    ]
+    js = 'import x from "./x.js";\nexport * from "../y.js";\nimport "react";\nimport("/z.js");'
+    assert [(c.function, c.url, c.script_relative) for c in script_calls(js)] == [
+        ("from", "./x.js", True),
+        ("from", "../y.js", True),
+        ("import()", "/z.js", True),
+    ]
+    page = read_page('<img srcset="a.png 1x, b,c.png 2x"><video poster="p.png" src="v.mp4">')
+    assert [(r.tag, r.attribute, r.url) for r in page.references] == [
+        ("img", "srcset", "a.png"),
+        ("img", "srcset", "b,c.png"),
+        ("video", "src", "v.mp4"),
+        ("video", "poster", "p.png"),
+    ]

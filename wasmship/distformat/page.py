@@ -44,6 +44,37 @@ SRCSET_ATTRIBUTES = frozenset(("srcset", "imagesrcset", "data-srcset"))
 URL_LIST_ATTRIBUTES = frozenset(("ping", "archive"))
 
 
+# The other attributes a browser fetches a file from (an <img src> is read above).
+_MEDIA = {
+    "img": ("srcset",),
+    "source": ("src", "srcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "track": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "link": ("imagesrcset",),
+}
+
+
+def srcset_urls(value: str) -> list[str]:
+    """The URLs of a srcset: `a.png 1x, b.png 2x` -> a.png, b.png (a URL may hold commas)."""
+    urls, position = [], 0
+    while position < len(value):
+        while position < len(value) and (value[position].isspace() or value[position] == ","):
+            position += 1
+        first = position
+        while position < len(value) and not value[position].isspace():
+            position += 1
+        url = value[first:position].rstrip(",")
+        if url:
+            urls.append(url)
+        if url == value[first:position]:  # descriptors follow, up to the next candidate
+            while position < len(value) and value[position] != ",":
+                position += 1
+    return urls
+
+
 @dataclass(frozen=True)
 class Reference:
     """One tag's reference to a file, as written in the page."""
@@ -155,6 +186,11 @@ class _Collector(HTMLParser):
             self._add("img", "src", values["src"])
         elif tag == "base" and "href" in values and self.base_href is None:
             self.base_href = values["href"]
+        for attribute in _MEDIA.get(tag, ()):
+            value = values.get(attribute, "")
+            urls = srcset_urls(value) if attribute.endswith("srcset") else [value.strip()]
+            for url in filter(None, urls):
+                self._add(tag, attribute, url)
 
     def handle_data(self, data: str) -> None:
         if self.script is not None:
