@@ -140,18 +140,14 @@ def test_in_chromium_no_404_no_violation_and_no_request_on_a_second_visit(
     page.add_init_script(RECORDER)
     with wasmship_serve(built, stderr=tmp_path / "serve.log") as served:
         page.goto(served.url)
-        page.wait_for_function(
-            "document.getElementById('status').textContent === 'go: hello from JSON'"
-        )
+        page.locator("#status", has_text="go: hello from JSON").wait_for()
         assert page.evaluate("getComputedStyle(document.body).backgroundImage").count("bg.") == 1
         page.evaluate("document.fonts.ready")
         assert failed == []
         assert recorded(page, "violations") == []
         asked_first = _asked(served.stderr)
         page.goto(served.url)
-        page.wait_for_function(
-            "document.getElementById('status').textContent === 'go: hello from JSON'"
-        )
+        page.locator("#status", has_text="go: hello from JSON").wait_for()
         asked = _asked(served.stderr)[len(asked_first) :]
     hashed = [p for p in asked if HASHED.search(p)]
     assert any(HASHED.search(p) for p in asked_first)

@@ -98,6 +98,7 @@ class BuildConfig:
     offline: bool = False  # a service worker caches the page's generation (--offline)
     spa: bool = False  # unknown paths without an extension get the page (--spa)
     headers: tuple[HeaderRule, ...] = ()  # the project's own response headers ([headers])
+    csp: tuple[tuple[str, tuple[str, ...]], ...] = ()  # [csp]: sources the policy adds
     app: AppConfig | None = None  # a web app manifest makes the page installable ([app])
 
     def configured_specs(self) -> tuple[TargetSpec, ...]:

@@ -178,6 +178,7 @@ def _build_config(
         offline=values["offline"],
         spa=values["spa"],
         headers=file.headers if file else (),
+        csp=file.csp if file else (),
         app=locate_icons(file.app, static, workdir) if file and file.app else None,
         cache=not values["no_cache"],
         cache_dir=placed("cache_dir"),
