@@ -4,6 +4,7 @@ offline build load with no violation, and an injected inline script and eval are
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser import assert_app_ran, open_app, recorded
+from tests.browser import Knobs, Serve, assert_app_ran, open_app, recorded
 from tests.conftest import FIXTURES, Go, base_env, build_fixture, build_in, manifest_of
 from tests.servers import real_server
 from tests.serving import request, wasmship_serve
@@ -65,6 +66,8 @@ def test_nginx_and_serve_send_the_policy(site: Path, tmp_path: Path) -> None:
     with real_server("nginx", site, tmp_path) as server:
         for path in ("/", "/index.html"):
             assert request(server.port, path).header(CSP) == policy, path
+        said = _check(f"http://127.0.0.1:{server.port}/", tmp_path)
+        assert {r["outcome"] for r in said if r["check"].endswith(CSP)} == {"ok"}
     with wasmship_serve(site, stderr=tmp_path / "serve.log") as served:
         assert request(served.port, "/").header(CSP) == policy
 
@@ -126,3 +129,28 @@ def test_the_built_in_page_runs_under_its_policy(
         console = open_app(page, served.url)
         assert_app_ran(page, console)
         assert recorded(page, "violations") == []
+
+
+def _check(url: str, cwd: Path) -> list[dict[str, str]]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "wasmship", "check", "--json", url],
+        cwd=cwd,
+        env=base_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    results: list[dict[str, str]] = json.loads(proc.stdout)["results"]
+    return results
+
+
+def test_check_warns_when_a_host_sends_no_policy_or_a_weaker_one(
+    site: Path, tmp_path: Path, serve: Serve
+) -> None:
+    for knobs, said in (
+        (Knobs(), "only the pages' <meta> policy applies"),
+        (Knobs(headers={CSP: "default-src * 'unsafe-inline'"}), "weaker"),
+    ):
+        server = serve(site, knobs)
+        found = [r for r in _check(server.url, tmp_path) if r["check"].endswith(CSP)]
+        assert found and all(r["outcome"] == "warn" and said in r["actual"] for r in found)
