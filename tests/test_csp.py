@@ -15,9 +15,18 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser import Knobs, Serve, assert_app_ran, open_app, recorded
-from tests.conftest import FIXTURES, Go, base_env, build_fixture, build_in, manifest_of
+from tests.conftest import (
+    FIXTURES,
+    Go,
+    Run,
+    base_env,
+    build_fixture,
+    build_in,
+    manifest_of,
+)
 from tests.servers import real_server
 from tests.serving import request, wasmship_serve
+from tests.test_errors import assert_clean_failure
 from wasmship.builder.csp import inline_of, meta_policies, source_hash
 
 if TYPE_CHECKING:
@@ -154,3 +163,17 @@ def test_check_warns_when_a_host_sends_no_policy_or_a_weaker_one(
         server = serve(site, knobs)
         found = [r for r in _check(server.url, tmp_path) if r["check"].endswith(CSP)]
         assert found and all(r["outcome"] == "warn" and said in r["actual"] for r in found)
+
+
+def test_csp_sources_are_checked_and_inline_attributes_found(
+    tmp_path: Path, go: Go, wasmship_inproc: Run
+) -> None:
+    project = tmp_path / "hello"
+    shutil.copytree(FIXTURES / "hello", project)
+    (project / "wasmship.toml").write_text("[csp]\nscript-src = [\"'unsafe-inline'\"]\n")
+    proc = wasmship_inproc("build", "-q", cwd=project)
+    assert_clean_failure(proc, 2, "wasmship.toml:2", "'unsafe-inline' is what this policy")
+    page = '<body onclick="go()"><p style="color: red">x</p><script>run()</script></body>'
+    found = inline_of(page)
+    assert found.attributes == ((1, "onclick"), (1, "style"))
+    assert found.scripts == (source_hash("run()"),)
