@@ -24,7 +24,7 @@ from tests.conftest import (
     build_in,
     manifest_of,
 )
-from tests.servers import real_server
+from tests.servers import REAL_SERVERS, real_server
 from tests.serving import request, wasmship_serve
 from tests.test_errors import assert_clean_failure
 from wasmship.builder.csp import inline_of, meta_policies, source_hash
@@ -40,7 +40,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
     project = tmp_path_factory.mktemp("csp") / "site-hashed"
     shutil.copytree(FIXTURES / "site-hashed", project)
     (project / "wasmship.toml").write_text(
-        'static = "web"\nserver-config = ["nginx"]\n\n'
+        'static = "web"\nserver-config = ["nginx", "caddy", "apache"]\n\n'
         '[csp]\nconnect-src = ["https://api.example.org"]\nframe-ancestors = ["\'none\'"]\n'
     )
     build_in(project, go)
@@ -70,9 +70,10 @@ def test_the_policy_hashes_the_inline_script_and_allows_nothing_unsafe(site: Pat
     assert f'add_header {CSP} "{policy}"' in (site / "nginx.conf").read_text()
 
 
-def test_nginx_and_serve_send_the_policy(site: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", REAL_SERVERS)
+def test_real_servers_and_serve_send_the_policy(name: str, site: Path, tmp_path: Path) -> None:
     policy = _policy(site)
-    with real_server("nginx", site, tmp_path) as server:
+    with real_server(name, site, tmp_path) as server:
         for path in ("/", "/index.html"):
             assert request(server.port, path).header(CSP) == policy, path
         said = _check(f"http://127.0.0.1:{server.port}/", tmp_path)
