@@ -31,8 +31,8 @@ from wasmship.distformat.page import (
     is_external,
     local_path,
     read_page,
-    web_manifest_references,
 )
+from wasmship.distformat.webmanifest import web_manifest_references
 from wasmship.verify.files import Checker
 from wasmship.verify.scripts import script_calls
 from wasmship.verify.styles import style_urls
