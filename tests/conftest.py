@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -220,3 +221,9 @@ def built_hello(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
         build_fixture(tmp_path_factory.mktemp("built"), go, "hello", "--profile", "release")
         / "dist"
     )
+
+
+def without_policy(page: str) -> str:
+    """PAGE without the Content-Security-Policy <meta> the build puts in every page (issue 27),
+    for tests that compare a page with what the project wrote."""
+    return re.sub(r'\n<meta http-equiv="Content-Security-Policy" content="[^"]*">', "", page)

@@ -4,6 +4,7 @@ made before go build starts."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import stat
 import subprocess
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.browser import Knobs, Serve, assert_app_ran, open_app
-from tests.conftest import FIXTURES, Go, Run, base_env, build_fixture, files_of
+from tests.conftest import FIXTURES, Go, Run, base_env, build_fixture, files_of, without_policy
 from tests.servers import real_server
 from tests.serving import request, wasmship_serve
 from tests.test_errors import assert_clean_failure
@@ -96,14 +97,31 @@ def test_every_form_of_reference_names_the_hashed_file(framework: Path) -> None:
         "index.html": [("./web/app.wasm", f"./web/{mod}"), ("web/wasm_exec.js", f"web/{sh}")],
         "about/index.html": [("../web/app.wasm", f"../web/{mod}")],
     }
+    # The site's own files the pages name are hashed too (issue 27): named back to their plain
+    # names here, and the integrity the build adds to their tags left out, to compare.
+    plain = {
+        e["path"].rsplit("/", 1)[-1]: k.rsplit("/", 1)[-1]
+        for k, e in files.items()
+        if k not in ("app.wasm", "wasm_exec.js") and e["path"] != k
+    }
+    assert {"app.js", "icon.svg"} <= set(plain.values())
     for rel, edits in expected.items():
         text = (public / rel).read_text()
         for old, new in edits:
             assert old in text
             text = text.replace(old, new)
-        assert (dist / rel).read_text() == text, rel
-    for rel in ("app.webmanifest", "icon.svg"):
-        assert (dist / rel).read_bytes() == (public / rel).read_bytes()
+        built = re.sub(r' integrity="sha384-[^"]*"', "", (dist / files[rel]["path"]).read_text())
+        built = without_policy(built)
+        for hashed, name in plain.items():
+            built = built.replace(hashed, name)
+        assert built == text, rel
+    web_manifest = (dist / "app.webmanifest").read_text()  # keeps its name; its icon is hashed
+    assert (
+        web_manifest.replace(files["icon.svg"]["path"], "icon.svg")
+        == (public / "app.webmanifest").read_text()
+    )
+    icon = files["icon.svg"]["path"]
+    assert (dist / icon).read_bytes() == (public / "icon.svg").read_bytes()
 
 
 def test_the_framework_site_verifies_strictly(framework: Path, wasmship: Run) -> None:
@@ -128,7 +146,7 @@ def test_the_framework_site_runs_with_brotli_and_goes_offline(
     body = page.locator("body")
     assert body.get_attribute("data-module") == module  # new URL(..., import.meta.url)
     # The service worker cached every URL it names: one missing file would fail its install.
-    page.wait_for_function("document.body.dataset.offline !== undefined")
+    page.wait_for_function("() => document.body.dataset.offline !== undefined")
     assert body.get_attribute("data-offline") == "ready"
     assert errors == []
     assert [s.path for s in server.log if s.status != 200] == []
@@ -136,7 +154,8 @@ def test_the_framework_site_runs_with_brotli_and_goes_offline(
     assert fetched and all(s.headers["Content-Type"] == "application/wasm" for s in fetched)
     assert all(s.headers.get("Content-Encoding") == "br" for s in fetched)
     asked = {s.path for s in server.log}
-    assert {"/sw.js", "/web/app.js", "/" + files["wasm_exec.js"]["path"]} <= asked
+    app_js = "/" + files["web/app.js"]["path"]  # hashed: the page names it (issue 27)
+    assert {"/sw.js", app_js, "/" + files["wasm_exec.js"]["path"]} <= asked
 
 
 @pytest.mark.servers
@@ -273,7 +292,11 @@ def test_a_renamed_old_shim_is_replaced_with_a_warning(project: Any, go: Go, was
     assert old_sri in index
     new_sri = files_of(dist)["wasm_exec.js"]["integrity"]
     expected = index.replace("wasm_loader.js", shim).replace(old_sri, new_sri)
-    assert (dist / "index.html").read_text() == expected
+    start = files_of(dist)["start.js"]  # hashed, with SRI added (issue 27)
+    expected = expected.replace(
+        '"start.js">', f'"{start["path"]}" integrity="{start["integrity"]}">'
+    )
+    assert without_policy((dist / "index.html").read_text()) == expected
     assert (dist / "helpers.js").read_bytes() == (site / "web" / "helpers.js").read_bytes()
     assert (dist / shim).read_bytes() == (go.shim_dir() / "wasm_exec.js").read_bytes()
     verify = wasmship("verify", "--strict", "dist", cwd=site)
@@ -319,7 +342,7 @@ def test_a_shim_that_breaks_the_module_is_replaced_and_the_page_runs(
         other = context.new_page()
         broken = serve(dist, Knobs(bodies=bodies))
         other.goto(broken.url)
-        other.wait_for_function("document.body.dataset.error !== undefined", timeout=30_000)
+        other.wait_for_function("() => document.body.dataset.error !== undefined", timeout=30_000)
         assert "gojs" in (other.locator("body").get_attribute("data-error") or "")
         assert other.locator("#greeting").count() == 0
     finally:

@@ -258,7 +258,15 @@ def test_a_failing_file_shows_its_problems_and_the_others_one_line_each(
     assert proc.returncode == 1
     lines = proc.stdout.splitlines()
     # This server sends no Use-As-Dictionary: a warning on the module and the shim.
+    # Nor the dist's Content-Security-Policy (issue 27): a warning on the page.
+    policy = next(
+        r["set"]["Content-Security-Policy"]
+        for r in manifest_of(built_hello)["headers"]
+        if r["pattern"] == "/*.html"
+    )
     problems = [
+        f"warning: index.html: [headers] Content-Security-Policy: expected {policy}, got (none) "
+        "(only the pages' <meta> policy applies) (Accept-Encoding: identity / br / gzip)",
         f"FAIL: {module}: Content-Type: expected application/wasm, got text/plain "
         "(Accept-Encoding: identity / br / gzip)",
         f'warning: {module}: Use-As-Dictionary: expected match="main.*.wasm" (any later hash), '
@@ -271,8 +279,8 @@ def test_a_failing_file_shows_its_problems_and_the_others_one_line_each(
     lines = lines[:-1]
     assert [line for line in lines if not line.startswith("ok  ")][:-1] == problems
     passed = {line.split()[1] for line in lines if line.startswith("ok  ")}
-    assert passed == {"manifest.json", "(routes)", *files.values()} - {module, shim}
-    assert re.fullmatch(rf"\d+ checks at {url}manifest\.json: 3 failed, 2 warnings", lines[-1])
+    assert passed == {"manifest.json", "(routes)", *files.values()} - {module, shim, "index.html"}
+    assert re.fullmatch(rf"\d+ checks at {url}manifest\.json: 3 failed, 5 warnings", lines[-1])
     assert proc.stderr == (
         f"wasmship: error: 3 checks failed at {url}, all of them headers the host's settings "
         "send (the dist's files are intact)\n"

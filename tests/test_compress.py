@@ -373,10 +373,11 @@ def assets(go: Go, tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 def all_files(dist: Path) -> dict[str, dict[str, Any]]:
+    """Every file's entry by its logical name: the web folder's path (hashed or not)."""
     return {
-        entry["path"]: entry
+        logical: entry
         for target in manifest_of(dist)["targets"]
-        for entry in target["files"].values()
+        for logical, entry in target["files"].items()
     }
 
 
@@ -389,7 +390,7 @@ def test_files_compressed_already_are_not_even_tried(assets: Built) -> None:
     assert f"{len(INCOMPRESSIBLE)} files already compressed" in compress_note(assets.stdout)
     for path in INCOMPRESSIBLE:
         assert files[path]["encodings"] == {}, path
-        assert not list(assets.dist.glob(path + ".*")), path
+        assert not list(assets.dist.glob(files[path]["path"] + ".*")), path
     for path in STILL_COMPRESSIBLE:
         assert set(files[path]["encodings"]) == {"br", "gzip", "zstd"}, path
 
@@ -398,7 +399,7 @@ def test_a_variant_is_kept_only_when_it_saves_five_percent(assets: Built) -> Non
     files = all_files(assets.dist)
     for path in BARELY:
         assert files[path]["encodings"] == {}, path
-        assert not list(assets.dist.glob(path + ".*")), path
+        assert not list(assets.dist.glob(files[path]["path"] + ".*")), path
     kept = 0
     for path, entry in files.items():
         for variant in entry["encodings"].values():

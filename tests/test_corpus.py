@@ -214,7 +214,7 @@ def check_go_app(request: pytest.FixtureRequest, adopted: Adopted, project: dict
     assert 'id="app-wasm-loader"' in html, f"{project['page']} is not go-app's page"
     try:
         page.wait_for_function(
-            "typeof goappNav === 'function' && goappNav.toString().includes('_pendingEvent')",
+            "() => typeof goappNav === 'function' && goappNav.toString().includes('_pendingEvent')",
             timeout=90_000,
         )
         page.locator("#app-wasm-loader").wait_for(state="detached", timeout=30_000)
@@ -316,7 +316,7 @@ def check_service_worker_api(
         # page.evaluate has no timeout of its own: every promise awaited here is raced
         page.evaluate(f"Promise.race([navigator.serviceWorker.ready, {_FAIL_AFTER_60S}])")
         page.reload()  # now under the service worker's control
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
         message = page.evaluate(
             f"""() => Promise.race([{_FAIL_AFTER_60S}, (async () => {{
                 const res = await fetch('api/hello', {{method: 'POST',

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import REPO, Go, base_env, need
+from tests.conftest import REPO, Go, base_env, manifest_of, need
 from tests.servers import free_port, stop, wait_until_listening
 from tests.serving import request
 
@@ -157,6 +157,9 @@ def test_the_embedded_dist_is_served_as_serve_does(built: tuple[Checkout, Path])
         assert br.body == (checkout.dist / (module + ".br")).read_bytes()
         page = request(port, "/", {"Accept-Encoding": "gzip"})
         assert page.header("Cache-Control") == "no-cache"
+        # The dist's page policy, from the manifest's [headers] rule (issue 27).
+        [rule] = [r for r in manifest_of(checkout.dist)["headers"] if r["pattern"] == "/*.html"]
+        assert page.header("Content-Security-Policy") == rule["set"]["Content-Security-Policy"]
         assert page.header("Content-Encoding") == "gzip"
         etag = page.header("ETag") or ""
         again = request(port, "/", {"Accept-Encoding": "gzip", "If-None-Match": etag})

@@ -210,7 +210,7 @@ def test_an_update_is_announced_installed_and_fetched_as_dcz(
         seen.clear()
         # The tab becomes visible again: the loader asks manifest.json.
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
-        page.wait_for_function("window.__updates.length > 0")
+        page.wait_for_function("() => window.__updates.length > 0")
         v1, v2 = builds.module(builds.v1), builds.module(builds.v2)
         (update,) = page.evaluate("window.__updates")
         assert update["sha256"] == v2["sha256"] and update["running"] == v1["sha256"]

@@ -128,6 +128,10 @@ def test_a_worker_importing_a_shim_from_another_folder_is_refused(
     assert_clean_failure(proc, 2, "public/worker.js:1:", "'/lib/wasm_exec.js'")
 
 
+# The scripts these tests edit in the dist keep their names (a hashed name would not match).
+KEEP_SCRIPTS = 'keep-names = ["*.js"]\n'
+
+
 def _edit_in_dist(dist: Path, rel: str, text: str) -> None:
     """Change a file of DIST and its manifest entry with it (no variants): a dist whose bytes
     all match its manifest, whose reference is what is wrong."""
@@ -152,6 +156,8 @@ def test_verify_names_a_module_reference_no_file_of_the_dist_serves(
     hello: Path, wasmship_inproc: Run, wasmship: Run
 ) -> None:
     project = site(hello)
+    config = project / "wasmship.toml"
+    config.write_text(KEEP_SCRIPTS + config.read_text())  # top level, before [[target]]
     proc = wasmship("build", "-q", cwd=project)
     assert proc.returncode == 0, proc.stderr
     dist = project / "dist"
@@ -194,7 +200,7 @@ def sw_site(hello: Path, routes: str) -> Path:
     (web / "main.js").write_text(SW_MAIN)
     (web / "sw.js").write_text(SW)
     (web / "data").mkdir()
-    (hello / "wasmship.toml").write_text(f'static = "web"\n{routes}')
+    (hello / "wasmship.toml").write_text(f'static = "web"\n{KEEP_SCRIPTS}{routes}')
     return hello
 
 
@@ -209,7 +215,7 @@ def test_routes_a_service_worker_answers_are_declared_and_recorded(
         'main.js:2: fetch("api/hello"): api/hello does not exist (if a service worker answers '
         'it, declare it: routes = ["api/hello"] in wasmship.toml)'
     ) in proc.stdout, proc.stdout
-    (project / "wasmship.toml").write_text('static = "web"\nroutes = ["/api/*"]\n')
+    (project / "wasmship.toml").write_text(f'static = "web"\n{KEEP_SCRIPTS}routes = ["/api/*"]\n')
     assert wasmship("build", "-q", cwd=project).returncode == 0
     manifest = json.loads((project / "dist" / "manifest.json").read_text())
     assert manifest["routes"] == ["api/*"]
@@ -293,7 +299,7 @@ def test_verify_flags_a_cdn_shim_of_another_go(hello: Path, wasmship: Run) -> No
     web.mkdir()
     (web / "index.html").write_text(SW_PAGE)
     (web / "main.js").write_text("")
-    (hello / "wasmship.toml").write_text('static = "web"\n')
+    (hello / "wasmship.toml").write_text('static = "web"\n' + KEEP_SCRIPTS)
     assert wasmship("build", "-q", cwd=hello).returncode == 0
     dist = hello / "dist"
     old = "https://cdn.jsdelivr.net/gh/golang/go@go1.20.1/misc/wasm/wasm_exec.js"

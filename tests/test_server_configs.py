@@ -238,6 +238,10 @@ def test_headers_file_for_netlify_and_cloudflare(configured: Path) -> None:
             "Cache-Control": IMMUTABLE if entry["immutable"] else "no-cache",
             "Vary": "Accept-Encoding",
         }
+        if entry["path"].endswith(".html"):  # the dist's policy for its pages (issue 27)
+            headers["Content-Security-Policy"] = manifest_of(configured)["headers"][0]["set"][
+                "Content-Security-Policy"
+            ]
         expected["/" + entry["path"]] = headers
         if entry["path"] == "index.html":
             expected["/"] = headers

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Go, Run, build_fixture, files_of
+from tests.conftest import Go, Run, build_fixture, files_of, without_policy
 from tests.serving import request, wasmship_serve
 from tests.test_errors import assert_clean_failure
 from wasmship.builder.steps.static import rewrite
@@ -53,14 +53,24 @@ def test_static_files_are_copied_with_hashed_references(workerapp: Path) -> None
         "worker.js",
         "css/style.css",
     }
-    worker = (dist / "worker.js").read_text()
+    # The files the page and its script name get hashed names too (issue 27): the page keeps
+    # its own, and names them, with SRI on its tags.
+    worker = (dist / files["worker.js"]["path"]).read_text()
     assert f'importScripts("{shim}");' in worker and f'fetch("./{module}")' in worker
     assert "my_main.wasm.bak" in worker
-    assert (dist / "app.js").read_bytes() == (workerapp / "web" / "app.js").read_bytes()
-    assert (dist / "index.html").read_bytes() == (workerapp / "web" / "index.html").read_bytes()
+    app = (workerapp / "web" / "app.js").read_text()
+    app = app.replace('"worker.js"', f'"{files["worker.js"]["path"]}"')
+    assert (dist / files["app.js"]["path"]).read_text() == app
+    page = (workerapp / "web" / "index.html").read_text()
+    for name, written in (("css/style.css", "css/style.css"), ("app.js", "./app.js")):
+        entry = files[name]
+        url = written.replace(name, entry["path"])
+        page = page.replace(f'"{written}"', f'"{url}" integrity="{entry["integrity"]}"')
+    assert without_policy((dist / "index.html").read_text()) == page
     assert not any(p.name.startswith("loader.") for p in dist.iterdir())
-    for name in ("index.html", "app.js", "worker.js", "css/style.css"):
-        assert files[name]["immutable"] is False and files[name]["path"] == name
+    assert files["index.html"]["immutable"] is False and files["index.html"]["path"] == "index.html"
+    for name in ("app.js", "worker.js", "css/style.css"):
+        assert files[name]["immutable"] is True and files[name]["path"] != name
     assert files["main.wasm"]["immutable"] is True
     assert files["css/style.css"]["content_type"].startswith("text/css")
 
@@ -75,12 +85,14 @@ def test_static_files_revalidate_and_hashed_files_are_immutable(
 ) -> None:
     files = files_of(workerapp / "dist")
     with wasmship_serve(workerapp / "dist", stderr=tmp_path / "serve.log") as served:
-        worker = request(served.port, "/worker.js")
-        assert worker.status == 200
-        assert worker.header("Cache-Control") == "no-cache"
-        assert worker.header("ETag")
-        again = request(served.port, "/worker.js", {"If-None-Match": worker.header("ETag") or ""})
+        page = request(served.port, "/index.html")  # the page keeps its name: revalidated
+        assert page.status == 200
+        assert page.header("Cache-Control") == "no-cache"
+        assert page.header("ETag")
+        again = request(served.port, "/index.html", {"If-None-Match": page.header("ETag") or ""})
         assert again.status == 304
+        worker = request(served.port, "/" + files["worker.js"]["path"])  # named by content
+        assert worker.header("Cache-Control") == "public, max-age=31536000, immutable"
         module = request(served.port, "/" + files["main.wasm"]["path"])
         assert module.header("Cache-Control") == "public, max-age=31536000, immutable"
         assert request(served.port, "/main.wasm").status == 404
@@ -94,7 +106,7 @@ def test_worker_app_runs_in_chromium(workerapp: Path, page: Any, tmp_path: Path)
     with wasmship_serve(workerapp / "dist", stderr=tmp_path / "serve.log") as served:
         page.goto(served.url + "/")
         page.wait_for_function(
-            "document.getElementById('out').textContent === 'hello from a Go worker'",
+            "() => document.getElementById('out').textContent === 'hello from a Go worker'",
             timeout=30_000,
         )
     assert any(url.endswith("/" + files["main.wasm"]["path"]) for url in requested)

@@ -76,6 +76,7 @@ class BuildConfig:
     html_template: Path | None = None
     static: Path | None = None  # the project's own web folder, copied in with rewritten names
     static_exclude: tuple[str, ...] = ()  # glob patterns (relative to `static`) also left out
+    keep_names: tuple[str, ...] = ()  # globs of static files never given a hashed name
     static_include: tuple[str, ...] = ()  # glob patterns copied even when a rule leaves them out
     routes: tuple[str, ...] = ()  # dist paths or globs a service worker answers (not files)
     force: bool = False
@@ -99,6 +100,7 @@ class BuildConfig:
     offline: bool = False  # a service worker caches the page's generation (--offline)
     spa: bool = False  # unknown paths without an extension get the page (--spa)
     headers: tuple[HeaderRule, ...] = ()  # the project's own response headers ([headers])
+    csp: tuple[tuple[str, tuple[str, ...]], ...] = ()  # [csp]: sources the policy adds
     app: AppConfig | None = None  # a web app manifest makes the page installable ([app])
 
     def configured_specs(self) -> tuple[TargetSpec, ...]:

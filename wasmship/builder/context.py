@@ -8,6 +8,7 @@ from pathlib import Path
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.jobs import EncodingJobs
 from wasmship.builder.progress import ProgressSink, ignore_progress
+from wasmship.distformat.headers import HeaderRule
 from wasmship.distformat.model import (
     DeployHelper,
     FileEntry,
@@ -111,6 +112,7 @@ class BuildContext:
     app_files: list[str] = field(default_factory=list)  # the web app manifest and its icons
     files: dict[str, FileEntry] = field(default_factory=dict)
     kept: list[KeptFile] = field(default_factory=list)
+    header_rules: list[HeaderRule] = field(default_factory=list)  # the build's own (the CSP)
     deploy_helpers: dict[str, DeployHelper] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # step name -> one-line summary
     warnings: list[str] = field(default_factory=list)  # shown by the reporter after each step

@@ -91,6 +91,10 @@ def _settings(ctx: BuildContext) -> dict[str, object]:
         del found["spa"]
     if not config.headers:  # nor one without [headers]
         del found["headers"]
+    if not config.keep_names:  # nor one without keep-names
+        del found["keep_names"]
+    if not config.csp:  # nor one without [csp]
+        del found["csp"]
     found["targets"] = [_target(spec) for spec in config.configured_specs()]
     found["built"] = [target.package.import_path for target in ctx.targets]
     # The exact codec settings (library versions included) of every variant and delta.

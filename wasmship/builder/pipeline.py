@@ -33,6 +33,7 @@ from wasmship.builder.steps.keep import keep_files
 from wasmship.builder.steps.loader import write_loader
 from wasmship.builder.steps.manifest import write_manifest
 from wasmship.builder.steps.offline import write_worker
+from wasmship.builder.steps.policy import write_policy
 from wasmship.builder.steps.server_config import write_server_config
 from wasmship.builder.steps.shim import copy_shim
 from wasmship.builder.steps.static import check_static, copy_static
@@ -53,6 +54,7 @@ STEPS: tuple[Step, ...] = (
     write_loader,  # after carry_targets: the page starts the first js target, built or not
     copy_static,
     write_app_manifest,  # after the static files: it names the icons the static step copied
+    write_policy,  # after every page is written, before sw.js lists the pages by integrity
     write_worker,  # after the page and static files: sw.js lists them by integrity
     keep_files,  # before compress: the kept files are the deltas' dictionaries
     compress,  # after every step that writes a file: starts every variant and delta on the

@@ -157,6 +157,8 @@ def rewrite_file(
             if span.integrity is not None and target.integrity:
                 # The tag's SRI was the old file's: the browser would refuse the new one.
                 edits[span.integrity] = target.integrity
+            elif span.sri_slot is not None and target.integrity:
+                edits[span.sri_slot, span.sri_slot] = f' integrity="{target.integrity}"'
     for (first, last), replacement in sorted(edits.items(), reverse=True):
         text = text[:first] + replacement + text[last:]
     return text

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from wasmship.distformat.page import (
     HTML_SUFFIXES,
+    LINK_RELS,
     SCRIPT_SUFFIXES,
     SRCSET_ATTRIBUTES,
     URL_ATTRIBUTES,
@@ -45,6 +46,15 @@ _ATTR = re.compile(
     r"""(?P<name>[^\s"'<>/=]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'=<>`]+))"""
 )
 _SCRIPT_RELATIVE = re.compile(r"\s*,\s*import\s*\.\s*meta\s*\.\s*url\b")
+# A module specifier (`import "x"`, `from "x"`, `import("x")`): it resolves against the script
+# itself, wherever the page that loads it is; a service worker's URL must stay what it is.
+_SPECIFIER = re.compile(r"(?:(?<![\w$.])(?:from|import)|(?<![\w$.])import\s*\()$")
+_REGISTER = re.compile(r"serviceWorker\s*\.\s*register\s*\($")
+_TAG_NAME = re.compile(r"<([A-Za-z][^\s/>]*)")
+# Where a URL names a document a person goes to (a link, a form, a frame): its name is public.
+_NAVIGATION = frozenset((("a", "href"), ("area", "href"), ("iframe", "src"), ("frame", "src")))
+# The tags whose file's integrity the browser checks (an `integrity` attribute is added).
+_SRI_RELS = frozenset(("stylesheet", "modulepreload"))
 
 # The members of a web manifest that hold URLs (icons' and screenshots' src, start_url, scope,
 # shortcuts' url, share_target's action...); its name, description and the like never do.
@@ -62,6 +72,8 @@ class Span:
     bases: tuple[str, ...]  # the dist paths a whole URL here resolves against
     joined: bool = False  # the right operand of `+`: the URL is built from pieces
     integrity: tuple[int, int] | None = None  # its tag's integrity value, made to follow
+    stable: bool = False  # a URL whose name must not change (a link, a service worker's)
+    sri_slot: int | None = None  # where an `integrity` attribute goes, for a tag that checks it
 
 
 def kind_of(rel: str) -> str | None:
@@ -118,10 +130,13 @@ def _js_spans(text: str, start: int, end: int, bases: tuple[str, ...], own: str)
     for m in _JS.finditer(text, start, end):
         if m["s"] is None:
             continue  # a comment
-        before = text[start : m.start()].rstrip()
+        before = text[max(start, m.start() - 200) : m.start()].rstrip()
         joined = before.endswith("+") or before.endswith("+=")
         script_relative = _SCRIPT_RELATIVE.match(text, m.end()) is not None
-        yield Span(m.start() + 1, m.end() - 1, (own,) if script_relative else bases, joined)
+        own_relative = script_relative or _SPECIFIER.search(before) is not None
+        stable = _REGISTER.search(before) is not None
+        span_bases = (own,) if own_relative and own else bases
+        yield Span(m.start() + 1, m.end() - 1, span_bases, joined, stable=stable)
 
 
 def _css_spans(text: str, start: int, end: int, bases: tuple[str, ...]) -> Iterator[Span]:
@@ -142,9 +157,19 @@ def _html_spans(text: str, bases: tuple[str, ...]) -> Iterator[Span]:
                 group = next(g for g in ("dq", "sq", "bare") if a[g] is not None)
                 values[a["name"].lower()] = (a.start(group), a.end(group))
             integrity = values.pop("integrity", None)
+            named = _TAG_NAME.match(text, m.start())
+            tag = named.group(1).lower() if named else ""
+            rels = set(text[slice(*values["rel"])].lower().split()) if "rel" in values else set()
             for name, (start, end) in values.items():
                 if name in URL_ATTRIBUTES:
-                    yield Span(start, end, bases, integrity=integrity)
+                    stable = (tag, name) in _NAVIGATION or name in ("action", "formaction")
+                    stable |= tag == "link" and name == "href" and not rels & LINK_RELS
+                    checked = (tag == "script" and name == "src") or (
+                        tag == "link" and name == "href" and bool(rels & _SRI_RELS)
+                    )
+                    quoted = text[end : end + 1] in ("'", '"')
+                    slot = end + 1 if checked and integrity is None and quoted else None
+                    yield Span(start, end, bases, integrity=integrity, stable=stable, sri_slot=slot)
                 elif name in SRCSET_ATTRIBUTES or name in URL_LIST_ATTRIBUTES:
                     yield from _candidates(text, start, end, bases, name in SRCSET_ATTRIBUTES)
                 elif name.startswith("on") and bases:  # an event handler: a script

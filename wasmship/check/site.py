@@ -7,6 +7,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from wasmship.check.dictionaries import check_dictionary_transport
 from wasmship.check.findings import NONE, OPTIONAL_CODINGS, OWN_HEADER, CheckReport, Outcome, Result
+from wasmship.check.policy import NAME as POLICY
+from wasmship.check.policy import policy_outcome
 from wasmship.check.routes import check_client_routes
 from wasmship.delivery.client import (
     MANIFEST_BODY,
@@ -167,7 +169,13 @@ def check_reply(
     yield result("X-Content-Type-Options", (sniff or "").lower() == NOSNIFF, NOSNIFF, sniff)
     for name, value in own:
         got = reply.header(name)
-        yield result(OWN_HEADER + name, got == value, value, got)
+        if name.lower() == POLICY.lower():  # the dist's policy: weaker or missing warns
+            strong, why = policy_outcome(value, got)
+            outcome: Outcome = "ok" if strong else "warn"
+            shown = f"{got or NONE} ({why})" if why else got or NONE
+            yield Result(entry.path, OWN_HEADER + name, outcome, value, shown, request)
+        else:
+            yield result(OWN_HEADER + name, got == value, value, got)
 
 
 def check_file(

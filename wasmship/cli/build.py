@@ -89,6 +89,12 @@ def overrides_of(ctx: click.Context) -> dict[str, Any]:
     help="Copy these from --static even when a rule leaves them out; may repeat.",
 )
 @click.option(
+    "--keep-names",
+    multiple=True,
+    metavar="GLOBS",
+    help="Files of --static never given a hashed name (e.g. 'press/*.png'); may repeat.",
+)
+@click.option(
     "--routes",
     multiple=True,
     metavar="PATHS",

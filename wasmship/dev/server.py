@@ -14,7 +14,14 @@ from typing import Any, ClassVar
 
 from wasmship.delivery.negotiation import NOSNIFF
 from wasmship.delivery.request import request_path
-from wasmship.dev.inject import EVENTS_PATH, RESERVED, SCRIPT_PATH, inject, script_tag
+from wasmship.dev.inject import (
+    EVENTS_PATH,
+    RESERVED,
+    SCRIPT_PATH,
+    allow_dev,
+    inject,
+    script_tag,
+)
 from wasmship.distformat.names import content_type
 from wasmship.preview import DistHandler
 
@@ -136,6 +143,12 @@ class DevHandler(DistHandler):
         tag = script_tag(self.hub.build, reload_integrity())
         page = inject(text, tag, reload_integrity())
         own = index.headers_for(entry) if entry is not None else []  # [headers], as serve
+        # The page's policy (the dist's, or the project's) lets the reload script in, as its
+        # <meta> does (dev/inject.py); nothing else is loosened.
+        own = [
+            (n, allow_dev(v, reload_integrity()) if n.lower() == "content-security-policy" else v)
+            for n, v in own
+        ]
         return self.send_bytes(page.encode("utf-8"), content_type(relative), send_body, own)
 
     def send_bytes(

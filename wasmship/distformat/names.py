@@ -193,9 +193,11 @@ def relative_path(path: object) -> str | None:
 
 
 def hashed_parts(logical: str) -> tuple[str, str]:
-    """What comes before and after the hash in LOGICAL's hashed name: `main.`, `.wasm`."""
-    stem, dot, ext = logical.rpartition(".")
-    return (f"{stem}.", f".{ext}") if dot else (f"{logical}.", "")
+    """What comes before and after the hash in LOGICAL's hashed name: `main.`, `.wasm` (of its
+    last segment: `css/site.css`'s is `site.<hash>.css`, in its folder)."""
+    name = logical.rsplit("/", 1)[-1]
+    stem, dot, ext = name.rpartition(".")
+    return (f"{stem}.", f".{ext}") if dot and stem else (f"{name}.", "")
 
 
 def hash_in_name(logical: str, path: str) -> str | None:

@@ -4,15 +4,13 @@ scripts) and what a web manifest does (icons, start_url, scope), each with its l
 from __future__ import annotations
 
 import bisect
-import json
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
-from wasmship.distformat.consistency import json_path
 from wasmship.distformat.names import PAGE
 
 HTML_SUFFIXES = (".html", ".htm")
@@ -44,6 +42,37 @@ SRCSET_ATTRIBUTES = frozenset(("srcset", "imagesrcset", "data-srcset"))
 URL_LIST_ATTRIBUTES = frozenset(("ping", "archive"))
 
 
+# The other attributes a browser fetches a file from (an <img src> is read above).
+_MEDIA = {
+    "img": ("srcset",),
+    "source": ("src", "srcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "track": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+    "link": ("imagesrcset",),
+}
+
+
+def srcset_urls(value: str) -> list[str]:
+    """The URLs of a srcset: `a.png 1x, b.png 2x` -> a.png, b.png (a URL may hold commas)."""
+    urls, position = [], 0
+    while position < len(value):
+        while position < len(value) and (value[position].isspace() or value[position] == ","):
+            position += 1
+        first = position
+        while position < len(value) and not value[position].isspace():
+            position += 1
+        url = value[first:position].rstrip(",")
+        if url:
+            urls.append(url)
+        if url == value[first:position]:  # descriptors follow, up to the next candidate
+            while position < len(value) and value[position] != ",":
+                position += 1
+    return urls
+
+
 @dataclass(frozen=True)
 class Reference:
     """One tag's reference to a file, as written in the page."""
@@ -67,24 +96,6 @@ class Reference:
         if self.tag == "link":
             return f'<link rel="{self.rel}" href="{self.url}">'
         return f'<{self.tag} {self.attribute}="{self.url}">'
-
-
-@dataclass(frozen=True)
-class WebManifestReference:
-    """A URL in a web manifest: an icon's src, start_url or scope."""
-
-    member: str  # its JSON path: $.icons[0].src
-    url: str
-    line: int
-
-    @property
-    def folder(self) -> bool:
-        """A scope names the folder the app's pages are in, not a file to fetch."""
-        return self.member == "$.scope"
-
-    def describe(self) -> str:
-        """How the member reads, for messages."""
-        return f'{self.member} "{self.url}"'
 
 
 @dataclass(frozen=True)
@@ -155,6 +166,11 @@ class _Collector(HTMLParser):
             self._add("img", "src", values["src"])
         elif tag == "base" and "href" in values and self.base_href is None:
             self.base_href = values["href"]
+        for attribute in _MEDIA.get(tag, ()):
+            value = values.get(attribute, "")
+            urls = srcset_urls(value) if attribute.endswith("srcset") else [value.strip()]
+            for url in filter(None, urls):
+                self._add(tag, attribute, url)
 
     def handle_data(self, data: str) -> None:
         if self.script is not None:
@@ -179,51 +195,6 @@ def read_page(html: str) -> Page:
 def references(html: str) -> list[Reference]:
     """Every script src, data-wasm, fetched link href and img src in HTML, in document order."""
     return list(read_page(html).references)
-
-
-def web_manifest_references(text: str) -> list[WebManifestReference]:
-    """A web manifest's icons[].src, start_url and scope, in order; ValueError if not JSON."""
-    json.loads(text)  # raises json.JSONDecodeError (a ValueError) with its line
-    line_of = lines(text)
-    found = []
-    for path, value, offset in _string_values(text):
-        icon = len(path) == 3 and path[0] == "icons" and isinstance(path[1], int)
-        if path in (("start_url",), ("scope",)) or (icon and path[2] == "src"):
-            found.append(WebManifestReference(json_path(*path), value, line_of(offset)))
-    return found
-
-
-@dataclass
-class _Frame:
-    array: bool
-    key: str = ""
-    index: int = 0
-    wants_key: bool = False
-
-
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
-
-
-def _string_values(text: str) -> Iterator[tuple[tuple[str | int, ...], str, int]]:
-    """(JSON path, value, offset) of every string value in TEXT, which must be valid JSON."""
-    frames: list[_Frame] = []
-    for token in _JSON_TOKEN.finditer(text):
-        value = token[0]
-        top = frames[-1] if frames else _Frame(array=False)
-        if value in ("}", "]"):
-            frames.pop()
-        elif value == ":":
-            top.wants_key = False
-        elif value == ",":
-            top.index += 1
-            top.wants_key = not top.array
-        elif top.wants_key:
-            top.key = json.loads(value)
-        elif value in ("{", "["):
-            frames.append(_Frame(array=value == "[", wants_key=value == "{"))
-        elif value.startswith('"'):
-            path = tuple(f.index if f.array else f.key for f in frames)
-            yield path, json.loads(value), token.start()
 
 
 def lines(text: str, first_line: int = 1) -> Callable[[int], int]:

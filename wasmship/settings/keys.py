@@ -82,6 +82,7 @@ BUILD_KEYS: tuple[Key, ...] = (
     Key("static", "--static", "path", path_is="folder", must_exist=True),
     Key("static_exclude", "--static-exclude", "list", ()),
     Key("static_include", "--static-include", "list", ()),
+    Key("keep_names", "--keep-names", "list", ()),
     Key("routes", "--routes", "list", ()),
     Key("force", "--force", "flag", False),
     Key("lock_timeout", "--lock-timeout", "seconds", DEFAULT_LOCK_TIMEOUT, minimum=0),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from wasmship.builder.config import CONFIG_NAME, AppConfig, TargetSpec
+from wasmship.builder.csp import BadPolicy, check_extra
 from wasmship.builder.steps.app_manifest import parse_app
 from wasmship.delivery.proxy_routes import ProxyRoute
 from wasmship.distformat.headers import BadHeaders, HeaderRule, make_rules
@@ -30,6 +31,7 @@ TABLES = (
     "app",
     "proxy",
     "headers",
+    "csp",
 )  # keys that are tables of their own, not settings
 
 Fail = Callable[[str], NoReturn]
@@ -51,6 +53,7 @@ class FileConfig:
     app: AppConfig | None = None  # [app]: the web app manifest
     proxies: tuple[ProxyRoute, ...] = ()  # [[proxy]]: serve and dev forward these paths
     headers: tuple[HeaderRule, ...] = ()  # [headers]: response headers by path pattern
+    csp: tuple[tuple[str, tuple[str, ...]], ...] = ()  # [csp]: sources added to the policy
 
     @property
     def root(self) -> Path:
@@ -163,7 +166,20 @@ def load_config(path: Path) -> FileConfig:
         app=app,
         proxies=proxies,
         headers=_headers(data.get("headers", {}), fail_at),
+        csp=_csp(data.get("csp", {}), fail_at),
     )
+
+
+def _csp(raw: Any, fail_at: FailAt) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """[csp]: directive = ["source", ...]; an error names the directive's line."""
+    if not isinstance(raw, dict):
+        fail_at("csp")('csp must be a table: [csp] then connect-src = ["https://api.example"]')
+    for directive, sources in raw.items():
+        try:
+            check_extra({directive: sources})
+        except BadPolicy as exc:
+            fail_at(directive, "csp")(f"[csp] {exc}")
+    return check_extra(raw)
 
 
 def _headers(raw: Any, fail_at: FailAt) -> tuple[HeaderRule, ...]:

@@ -15,6 +15,7 @@ from wasmship.distformat.reader import load_document, parse_manifest, require_di
 from wasmship.distformat.schema import schema_problems
 from wasmship.errors import DistError, ManifestError
 from wasmship.verify.files import Checker
+from wasmship.verify.policy import check_policies
 from wasmship.verify.references import check_references
 from wasmship.verify.verdict import Problem, Severity, Verification
 
@@ -68,6 +69,7 @@ def verify_dist(dist: Path, *, strict: bool = False) -> Verification:
             check.file(helper.path, helper.size, helper.sha256)
     check.spa = manifest.spa
     check_references(check, current, loader_page=loader_page)
+    check_policies(check, current, manifest.headers)
     check.strays()
     return _result(check)
 

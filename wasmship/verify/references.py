@@ -1,4 +1,6 @@
-"""Every local URL the dist's pages, scripts and web manifests name is a file of the dist.
+"""Every local URL the dist's pages, scripts, stylesheets and web manifests name is a file of
+the dist (a page's srcset, <source>, poster and <object data> too; a module specifier, against
+its script; a stylesheet's url(), @import and image-set(), against the stylesheet).
 
 A URL resolves as in a browser: against the URL of the file that names it (a page's, or its
 <base href>; a web manifest's; `new URL(x, import.meta.url)`: the script's). A script's other
@@ -29,10 +31,11 @@ from wasmship.distformat.page import (
     is_external,
     local_path,
     read_page,
-    web_manifest_references,
 )
+from wasmship.distformat.webmanifest import web_manifest_references
 from wasmship.verify.files import Checker
 from wasmship.verify.scripts import script_calls
+from wasmship.verify.styles import style_urls
 
 Documents = dict[str, list[tuple[str, str]]]  # script -> (document, page) of each page loading it
 
@@ -61,6 +64,10 @@ def check_references(check: Checker, files: list[str], *, loader_page: bool) -> 
     for rel in files:
         if rel.endswith(SCRIPT_SUFFIXES):
             _script(check, rel, documents.get(rel) or [(rel, "")])
+    for rel in files:
+        if rel.endswith(".css"):
+            for url in style_urls(_text(check, rel) or ""):
+                _resolve(check, _Link(rel, url.line, url.describe(), url.url, rel))
     for rel in dict.fromkeys(manifests):
         _web_manifest(check, rel)
     _wasm_references(check, files)

@@ -1,5 +1,6 @@
 """The URLs a script of the dist loads, as string literals: fetch, importScripts, workers, the
-service worker, `new URL(x, import.meta.url)`; each with its line."""
+service worker, `new URL(x, import.meta.url)`, module specifiers that are paths; each with its
+line."""
 
 from __future__ import annotations
 
@@ -21,10 +22,12 @@ class Call:
     @property
     def script_relative(self) -> bool:
         """Resolved against the script's own URL; else against its document's (or worker's)."""
-        return self.base.startswith("import.meta")
+        return self.base.startswith("import.meta") or self.function in _SPECIFIER_FORMS
 
     def describe(self) -> str:
         """How the call reads in the script, for messages."""
+        if self.function in ("import", "from"):
+            return f'{self.function} "{self.url}"'
         if self.base:
             return f'{self.function}("{self.url}", {self.base})'
         return f'{self.function}("{self.url}")'
@@ -59,6 +62,15 @@ _URL_BASE = re.compile(
 )
 
 
+# A module specifier that is a URL path (`./x.js`, `../x.js`, `/x.js`; bare names are an import
+# map's): `import "x"`, `import ... from "x"`, `export ... from "x"`, `import("x")`.
+_SPECIFIER_FORMS = ("import", "from", "import()")
+_SPECIFIER = re.compile(
+    r"""(?<![\w$.])(?:(?P<from>from)|(?P<dynamic>import\s*\()|import)\s*"""
+    r"""(?:"(?P<double>\.{0,2}/[^"\\\n]*)"|'(?P<single>\.{0,2}/[^'\\\n]*)')"""
+)
+
+
 def _blank_comment(match: re.Match[str]) -> str:
     """A comment as spaces (its line breaks kept, so offsets and lines stay); code as it is."""
     return re.sub(r"[^\n]", " ", match[0]) if match["comment"] is not None else match[0]
@@ -89,4 +101,8 @@ def script_calls(code: str, first_line: int = 1) -> list[Call]:
             if function != "importScripts" or argument["end"] == ")":
                 break
             position = argument.end()
-    return calls
+    for found in _SPECIFIER.finditer(code):
+        quote = "double" if found["double"] is not None else "single"
+        form = "from" if found["from"] else "import()" if found["dynamic"] else "import"
+        calls.append(Call(form, found[quote], line_of(found.start(quote))))
+    return sorted(calls, key=lambda call: call.line)

@@ -111,11 +111,12 @@ def regex_escape(text: str) -> str:
 
 def name_pattern(entry: FileEntry) -> str:
     """`main.3f9c2a1b.wasm` -> `(?:^|/)main\\.[0-9a-f]+\\.wasm$`: any later hash matches too."""
-    if entry.hashed:
-        stem, dot, ext = entry.logical.rpartition(".")
+    if entry.hashed:  # of the name only (Apache's FilesMatch sees no folder): css/site.css
+        logical = entry.logical.rsplit("/", 1)[-1]
+        stem, dot, ext = logical.rpartition(".")
         name = regex_escape(stem) + r"\.[0-9a-f]+\." + regex_escape(ext)
         if not dot:
-            name = regex_escape(entry.logical) + r"\.[0-9a-f]+"
+            name = regex_escape(logical) + r"\.[0-9a-f]+"
     else:
         name = regex_escape(entry.path.rsplit("/", 1)[-1])
     return f"(?:^|/){name}$"

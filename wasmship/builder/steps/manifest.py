@@ -51,7 +51,7 @@ def build_manifest(ctx: BuildContext) -> Manifest:
         offline=ctx.offline,
         routes=ctx.config.routes,
         spa=ctx.config.spa,
-        headers=ctx.config.headers,
+        headers=(*ctx.header_rules, *ctx.config.headers),  # the project's win a name
     )
 
 

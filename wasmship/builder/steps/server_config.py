@@ -13,7 +13,7 @@ def write_server_config(ctx: BuildContext) -> None:
     """Write each server config asked for and record it as a deploy helper (never compressed)."""
     wanted = parse_server_configs(ctx.config.server_configs, "server_configs")
     rules = serving_rules(ctx.files.values(), (k.file for k in ctx.kept))
-    site = Site(spa=ctx.config.spa, headers=ctx.config.headers)
+    site = Site(spa=ctx.config.spa, headers=(*ctx.header_rules, *ctx.config.headers))
     for config in SERVER_CONFIGS:
         if config.name not in wanted or not config.wanted(site):
             continue

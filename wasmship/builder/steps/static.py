@@ -1,9 +1,11 @@
 """Step: adopt the project's own web folder (--static DIR).
 
-Its files are copied under their own names and served with revalidation; every reference in
-its HTML, JS and CSS to a built file's plain name (`main.wasm`, `/web/app.wasm`,
-`wasm_exec.js`) becomes the URL of the hashed file (see build/rewrite.py), so existing code
-loads hashed, immutable modules without an edit. What no site needs is left out (see
+Its pages (and what only run-time code names) keep their names and are served with
+revalidation; the files its pages, stylesheets and scripts name by literal URLs get hashed
+names, leaves first (build/assets.py). Every reference in its HTML, JS and CSS to a built
+file's plain name (`main.wasm`, `/web/app.wasm`, `wasm_exec.js`) becomes the URL of the
+hashed file (see build/rewrite.py), so existing code loads hashed, immutable modules without
+an edit. What no site needs is left out (see
 build/webfolder.py); a Go shim, whatever its name, is replaced by this Go's (build/goshim.py).
 Everything that can be refused is refused by `check_static` before go build starts.
 """
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from wasmship.builder.assets import fingerprint_files
 from wasmship.builder.config import BuildConfig
 from wasmship.builder.context import BuildContext, module_name, shim_folder
 from wasmship.builder.dist_files import add_file
@@ -265,16 +268,26 @@ def copy_static(ctx: BuildContext) -> None:
     adoption = adopt(config, ctx.toolchain, built_files(ctx))
     written = {entry.path for entry in ctx.files.values()}
     replaced = list(adoption.replaced)
+    contents: dict[str, bytes] = {}
     for rel, path in adoption.copied:
         if rel in written and rel != PAGE:
             replaced.append(rel)  # a built file's very path (--no-hash): the built one wins
             continue
         text = adoption.texts.get(rel)
-        data = text.encode("utf-8") if text is not None else path.read_bytes()
-        add_file(ctx, rel, data, hashed=False)
+        contents[rel] = text.encode("utf-8") if text is not None else path.read_bytes()
+    # The files the pages name get hashed names, leaves first (build/assets.py).
+    named = fingerprint_files(contents, config.keep_names, hashing=config.hash_names)
+    for rel in sorted(contents):
+        hashed = named.paths[rel] != rel
+        folder = posixpath.dirname(rel) if hashed else ""
+        entry = add_file(ctx, rel, named.contents[rel], hashed=hashed, folder=folder)
+        assert entry.path == named.paths[rel], (entry.path, named.paths[rel])
         ctx.static_files.append(rel)
     ctx.warnings.extend(adoption.warnings)
+    ctx.warnings.extend(named.warnings)
     note = adoption.selection.summary(label(config), len(ctx.static_files))
+    if named.hashed:
+        note += f"; {len(named.hashed)} named by content"
     if replaced:
         note += f"; replaced by the built files: {', '.join(sorted(replaced))}"
     if adoption.remote:
