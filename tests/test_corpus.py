@@ -359,7 +359,8 @@ def check_js_call(
     loads it): once `ready` holds, calling `call` answers in Go with text holding `answer`."""
     page, errors = _open(request, adopted, project["page"])
     try:
-        page.wait_for_function(project["ready"], timeout=90_000)
+        # As a function: a string predicate is eval, which the dist's policy blocks.
+        page.wait_for_function(f"() => ({project['ready']})", timeout=90_000)
         said = page.evaluate(f"Promise.race([{project['call']}, {_FAIL_AFTER_60S}])")
     except Exception as exc:
         raise AssertionError(f"the module's functions did not answer: {exc}; {errors}") from exc
