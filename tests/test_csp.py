@@ -178,3 +178,42 @@ def test_csp_sources_are_checked_and_inline_attributes_found(
     found = inline_of(page)
     assert found.attributes == ((1, "onclick"), (1, "style"))
     assert found.scripts == (source_hash("run()"),)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "adds",
+    [
+        '<button id="b" onclick="document.title = \'clicked\'">b</button>',
+        '<script src="https://cdn.example.org/lib.js" async></script>'
+        '<button id="b">b</button><script src="js/click.js"></script>',
+    ],
+    ids=["event handler", "another origin"],
+)
+def test_pages_that_need_more_than_the_strict_policy_get_none_and_keep_working(
+    adds: str, tmp_path: Path, go: Go, page: Page, wasmship: Run
+) -> None:
+    """Adoption must not break a page: without a [csp] table, a page with an onclick= or a load
+    from another origin gets no policy (a warning says where and how to have one)."""
+    project = tmp_path / "site-hashed"
+    shutil.copytree(FIXTURES / "site-hashed", project)
+    index = project / "web" / "index.html"
+    index.write_text(index.read_text().replace("<body>", "<body>\n" + adds, 1))
+    (project / "web" / "js" / "click.js").write_text(
+        "document.getElementById('b')"
+        ".addEventListener('click', () => { document.title = 'clicked' })\n"
+    )
+    (project / "wasmship.toml").write_text('static = "web"\n')
+    proc = wasmship("build", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "index.html:12: " in proc.stderr and "no Content-Security-Policy written" in proc.stderr
+    dist = project / "dist"
+    assert all(r["pattern"] != "/*.html" for r in manifest_of(dist).get("headers", []))
+    assert meta_policies((dist / "index.html").read_text()) == []
+    with wasmship_serve(dist, stderr=tmp_path / "serve.log") as served:
+        assert request(served.port, "/").header(CSP) is None
+        page.route("https://cdn.example.org/**", lambda route: route.fulfill(body="", status=200))
+        open_app(page, served.url)
+        page.locator("#status", has_text="go: hello from JSON").wait_for()
+        page.click("#b")
+        page.wait_for_function("() => document.title === 'clicked'")

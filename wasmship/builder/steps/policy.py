@@ -4,11 +4,18 @@ recorded in the manifest for serve, dev, the Go handler and the server configs, 
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from wasmship.builder.context import BuildContext
-from wasmship.builder.csp import HEADER, inline_of, policy, render, with_meta
+from wasmship.builder.csp import HEADER, Inline, inline_of, policy, render, with_meta
 from wasmship.builder.dist_files import add_file
 from wasmship.distformat.headers import BadHeaders, HeaderRule, check_header
-from wasmship.distformat.page import HTML_SUFFIXES
+from wasmship.distformat.page import HTML_SUFFIXES, SCRIPT_SUFFIXES, lines, read_page
+
+# An absolute URL of another origin written as a literal in a script or a stylesheet (a fetch,
+# an import, a WebSocket, a url()): a load the strict policy would block.
+_ABSOLUTE = re.compile(r"""["'`(]\s*((?:https?|wss?)://[^\s"'`)<>]+)""")
 
 
 def write_policy(ctx: BuildContext) -> None:
@@ -22,6 +29,19 @@ def write_policy(ctx: BuildContext) -> None:
         ctx.notes["policy"] = "no page"
         return
     found = {logical: inline_of(text) for logical, text in pages.items()}
+    if not ctx.config.csp:
+        # A project that has said nothing about its policy gets the strict one only when its
+        # pages run under it: a deploy that builds must not stop working in the browser.
+        needs = _beyond_strict(ctx, pages, found)
+        if needs is not None:
+            ctx.warnings.append(
+                f"{needs}: no Content-Security-Policy written, as the strict one would block "
+                "it; list the other origins under [csp] in wasmship.toml (for example "
+                'script-src = ["https://cdn.example"]) and move event handlers into scripts '
+                "to have one"
+            )
+            ctx.notes["policy"] = "none: the pages need more than the strict policy"
+            return
     for logical, inline in found.items():
         for line, name in inline.attributes:
             ctx.warnings.append(
@@ -51,3 +71,32 @@ def write_policy(ctx: BuildContext) -> None:
         assert ctx.files[logical].path == entry.path
     scripts = len({h for inline in found.values() for h in inline.scripts})
     ctx.notes["policy"] = f"{len(pages)} page(s), {scripts} inline script hash(es)"
+
+
+def _beyond_strict(
+    ctx: BuildContext, pages: dict[str, str], found: dict[str, Inline]
+) -> str | None:
+    """Where the project's pages need more than the strict policy (file:line and what), or
+    None: an event handler attribute (onclick=), or a file loaded from another origin by a page,
+    a script or a stylesheet of the static folder."""
+    for logical, inline in found.items():
+        for line, name in inline.attributes:
+            if name != "style":  # a style attribute only loses its look; a handler its action
+                return f"{ctx.files[logical].path}:{line}: a {name}= attribute"
+    for logical, text in pages.items():
+        page = read_page(text)
+        for ref in page.references:
+            if urlsplit(ref.url).scheme.lower() in ("http", "https") or ref.url.startswith("//"):
+                return f"{ctx.files[logical].path}:{ref.line}: {ref.url} from another origin"
+        for first, code in page.scripts:
+            if m := _ABSOLUTE.search(code):
+                line = lines(code, first)(m.start(1))
+                return f"{ctx.files[logical].path}:{line}: {m[1]} from another origin"
+    for logical in ctx.static_files:
+        entry = ctx.files.get(logical)
+        if entry is None or not entry.path.lower().endswith((*SCRIPT_SUFFIXES, ".css")):
+            continue
+        text = (ctx.staging / entry.path).read_text(encoding="utf-8", errors="replace")
+        if m := _ABSOLUTE.search(text):
+            return f"{entry.path}:{lines(text)(m.start(1))}: {m[1]} from another origin"
+    return None
