@@ -581,6 +581,8 @@ def built_webapp(go: Go, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The workerapp fixture with a page, scripts and a web manifest referencing each other."""
     project = tmp_path_factory.mktemp("webapp") / "workerapp"
     shutil.copytree(FIXTURES / "workerapp", project)
+    # Its app.js fetches another origin: the [csp] table lists it, so the pages get the policy.
+    (project / "wasmship.toml").write_text('[csp]\nconnect-src = ["https://api.example"]\n')
     for name, text in WEB_FILES.items():
         (project / "web" / name).parent.mkdir(parents=True, exist_ok=True)
         (project / "web" / name).write_text(text)

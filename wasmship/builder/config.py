@@ -99,6 +99,7 @@ class BuildConfig:
     hosting: Hosting = Hosting.NEGOTIATE  # static: the loader decodes a .gz itself
     offline: bool = False  # a service worker caches the page's generation (--offline)
     spa: bool = False  # unknown paths without an extension get the page (--spa)
+    csp_off: bool = False  # no Content-Security-Policy (--csp-off): the program evaluates code
     headers: tuple[HeaderRule, ...] = ()  # the project's own response headers ([headers])
     csp: tuple[tuple[str, tuple[str, ...]], ...] = ()  # [csp]: sources the policy adds
     app: AppConfig | None = None  # a web app manifest makes the page installable ([app])

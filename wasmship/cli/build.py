@@ -196,6 +196,12 @@ def overrides_of(ctx: click.Context) -> dict[str, Any]:
     "(/settings/profile) gets index.html, in serve, dev, the Go handler and the server configs.",
 )
 @click.option(
+    "--csp-off",
+    is_flag=True,
+    help="Write no Content-Security-Policy: for a Go program that evaluates strings as code "
+    "(eval, new Function), which the dist's strict policy blocks.",
+)
+@click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,

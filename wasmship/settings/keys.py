@@ -100,6 +100,7 @@ BUILD_KEYS: tuple[Key, ...] = (
     Key("hosting", "--hosting", "choice", "negotiate", choices=("negotiate", "static")),
     Key("offline", "--offline", "flag", False),
     Key("spa", "--spa", "flag", False),
+    Key("csp_off", "--csp-off", "flag", False),
     Key("cache_dir", "--cache-dir", "path", path_is="folder"),
     Key("no_cache", "--no-cache", "flag", False),
     Key("cache_max_size", "--cache-max-size", "text", "1GiB"),

@@ -178,6 +178,7 @@ def _build_config(
         hosting=Hosting(values["hosting"]),
         offline=values["offline"],
         spa=values["spa"],
+        csp_off=values["csp_off"],
         headers=file.headers if file else (),
         csp=file.csp if file else (),
         app=locate_icons(file.app, static, workdir) if file and file.app else None,

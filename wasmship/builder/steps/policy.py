@@ -28,6 +28,9 @@ def write_policy(ctx: BuildContext) -> None:
     if not pages:
         ctx.notes["policy"] = "no page"
         return
+    if ctx.config.csp_off:
+        ctx.notes["policy"] = "none (--csp-off)"
+        return
     found = {logical: inline_of(text) for logical, text in pages.items()}
     if not ctx.config.csp:
         # A project that has said nothing about its policy gets the strict one only when its
