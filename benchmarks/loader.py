@@ -29,19 +29,20 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harness.chromium import CHROMIUM, Network, end_trace, open_visit
+from harness.hosts import plain_server, wasmship_serve
+from harness.output import publish, scratch
+from harness.programs import PROGRAMS, clone
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserType  # type: ignore[import-not-found, unused-ignore]
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE = "a4673bd"  # the loader before preload and static hosting
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 CACHE_WAIT = 25.0  # seconds a priming visit may wait for V8 to write the code cache
 
 # Added to "big": its main becomes bigMain, run again and again for a few seconds.
@@ -127,8 +128,6 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
 
 def prepare(root: Path, go: str) -> None:
     """The program, the three dists and the page variants."""
-    from harness.programs import PROGRAMS, clone
-
     folder = clone(PROGRAMS["big"], root / "big")
     main = folder / "main.go"
     main.write_text(main.read_text().replace("func main() {", "func bigMain() {", 1))
@@ -171,72 +170,13 @@ def write_variants(dist: Path) -> None:
     (dist / "preload-all.html").write_text(bare[:first] + preload + scripts + bare[first:])
 
 
-@contextmanager
-def server(dist: Path, static_host: bool) -> Iterator[str]:
-    """`wasmship serve DIST`, or Python's http.server for a host that cannot negotiate."""
-    if static_host:
-        cmd = [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"]
-        cmd += ["--directory", str(dist)]
-    else:
-        cmd = [sys.executable, "-m", "wasmship", "serve", str(dist), "--port", "0"]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().decode()
-        found = re.search(r"http://127\.0\.0\.1:\d+/|port (\d+)", line)
-        if found is None:
-            raise SystemExit(f"benchmark: {cmd[2:4]} did not start: {line!r}")
-        yield found[0] if found[1] is None else f"http://127.0.0.1:{found[1]}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def visit(
     chromium: BrowserType, profile: Path, url: str, args: argparse.Namespace, *, prime: bool
 ) -> Visit:
     """Open URL in a new Chromium on PROFILE with network emulation and V8's trace."""
-    context = chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=ARGS
-    )
+    network = Network(args.mbit, args.rtt)
+    context, page, cdp, timeline = open_visit(chromium, profile, network, RECORDER, ["v8.wasm"])
     try:
-        context.set_default_timeout(120_000)
-        page = context.pages[0] if context.pages else context.new_page()
-        cdp = context.new_cdp_session(page)
-        urls: dict[str, str] = {}
-        sent: dict[str, float] = {}
-        received: dict[str, int] = {}
-        finished: dict[str, float] = {}
-        events: list[dict[str, Any]] = []
-        cdp.on(
-            "Network.requestWillBeSent",
-            lambda e: (
-                urls.setdefault(e["requestId"], e["request"]["url"]),
-                sent.setdefault(e["requestId"], float(e["timestamp"])),
-            ),
-        )
-        cdp.on(
-            "Network.loadingFinished",
-            lambda e: (
-                received.update({e["requestId"]: int(e["encodedDataLength"])}),
-                finished.update({e["requestId"]: float(e["timestamp"])}),
-            ),
-        )
-        cdp.on("Tracing.dataCollected", lambda e: events.extend(e["value"]))
-        cdp.send("Network.enable")
-        bandwidth = args.mbit * 1_000_000 / 8
-        cdp.send(
-            "Network.emulateNetworkConditions",
-            {
-                "offline": False,
-                "latency": args.rtt,
-                "downloadThroughput": bandwidth,
-                "uploadThroughput": bandwidth,
-            },
-        )
-        cdp.send("Tracing.start", {"traceConfig": {"includedCategories": ["v8.wasm"]}})
-        page.add_init_script(RECORDER)
         started = time.monotonic()
         page.goto(url)
         page.wait_for_function("window.__ready !== undefined")
@@ -248,19 +188,15 @@ def visit(
                 f.stat().st_size > 64 * 1024 for f in cache.glob("*_0")
             ):
                 page.wait_for_timeout(250)
-        done: list[bool] = []
-        cdp.on("Tracing.tracingComplete", lambda _: done.append(True))
-        cdp.send("Tracing.end")
-        while not done:
-            page.wait_for_timeout(50)
-        modules = [rid for rid, u in urls.items() if ".wasm" in u]
+        end_trace(cdp, page)
+        modules = timeline.modules()
         return Visit(
             ready_ms=ready,
-            requested_ms=(min(sent[r] for r in modules) - min(sent.values())) * 1000,
-            downloaded_ms=(max(finished[r] for r in modules) - min(sent.values())) * 1000,
-            module_bytes=sum(received.get(rid, 0) for rid in modules),
+            requested_ms=(min(r.sent for r in modules) - timeline.start) * 1000,
+            downloaded_ms=(max(r.finished for r in modules) - timeline.start) * 1000,
+            module_bytes=sum(r.encoded for r in modules),
             rounds=int(text.split()[-1]),
-            code_cache=any(e.get("name") == "wasm.Deserialize" for e in events),
+            code_cache=timeline.code_cache(),
         )
     finally:
         context.close()
@@ -272,7 +208,8 @@ def measure(chromium: BrowserType, root: Path, args: argparse.Namespace) -> list
     for number in range(args.rounds):
         for index, scenario in enumerate(SCENARIOS):
             profile = root / f"profile-{number}-{index}"
-            with server(root / scenario.dist, scenario.static_host) as base:
+            host = plain_server if scenario.static_host else wasmship_serve
+            with host(root / scenario.dist) as base:
                 url = base + scenario.page
                 if scenario.return_visit:
                     visit(chromium, profile, url, args, prime=True)
@@ -330,7 +267,6 @@ def main() -> None:
         parser.error("--rounds must be at least 1")
     if not args.go or not Path(CHROMIUM).exists():
         raise SystemExit(f"benchmark: needs go on PATH (or --go) and {CHROMIUM}")
-    from harness.output import publish, scratch
     from playwright.sync_api import (  # type: ignore[import-not-found, unused-ignore]
         sync_playwright,
     )

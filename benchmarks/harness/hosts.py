@@ -1,0 +1,103 @@
+"""The hosts the browser benchmarks serve a folder from, each on a free 127.0.0.1 port.
+
+`wasmship serve` (this checkout), nginx with the nginx.conf wasmship wrote into the dist (as
+tests/servers.py runs it: Debian's brotli_static module, one process, temp paths in a scratch
+folder) and Python's http.server, the plain static server. Each stops when its block ends.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from harness.commands import REPO
+
+NGINX_BROTLI = Path("/usr/lib/nginx/modules/ngx_http_brotli_static_module.so")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def printed_url(cmd: list[str]) -> Iterator[str]:
+    """Run CMD, which prints its URL or port on its first line of output."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        found = re.search(r"http://127\.0\.0\.1:\d+/|port (\d+)", line)
+        if found is None:
+            raise SystemExit(f"benchmark: {cmd[2:4]} did not start: {line!r}")
+        yield found[0] if found[1] is None else f"http://127.0.0.1:{found[1]}/"
+    finally:
+        stop(proc)
+
+
+def wasmship_serve(dist: Path) -> AbstractContextManager[str]:
+    return printed_url([sys.executable, "-m", "wasmship", "serve", str(dist), "--port", "0"])
+
+
+def plain_server(folder: Path) -> AbstractContextManager[str]:
+    """Python's http.server: no Content-Encoding, Last-Modified and no Cache-Control."""
+    cmd = [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"]
+    return printed_url([*cmd, "--directory", str(folder)])
+
+
+@contextmanager
+def nginx(dist: Path, home: Path) -> Iterator[str]:
+    """nginx over DIST including the dist's own nginx.conf (built with --server-config nginx)."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not NGINX_BROTLI.is_file():
+        raise SystemExit(f"benchmark: {NGINX_BROTLI} is missing (libnginx-mod-http-brotli-static)")
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    temp = "\n".join(
+        f"  {kind}_temp_path {home / kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = home / "nginx.conf"
+    conf.write_text(
+        f"load_module {NGINX_BROTLI};\ndaemon off;\nmaster_process off;\n"
+        f"pid {home / 'nginx.pid'};\nerror_log {home / 'error.log'};\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n  access_log off;\n{temp}\n"
+        f"  server {{\n    listen 127.0.0.1:{port};\n    root {dist};\n"
+        f"    include {dist / 'nginx.conf'};\n  }}\n}}\n"
+    )
+    cmd = [binary, "-c", str(conf), "-p", f"{home}/", "-e", str(home / "error.log")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"benchmark: no nginx: {home / 'error.log'}") from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        stop(proc)
