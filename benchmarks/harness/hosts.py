@@ -68,23 +68,33 @@ def plain_server(folder: Path) -> AbstractContextManager[str]:
 @contextmanager
 def nginx(dist: Path, home: Path) -> Iterator[str]:
     """nginx over DIST including the dist's own nginx.conf (built with --server-config nginx)."""
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not NGINX_BROTLI.is_file():
         raise SystemExit(f"benchmark: {NGINX_BROTLI} is missing (libnginx-mod-http-brotli-static)")
-    home.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    server = (
+        f"  server {{\n    listen 127.0.0.1:{port};\n    root {dist};\n"
+        f"    include {dist / 'nginx.conf'};\n  }}\n"
+    )
+    with nginx_running(home, port, server, f"load_module {NGINX_BROTLI};\n") as url:
+        yield url
+
+
+@contextmanager
+def nginx_running(home: Path, port: int, http: str, head: str = "") -> Iterator[str]:
+    """One nginx process (no daemon, no master) with HTTP inside its http block, temp paths and
+    logs under HOME, listening on PORT; its URL while the block runs."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    home.mkdir(parents=True, exist_ok=True)
     temp = "\n".join(
         f"  {kind}_temp_path {home / kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     conf = home / "nginx.conf"
     conf.write_text(
-        f"load_module {NGINX_BROTLI};\ndaemon off;\nmaster_process off;\n"
+        f"{head}daemon off;\nmaster_process off;\n"
         f"pid {home / 'nginx.pid'};\nerror_log {home / 'error.log'};\n"
         "events { worker_connections 64; }\n"
-        f"http {{\n  access_log off;\n{temp}\n"
-        f"  server {{\n    listen 127.0.0.1:{port};\n    root {dist};\n"
-        f"    include {dist / 'nginx.conf'};\n  }}\n}}\n"
+        f"http {{\n  access_log off;\n{temp}\n{http}\n}}\n"
     )
     cmd = [binary, "-c", str(conf), "-p", f"{home}/", "-e", str(home / "error.log")]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

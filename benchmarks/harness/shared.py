@@ -4,15 +4,12 @@ WebDAV, configured by docs/ci.md's server block (the one users copy), on a loopb
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from harness.commands import REPO
+from harness.hosts import free_port, nginx_running
 
 TOKEN = "benchmark-token"
 
@@ -29,39 +26,10 @@ def server_block() -> str:
 @contextmanager
 def shared_cache(home: Path) -> Iterator[str]:
     """Run nginx with WebDAV storing under HOME; yield the cache URL (token: TOKEN)."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    home.mkdir(parents=True, exist_ok=True)
     store = home / "store"
-    store.mkdir(exist_ok=True)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    store.mkdir(parents=True, exist_ok=True)
+    port = free_port()
     block = server_block().replace("listen 8080;", f"listen 127.0.0.1:{port};")
     block = block.replace("/var/cache/wasmship-shared", str(store)).replace("change-me", TOKEN)
-    temp = "\n".join(
-        f"  {kind}_temp_path {home / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    conf = home / "nginx.conf"
-    conf.write_text(
-        "daemon off;\nmaster_process off;\n"
-        f"pid {home / 'nginx.pid'};\nerror_log {home / 'error.log'};\n"
-        "events { worker_connections 64; }\n"
-        f"http {{\n  access_log off;\n{temp}\n{block}\n}}\n"
-    )
-    cmd = [nginx, "-c", str(conf), "-p", f"{home}/", "-e", str(home / "error.log")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"benchmark: no nginx: {home / 'error.log'}") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with nginx_running(home, port, block) as url:
+        yield url
