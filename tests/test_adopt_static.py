@@ -27,7 +27,7 @@ from wasmship.distformat.digests import integrity
 from wasmship.errors import UsageError
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Page, Response
 
 FRAMEWORK = """static = "public"
 server-config = ["nginx"]
@@ -642,8 +642,13 @@ def test_each_shape_runs_in_chromium_with_br_then_updates_by_dcz(
     # A site's service worker would answer the reload from its cache: this is about the network.
     context = browser.new_context(service_workers="block")
     page = context.new_page()
-    responses: list[tuple[str, dict[str, str]]] = []
-    page.on("response", lambda r: responses.append((r.url, r.all_headers())))
+    # Only recorded here: reading headers asks Chromium (a round trip), which inside the event
+    # handler lets the test run on before the handler has appended anything.
+    seen: list[Response] = []
+    page.on("response", lambda r: seen.append(r))
+
+    def responses() -> list[tuple[str, dict[str, str]]]:
+        return [(r.url, r.all_headers()) for r in seen]
 
     def module() -> Any:
         return files_of(project / "dist")[shape.module]
@@ -666,7 +671,7 @@ def test_each_shape_runs_in_chromium_with_br_then_updates_by_dcz(
         # localhost, not 127.0.0.1: Chromium keeps dictionaries only on secure contexts.
         page.goto(served.url.replace("127.0.0.1", "localhost"))
         ran(shape.ran)
-        first = [h for u, h in responses if u.endswith("/" + module()["path"])]
+        first = [h for u, h in responses() if u.endswith("/" + module()["path"])]
         assert first and first[0].get("content-type") == "application/wasm"
         assert first[0].get("content-encoding") == "br"
         page.wait_for_timeout(500)  # the dictionary is stored once the response has completed
@@ -676,11 +681,11 @@ def test_each_shape_runs_in_chromium_with_br_then_updates_by_dcz(
         source.write_text(source.read_text().replace(old, new))
         rebuilt = run_build(project, "-q", go=go.binary)
         assert rebuilt.returncode == 0, rebuilt.stderr
-        responses.clear()
+        seen.clear()
         page.reload()
         ran(shape.ran.replace(old.strip('"'), new.strip('"')))
+    update = [h for u, h in responses() if u.endswith("/" + module()["path"])]
     context.close()
-    update = [h for u, h in responses if u.endswith("/" + module()["path"])]
-    assert update and update[0].get("content-encoding") == "dcz", [u for u, _ in responses]
+    assert update and update[0].get("content-encoding") == "dcz", [r.url for r in seen]
     delta = next(v for k, v in module()["encodings"].items() if k.startswith("dcz-"))
     assert int(update[0]["content-length"]) == delta["size"] < module()["encodings"]["br"]["size"]
