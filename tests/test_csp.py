@@ -207,6 +207,7 @@ def test_pages_that_need_more_than_the_strict_policy_get_none_and_keep_working(
     proc = wasmship("build", cwd=project)
     assert proc.returncode == 0, proc.stderr
     assert "index.html:12: " in proc.stderr and "no Content-Security-Policy written" in proc.stderr
+    assert "under [csp] in wasmship.toml" in proc.stderr  # data, never rich markup
     dist = project / "dist"
     assert all(r["pattern"] != "/*.html" for r in manifest_of(dist).get("headers", []))
     assert meta_policies((dist / "index.html").read_text()) == []

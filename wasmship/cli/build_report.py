@@ -35,10 +35,11 @@ class ConsoleReporter(SilentReporter):
         if not note or self.quiet:
             return  # a step with nothing to do in this build (no --static, say)
         seconds = self.timings.get(name, 0.0)
-        self.out.print(f"[green]✓[/] {name:<13} {seconds:7.2f}s  [dim]{note}[/]")
+        self.out.print(f"[green]✓[/] {name:<13} {seconds:7.2f}s  [dim]{_text(note)}[/]")
 
     def warn(self, message: str) -> None:
-        self.err.print(f"[yellow]wasmship: {message}[/]", soft_wrap=True)  # one line, greppable
+        # One line, greppable; the message is data (file names, `[csp]`), never markup.
+        self.err.print(f"[yellow]wasmship: {_text(message)}[/]", soft_wrap=True)
 
     def summary(self, manifest: Manifest, dist: str) -> None:
         """The table of files: raw size, br, gzip (and zstd, dcz delta) sizes with ratios."""
@@ -55,7 +56,7 @@ class ConsoleReporter(SilentReporter):
             table.add_column(encoding, justify="right")
             table.add_column("ratio", justify="right")
         for entry in entries:
-            row = [entry.path, human_size(entry.size)]
+            row = [_text(entry.path), human_size(entry.size)]
             for encoding in columns:
                 variant = _variant(entry, encoding)
                 if variant:
@@ -68,12 +69,19 @@ class ConsoleReporter(SilentReporter):
                     row += ["-", "-"]
             table.add_row(*row)
         self.out.print(table)
-        self.out.print(f"[bold]dist ready:[/] {dist}")
+        self.out.print(f"[bold]dist ready:[/] {_text(dist)}")
 
     def budgets(self, results: list[BudgetResult]) -> None:
         """A line per budget, passing or not (exceeded ones fail the build after this)."""
         for result in results:
             self.out.print(budget_line(result), soft_wrap=True)
+
+
+def _text(data: str) -> str:
+    """DATA shown as it is: rich reads `[...]` as markup and would drop `[csp]`."""
+    from rich.markup import escape
+
+    return escape(data)
 
 
 def budget_line(result: BudgetResult) -> str:
