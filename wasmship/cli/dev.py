@@ -11,6 +11,7 @@ import click
 
 from wasmship.cli.options import (
     debug_option,
+    echo_serving_notes,
     go_option,
     host_option,
     https_options,
@@ -69,10 +70,9 @@ def dev(
     wasmship.toml; open pages reload when a build is ready and show Go's errors when one fails.
     Prints the URL as the first line on stdout; Ctrl-C stops it.
     """
-    from wasmship.delivery.tls import held, trust_hint
+    from wasmship.delivery.tls import held
     from wasmship.dev.backend import Backend
     from wasmship.dev.session import DevOptions, DevSession, Notice
-    from wasmship.preview import reach_warning
     from wasmship.settings import resolve_proxies
     from wasmship.settings.serving import resolve_serve
 
@@ -108,14 +108,7 @@ def dev(
     sys.stdout.flush()
     click.echo(f"wasmship: dev server at {url}, building into {session.dist}", err=True)
     click.echo("wasmship: rebuilds on save; Ctrl-C to stop", err=True)
-    for route in routes:
-        click.echo(f"wasmship: {route.prefix} -> {route.url}", err=True)
-    warning = reach_warning(host)
-    if warning:
-        click.echo(f"wasmship: warning: {warning}", err=True)
-    hint = trust_hint(certificate) if certificate is not None else None
-    if hint:
-        click.echo(f"wasmship: {hint}", err=True)
+    echo_serving_notes(host, routes, certificate)
     try:
         if server is not None:
             server.start()

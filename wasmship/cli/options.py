@@ -8,11 +8,15 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from wasmship.distformat.lock import DEFAULT_LOCK_TIMEOUT
+
+if TYPE_CHECKING:
+    from wasmship.delivery.proxy_routes import ProxyRoute
+    from wasmship.delivery.tls import Certificate
 
 DEBUG_ENV = "WASMSHIP_DEBUG"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -166,3 +170,21 @@ proxy_option = click.option(
     help="Forward requests under PREFIX to the backend at URL, path kept "
     "(/api=http://127.0.0.1:8080); repeatable; adds to wasmship.toml's [[proxy]] tables.",
 )
+
+
+def echo_serving_notes(
+    host: str, routes: tuple[ProxyRoute, ...], certificate: Certificate | None
+) -> None:
+    """What serve and dev say on stderr once listening: each --proxy route, a host that others
+    cannot reach, and how to trust a certificate wasmship made."""
+    from wasmship.delivery.tls import trust_hint
+    from wasmship.preview import reach_warning
+
+    for route in routes:
+        click.echo(f"wasmship: {route.prefix} -> {route.url}", err=True)
+    warning = reach_warning(host)
+    if warning:
+        click.echo(f"wasmship: warning: {warning}", err=True)
+    hint = trust_hint(certificate) if certificate is not None else None
+    if hint:
+        click.echo(f"wasmship: {hint}", err=True)

@@ -10,6 +10,7 @@ import click
 from wasmship.cli.options import (
     debug_option,
     dist_argument,
+    echo_serving_notes,
     host_option,
     https_options,
     port_option,
@@ -42,8 +43,8 @@ def serve(
     Prints the URL as the first line on stdout; Ctrl-C stops it. Requests under a --proxy
     PREFIX (or a [[proxy]] of the wasmship.toml found upward) go to its backend.
     """
-    from wasmship.delivery.tls import held, trust_hint
-    from wasmship.preview import ServeConfig, reach_warning
+    from wasmship.delivery.tls import held
+    from wasmship.preview import ServeConfig
     from wasmship.preview import serve as run_serve
     from wasmship.settings import resolve_proxies
     from wasmship.settings.serving import resolve_serve
@@ -57,14 +58,7 @@ def serve(
         click.echo(url)
         sys.stdout.flush()
         click.echo(f"wasmship: serving {dist} at {url} (Ctrl-C to stop)", err=True)
-        for route in routes:
-            click.echo(f"wasmship: {route.prefix} -> {route.url}", err=True)
-        warning = reach_warning(host)
-        if warning:
-            click.echo(f"wasmship: warning: {warning}", err=True)
-        hint = trust_hint(certificate) if certificate is not None else None
-        if hint:
-            click.echo(f"wasmship: {hint}", err=True)
+        echo_serving_notes(host, routes, certificate)
 
     def log(line: str) -> None:
         click.echo(line, err=True)
