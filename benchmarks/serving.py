@@ -25,14 +25,12 @@ import socket
 import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness.commands import REPO, Bench
+from harness.hosts import running
 from harness.output import publish, scratch
 from harness.programs import PROGRAMS, clone
 
@@ -46,27 +44,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-@contextmanager
-def running(cmd: list[str], port: int, log: Path) -> Iterator[None]:
-    """Run CMD until it listens on PORT; stop it (SIGTERM) afterwards."""
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"benchmark: {cmd[0]} did not listen:\n{log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def nginx_conf(dist: Path, home: Path, port: int) -> Path:

@@ -40,6 +40,28 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
+def running(
+    cmd: list[str], port: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[None]:
+    """Run CMD (its output into LOG) until it listens on PORT; stop it (SIGTERM) afterwards."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"benchmark: {cmd[:3]} did not listen:\n{log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield
+    finally:
+        stop(proc)
+
+
+@contextmanager
 def printed_url(cmd: list[str]) -> Iterator[str]:
     """Run CMD, which prints its URL or port on its first line of output."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
