@@ -143,7 +143,8 @@ def visit(
     try:
         started = time.monotonic()
         page.goto(url)
-        page.wait_for_function("window.__running !== undefined")
+        # A selector, not a predicate: a page's strict CSP forbids the eval a predicate needs.
+        page.wait_for_selector("#running", state="attached")
         running = float(page.evaluate("window.__running"))
         if prime:
             cache = profile / "Default" / "Code Cache" / "wasm"
