@@ -7,6 +7,7 @@ the way a misconfigured or hostile server would (wrong MIME type, 404, garbage, 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from tests.conftest import missing, need
+from wasmship.builder.csp import inline_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
@@ -269,6 +271,13 @@ def open_app(page: Page, url: str) -> Console:
     page.add_init_script(RECORDER)
     page.goto(url)
     return console
+
+
+def with_page_hashes(policy: str, dist: Path) -> str:
+    """POLICY with the hashes of the inline scripts of DIST's index.html (its early fetch) added
+    to its script-src, as the dist's own policy has them (builder/csp.py)."""
+    scripts = inline_of((dist / "index.html").read_text(encoding="utf-8")).scripts
+    return re.sub(r"(script-src [^;]*)", lambda m: " ".join((m[1], *scripts)), policy, count=1)
 
 
 def recorded(page: Page, kind: str) -> list[Any]:

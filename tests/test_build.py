@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from importlib.resources import files
@@ -127,8 +128,11 @@ def test_page_references_hashed_scripts_with_integrity(built_hello: Path) -> Non
     assert f'data-wasm="{entries["main.wasm"]["path"]}"' in page
     assert f'data-wasm-size="{entries["main.wasm"]["size"]}"' in page
     assert 'id="wasmship-status"' in page
-    # no inline script: every <script> has a src
-    assert page.count("<script") == page.count("<script defer src=")
+    # One inline script, the early fetch of the module (docs/loader.md#early-fetch); every
+    # other <script> has a src.
+    assert page.count("<script") == page.count("<script defer src=") + 1
+    (early,) = re.findall(r"<script>(.*?)</script>", page)
+    assert f'new URL("{entries["main.wasm"]["path"]}",document.baseURI)' in early
 
 
 def test_two_builds_are_byte_identical(hello: Path, wasmship: Run, tmp_path: Path) -> None:

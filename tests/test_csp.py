@@ -132,7 +132,9 @@ def test_the_built_in_page_runs_under_its_policy(
     flags: tuple[str, ...], tmp_path: Path, go: Go, page: Page
 ) -> None:
     dist = build_fixture(tmp_path, go, "hello", *flags) / "dist"
-    assert inline_of((dist / "index.html").read_text()).scripts == ()
+    # One inline script, the early fetch of the module (docs/loader.md#early-fetch), by its hash.
+    (early,) = inline_of((dist / "index.html").read_text()).scripts
+    assert f"script-src 'self' 'wasm-unsafe-eval' {early};" in _policy(dist)
     assert meta_policies((dist / "index.html").read_text()) == [_policy(dist)]
     with wasmship_serve(dist, stderr=tmp_path / "serve.log") as served:
         assert request(served.port, "/").header(CSP) == _policy(dist)

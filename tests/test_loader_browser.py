@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser import Knobs, Serve, StaticServer, assert_app_ran, open_app, recorded
+from tests.browser import (
+    Knobs,
+    Serve,
+    StaticServer,
+    assert_app_ran,
+    open_app,
+    recorded,
+    with_page_hashes,
+)
 from tests.conftest import Go, build_fixture, files_of
 
 if TYPE_CHECKING:
@@ -18,6 +26,11 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 STRICT_CSP = "script-src 'self' 'wasm-unsafe-eval'"
+
+
+def strict_csp(dist: Path) -> str:
+    """STRICT_CSP with the dist's page's inline script hashes (its early fetch)."""
+    return with_page_hashes(STRICT_CSP, dist)
 
 
 def entry(dist: Path, name: str) -> dict[str, Any]:
@@ -105,10 +118,11 @@ def test_corrupt_module_shows_an_error(
 def test_runs_under_a_strict_content_security_policy(
     built_hello: Path, serve: Serve, page: Page
 ) -> None:
-    server = serve(built_hello, Knobs(headers={"Content-Security-Policy": STRICT_CSP}))
+    policy = strict_csp(built_hello)
+    server = serve(built_hello, Knobs(headers={"Content-Security-Policy": policy}))
     console = open_app(page, server.url)
     assert_app_ran(page, console)
-    assert all(s.headers["Content-Security-Policy"] == STRICT_CSP for s in server.log)
+    assert all(s.headers["Content-Security-Policy"] == policy for s in server.log)
     assert recorded(page, "violations") == []
     assert not [m for m in console.messages if "Content Security Policy" in m[1]]
 
@@ -116,8 +130,9 @@ def test_runs_under_a_strict_content_security_policy(
 def test_runs_under_default_src_self_with_no_violation_at_all(
     built_hello: Path, serve: Serve, page: Page
 ) -> None:
-    """No inline script and no inline style: the page needs nothing beyond 'self'."""
-    policy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
+    """No inline style, and one inline script (the early fetch) allowed by its hash: the page
+    needs nothing beyond 'self' and that hash."""
+    policy = f"default-src 'self'; {strict_csp(built_hello)}"
     server = serve(built_hello, Knobs(headers={"Content-Security-Policy": policy}))
     console = open_app(page, server.url)
     assert_app_ran(page, console)
@@ -127,6 +142,38 @@ def test_runs_under_default_src_self_with_no_violation_at_all(
     assert page.eval_on_selector("#wasmship-status", "e => getComputedStyle(e).textAlign") == (
         "center"
     )
+
+
+def test_the_page_starts_the_module_fetch_before_the_loader_has_arrived(
+    built_hello: Path, serve: Serve, page: Page
+) -> None:
+    """The page's inline script fetches the module itself (docs/loader.md#early-fetch): with
+    no loader at all, the module is still asked for, once."""
+    module = url_path(built_hello, "main.wasm")
+    loader = url_path(built_hello, "loader.js")
+    server = serve(built_hello, Knobs(missing=frozenset({loader})))
+    open_app(page, server.url)
+    deadline = time.monotonic() + 10
+    while module not in {s.path for s in server.log} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [(s.path, s.status) for s in server.log if s.path in (module, loader)] in (
+        [(module, 200), (loader, 404)],
+        [(loader, 404), (module, 200)],
+    )
+
+
+def test_a_policy_without_the_early_fetch_s_hash_blocks_it_and_the_loader_fetches_itself(
+    built_hello: Path, serve: Serve, page: Page
+) -> None:
+    """A host sending its own policy without the page's hash: the early fetch is blocked (one
+    violation, the inline script), the loader fetches the module itself, once, and it runs."""
+    module = url_path(built_hello, "main.wasm")
+    server = serve(built_hello, Knobs(headers={"Content-Security-Policy": STRICT_CSP}))
+    console = open_app(page, server.url)
+    assert_app_ran(page, console)
+    assert recorded(page, "violations") == ["script-src-elem blocked inline"]
+    assert [s.path for s in server.log].count(module) == 1
+    assert recorded(page, "ready") == [{"module": module.lstrip("/")}]
 
 
 def test_csp_without_wasm_unsafe_eval_is_reported_on_the_page(
@@ -194,6 +241,8 @@ class _Status(HTMLParser):
         if attributes.get("id") == "wasmship-status":
             self.status = attributes
             self.order.append("status")
+        elif tag == "script" and "src" not in attributes:
+            self.order.append("inline script")  # runs at once: the parser waits for nothing
         elif tag == "script":
             self.order.append("script" if "defer" in attributes else "blocking script")
 
@@ -206,8 +255,10 @@ def test_indicator_is_in_the_markup_before_any_script_runs(
     assert parser.status is not None
     assert "hidden" not in parser.status
     assert parser.status["data-state"] == "loading"
-    # Every script is deferred, so the parser reaches the indicator before any of them runs.
+    # Every script file is deferred, so the parser reaches the indicator before any of them
+    # runs; the one inline script (the early fetch) comes first and loads nothing itself.
     assert parser.order.count("script") == 2 and "blocking script" not in parser.order
+    assert parser.order[0] == "inline script" and parser.order.count("inline script") == 1
 
     # With JavaScript off, what the user sees is the markup alone: the indicator is there.
     server = serve(built_hello, Knobs())
@@ -287,7 +338,7 @@ def test_html_template_markers_place_the_scripts_and_the_indicator(
     assert f'src="{entry(dist, "loader.js")["path"]}"' in head
     assert '<main id="app"><div id="wasmship-status"' in body
 
-    server = serve(dist, Knobs(headers={"Content-Security-Policy": STRICT_CSP}))
+    server = serve(dist, Knobs(headers={"Content-Security-Policy": strict_csp(dist)}))
     console = open_app(page, server.url)
     assert_app_ran(page, console)
     assert page.locator("header h1").inner_text() == "My app"

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser import GREETING, Knobs, Serve, assert_app_ran, open_app, recorded
+from tests.browser import (
+    GREETING,
+    Knobs,
+    Serve,
+    assert_app_ran,
+    open_app,
+    recorded,
+    with_page_hashes,
+)
 from tests.conftest import FIXTURES, Go, base_env, manifest_of
 from tests.serving import request, swap_in, wasmship_serve
 from wasmship.check import check_site
@@ -168,7 +176,8 @@ def test_serve_sends_the_worker_no_cache(builds: Builds, tmp_path: Path) -> None
 
 @pytest.mark.browser
 def test_v1_runs_offline_after_one_visit(builds: Builds, serve: Serve, page: Page) -> None:
-    server = serve(builds.v1, Knobs(headers={"Content-Security-Policy": CSP}))
+    policy = with_page_hashes(CSP, builds.v1)  # the page's early fetch, by its hash
+    server = serve(builds.v1, Knobs(headers={"Content-Security-Policy": policy}))
     console = open_app(page, server.url)
     assert_app_ran(page, console)
     assert page.evaluate(CONTROLLED) is True

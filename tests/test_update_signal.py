@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser import GREETING, Knobs, Serve, assert_app_ran, open_app, recorded
+from tests.browser import (
+    GREETING,
+    Knobs,
+    Serve,
+    assert_app_ran,
+    open_app,
+    recorded,
+    with_page_hashes,
+)
 from tests.conftest import FIXTURES, Go, base_env, manifest_of
 
 if TYPE_CHECKING:
@@ -83,7 +91,9 @@ def test_a_new_build_is_announced_never_reloaded(
     v1, v2 = versions
     site = tmp_path / "site"
     shutil.copytree(v1, site)
-    server = serve(site, Knobs(headers={"Content-Security-Policy": CSP}))
+    # The pages' early fetches, by their hashes: v1's now, v2's after the deploy.
+    policy = with_page_hashes(with_page_hashes(CSP, v1), v2)
+    server = serve(site, Knobs(headers={"Content-Security-Policy": policy}))
     page.add_init_script(UPDATES)
     console = open_app(page, server.url)
     assert_app_ran(page, console)

@@ -1,6 +1,8 @@
 // wasmship loader: shows progress, streams the module, and reports failures on the page.
 // Its settings come from data- attributes on its own <script> tag, so the file never changes
-// between builds. No inline script is needed: it runs under script-src 'self' 'wasm-unsafe-eval'.
+// between builds. It needs no inline script: it runs under script-src 'self' 'wasm-unsafe-eval'.
+// wasmship's page adds one (allowed by its hash), which starts the module's fetch while this
+// file is still on its way; the loader takes that response over (earlyResponse).
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -249,6 +251,19 @@
       });
   }
 
+  function earlyResponse(url) {
+    // The fetch of URL the page's inline script started (globalThis.wasmship.early), once; null
+    // when there is none. A plain fetch() like ours, not a preload: its response keeps V8's code
+    // cache (docs/loader.md#early-fetch).
+    var api = globalThis.wasmship;
+    var early = api && api.early;
+    if (!early || early.url !== url || !early.response) {
+      return null;
+    }
+    delete api.early;
+    return early.response;
+  }
+
   function run(resolve, reject) {
     if (!moduleName) {
       throw new Error("the loader's <script> tag has no data-wasm attribute naming the module");
@@ -268,7 +283,7 @@
     report(0, from.size);
     // A plain fetch: the same URL, mode (cors) and credentials (same-origin) as the page's
     // <link rel="preload" as="fetch" crossorigin>, so the browser hands over the preloaded response.
-    fetch(from.url)
+    (earlyResponse(from.url) || fetch(from.url))
       .then(function (response) {
         if (!response.ok) {
           // HTTP/2 and HTTP/3 have no status text: do not leave a trailing space.

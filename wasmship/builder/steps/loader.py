@@ -5,12 +5,14 @@ this step therefore asks for before the compress step runs (builder/encoding_pla
 run on the build's pool, and compress writes their results), and the page preloads it, so the
 download starts while the scripts are still on their way. A module served with
 Content-Encoding is not preloaded: Chromium then never reads V8's code cache for it
-(docs/loader.md, measured).
+(docs/loader.md, measured). Its page starts the module's fetch() itself instead, from one
+inline script ahead of the others (early_fetch_tag), which keeps the code cache.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import posixpath
 import re
 from importlib.resources import files
@@ -32,6 +34,11 @@ STATUS_ID = 'id="wasmship-status"'
 # a page that loads on demand must not preload the module.
 MANUAL_START = re.compile(
     r"""<html\b[^>]*?\sdata-wasmship-start\s*=\s*["']?manual["'\s/>]""", re.IGNORECASE
+)
+
+# A template's own <meta http-equiv="Content-Security-Policy">.
+OWN_POLICY = re.compile(
+    r"""<meta\b[^>]*?\shttp-equiv\s*=\s*["']?content-security-policy["'\s/>]""", re.IGNORECASE
 )
 
 # In the markup so it shows before any script runs; the <noscript> line explains a page that
@@ -62,6 +69,38 @@ def preload_tag(path: str) -> str:
     """A preload of what the loader fetches: as="fetch" and crossorigin, as its fetch() is (same
     mode and credentials), so the browser hands the loader this response instead of a second."""
     return f'<link rel="preload" href="{html.escape(path)}" as="fetch" crossorigin="anonymous">'
+
+
+# The page's one inline script: it starts the module's fetch as soon as the parser reaches it,
+# while wasm_exec.js and the loader are still on their way, and leaves the promise where the
+# loader takes it over (loader.js, earlyResponse). The CSP step allows it by its hash.
+EARLY_FETCH = (
+    "(function(w){{var u=new URL({url},document.baseURI).href,r=fetch(u);"
+    "r.catch(function(){{}});w.early={{url:u,response:r}}}})"
+    "(globalThis.wasmship=globalThis.wasmship||{{}})"
+)
+
+
+def early_fetch_tag(path: str) -> str:
+    """The inline script that fetches PATH (relative to the page) before the loader runs.
+
+    A fetch(), not a preload: the response the loader takes over is the one its own fetch()
+    would get, so V8 still reads the code cache on a return visit (a preload loses it, see
+    `preloaded`). PATH is a dist file name; it goes in as a JSON string with `<` escaped, so no
+    name can end the script.
+    """
+    literal = json.dumps(path).replace("<", "\\u003c")
+    return f"<script>{EARLY_FETCH.format(url=literal)}</script>"
+
+
+def fetched_early(hosting: Hosting, template: str | None) -> bool:
+    """Whether the page starts the module's fetch itself: with a host that negotiates (a static
+    host's page preloads the variant instead), unless the page starts on demand or the template
+    brings a policy of its own (wasmship cannot add the script's hash to it, so it would block
+    the script; the loader then fetches as before)."""
+    if hosting is Hosting.STATIC or template is None:
+        return hosting is not Hosting.STATIC
+    return not (MANUAL_START.search(template) or OWN_POLICY.search(template))
 
 
 def preloaded(module: FileEntry, hosting: Hosting, template: str | None) -> Variant | None:
@@ -194,6 +233,8 @@ def write_loader(ctx: BuildContext) -> None:
     early = preloaded(module, hosting, template)
     if early is not None:  # first, so the largest download starts first
         tags.insert(0, preload_tag(relative_to(early.path, PAGE)))
+    elif fetched_early(hosting, template):
+        tags.insert(0, early_fetch_tag(relative_to(module.path, PAGE)))
     scripts = "\n".join(tags)
     if template is not None:
         page = fill_page(template, scripts, str(ctx.config.html_template))
