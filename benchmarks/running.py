@@ -1,25 +1,31 @@
 #!/usr/bin/env python3
 """Time to running (issue 29): from navigation start to the Go module's main writing the page.
 
-    python benchmarks/running.py [--rounds 3] [--markdown FILE] [--trace FILE] [--keep]
+    python benchmarks/running.py [--rounds 3] [--programs hello,heavy,big18] [--markdown FILE]
+                                 [--trace FILE] [--keep] [--devtools-throttling]
 
-Three programs (benchmarks/programs: hello, big, big18), each given a `main` that first writes
-to the page and records `performance.now()` (the program's own main then runs for a few
-seconds, so V8 tiers it up and Chromium writes its code cache). Each is shipped two ways:
+Three programs by default (hello; heavy, the tests' 7.8 MB code-cache program; big18, 19.5 MB),
+each given a `main` that first writes to the page and records `performance.now()` (the
+program's own main then runs for a few seconds, so V8 tiers it up and Chromium writes its code
+cache). Each is shipped three ways:
 
 - wasmship's dist (this checkout, default compression, --server-config nginx), served by
   `wasmship serve` and by nginx with the dist's nginx.conf;
+- wasmship's dist built with `--hosting static` (the page preloads the module's .gz and the
+  loader decodes it in the browser), served by Python's http.server;
 - the plain pipeline: `go build`, Go's wasm_exec.js and a page that calls
   `WebAssembly.instantiateStreaming`, served by Python's http.server.
 
-Every visit is a new headless Chromium with DevTools network emulation (harness/chromium.py):
-unthrottled, 40 Mbit/s / 40 ms and 10 Mbit/s / 100 ms. A first visit has an empty profile; a
-return visit a copy of a profile that one unthrottled visit per host left once the code cache
-was written (all servers stay up for a program's whole run, so the origin is the same). Each
-round runs every case once, in turn. The floor, computed in the same run: the larger of the br
-module's transfer at that bandwidth and compile and start-up (the fastest host's unthrottled
-first visit, median), plus one round trip. The trace is the first `wasmship serve` visit of big
-(or the first program) at 40 Mbit/s / 40 ms. Not part of the test suite.
+Every visit is a new headless Chromium (harness/chromium.py) through an emulated link
+(harness/link.py: a TCP proxy in front of each host, one per host for the program's whole run,
+so the origin and the code cache's key are the same on every visit): unthrottled, 40 Mbit/s /
+40 ms and 10 Mbit/s / 100 ms. `--devtools-throttling` throttles with DevTools' network
+emulation instead, as the first measurement did (it delivers about 57% of the nominal
+bandwidth here). A first visit has an empty profile; a return visit a copy of a profile that
+one unthrottled visit per host left once the code cache was written. Each round runs every case
+once, in turn. The floors, computed in the same run, are described in harness/runningtable.py.
+The trace is the first `wasmship serve` visit of heavy (or the first program) at 40 Mbit/s /
+40 ms. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -27,27 +33,28 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.chromium import Network, Timeline, end_trace, open_visit
 from harness.commands import REPO
 from harness.hosts import nginx, plain_server, wasmship_serve
+from harness.link import Link, link
 from harness.output import publish, scratch
 from harness.programs import PROGRAMS, clone
+from harness.runningtable import Built, Key, Visit, render, seen
 from harness.tracetable import render_trace
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserType  # type: ignore[import-not-found, unused-ignore]
 
 NETWORKS = (Network(0, 0), Network(40, 40), Network(10, 100))
-HOSTS = ("wasmship serve", "nginx", "plain pipeline, http.server")
+PLAIN = "plain pipeline, http.server"
+HOSTS = ("wasmship serve", "nginx", "wasmship --hosting static, http.server", PLAIN)
 CACHE_WAIT = 15.0  # seconds a priming visit waits for Chromium to write the wasm code cache
 RECORD = "window.__running === undefined || true"  # the program sets window.__running itself
 
@@ -85,22 +92,6 @@ WebAssembly.instantiateStreaming(fetch("main.wasm"), go.importObject)
 """
 
 
-@dataclass(frozen=True)
-class Built:
-    name: str
-    dist: Path
-    plain: Path
-    raw: int  # main.wasm, bytes
-    br: int  # main.*.wasm.br, bytes
-
-
-@dataclass(frozen=True)
-class Visit:
-    running_ms: float
-    module_bytes: int
-    code_cache: bool
-
-
 def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> None:
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -117,6 +108,9 @@ def prepare(root: Path, go: str, name: str) -> Built:
     dist = root / name / "dist"
     build = [sys.executable, "-m", "wasmship", "build", "--quiet", "-o", str(dist)]
     run([*build, "--server-config", "nginx"], folder, {**env, "PYTHONPATH": str(REPO)})
+    static = root / name / "static"
+    build[-1] = str(static)
+    run([*build, "--hosting", "static"], folder, {**env, "PYTHONPATH": str(REPO)})
     plain = root / name / "plain"
     plain.mkdir()
     go_env = {**os.environ, "GOOS": "js", "GOARCH": "wasm"}
@@ -125,7 +119,8 @@ def prepare(root: Path, go: str, name: str) -> Built:
     shutil.copy(Path(goroot.stdout.strip()) / "lib" / "wasm" / "wasm_exec.js", plain)
     (plain / "index.html").write_text(PLAIN_PAGE)
     br = next(dist.glob("*.wasm.br"))
-    return Built(name, dist, plain, (plain / "main.wasm").stat().st_size, br.stat().st_size)
+    raw = (plain / "main.wasm").stat().st_size
+    return Built(name, dist, static, plain, raw, br.stat().st_size)
 
 
 def host(name: str, built: Built, home: Path) -> AbstractContextManager[str]:
@@ -133,7 +128,9 @@ def host(name: str, built: Built, home: Path) -> AbstractContextManager[str]:
         return wasmship_serve(built.dist)
     if name == "nginx":
         return nginx(built.dist, home)
-    return plain_server(built.plain)
+    if name == PLAIN:
+        return plain_server(built.plain)
+    return plain_server(built.static)
 
 
 def visit(
@@ -159,29 +156,37 @@ def visit(
             "JSON.stringify(performance.getEntriesByType('navigation')[0])"
         )
         end_trace(cdp, page)
-        size = sum(r.encoded for r in timeline.modules())
-        return Visit(running, size, timeline.code_cache()), timeline
+        return seen(timeline, running), timeline
     finally:
         context.close()
 
 
-Key = tuple[str, str, str, bool]  # program, network, host, return visit
+def throttle(proxy: Link | None, network: Network) -> Network:
+    """Set PROXY's link to NETWORK; what DevTools should emulate (all of it without a link)."""
+    if proxy is None:
+        return network
+    proxy.network = network
+    return NETWORKS[0]
 
 
 def measure(
-    chromium: BrowserType, root: Path, built: list[Built], rounds: int
+    chromium: BrowserType, root: Path, built: list[Built], rounds: int, devtools: bool
 ) -> tuple[dict[Key, list[Visit]], Timeline]:
     results: dict[Key, list[Visit]] = {}
     traced: Timeline | None = None
     names = [b.name for b in built]
-    traced_name = "big" if "big" in names else names[0]  # the first visit the trace shows
+    traced_name = "heavy" if "heavy" in names else names[0]  # the first visit the trace shows
     for b in built:
         with ExitStack() as stack:
+            links: dict[str, Link] = {}
             urls = {h: stack.enter_context(host(h, b, root / b.name / "nginx")) for h in HOSTS}
+            if not devtools:
+                links = {h: stack.enter_context(link(url)) for h, url in urls.items()}
+                urls = {h: proxy.url for h, proxy in links.items()}
             primed = {}
             for h, url in urls.items():
                 primed[h] = root / b.name / f"primed-{HOSTS.index(h)}"
-                visit(chromium, primed[h], url, NETWORKS[0], prime=True)
+                visit(chromium, primed[h], url, throttle(links.get(h), NETWORKS[0]), prime=True)
             for number in range(rounds):
                 for network in NETWORKS:
                     for h, url in urls.items():
@@ -192,10 +197,11 @@ def measure(
                                 shutil.copytree(
                                     primed[h], profile, ignore=shutil.ignore_patterns("Singleton*")
                                 )
-                            seen, timeline = visit(chromium, profile, url, network)
+                            emulated = throttle(links.get(h), network)
+                            found, timeline = visit(chromium, profile, url, emulated)
                             key = (b.name, network.label, h, again)
-                            results.setdefault(key, []).append(seen)
-                            print(f"round {number + 1}: {key}: {seen}", file=sys.stderr)
+                            results.setdefault(key, []).append(found)
+                            print(f"round {number + 1}: {key}: {found}", file=sys.stderr)
                             if (b.name, network.mbit, h, again, traced) == (
                                 traced_name,
                                 40,
@@ -208,54 +214,21 @@ def measure(
     return results, traced
 
 
-def spread(values: list[float]) -> str:
-    """`1234 ms (1100 to 1400)`: the median and the range; one value alone."""
-    if len(values) == 1:
-        return f"{values[0]:.0f} ms"
-    return f"{statistics.median(values):.0f} ms ({min(values):.0f} to {max(values):.0f})"
-
-
-def render(results: dict[Key, list[Visit]], built: list[Built], rounds: int) -> str:
-    lines = [
-        f"Time from navigation start to the module's main writing the page; median of {rounds} "
-        "(min to max). Floor: max(br transfer at that bandwidth, compile and start-up) + one "
-        "round trip, where compile and start-up is the fastest unthrottled first visit.",
-        "",
-        "| program | network | host | first visit | x floor | return visit "
-        "| code cache read | floor |",
-        "| --- | --- | --- | ---: | ---: | ---: | --- | ---: |",
-    ]
-    for b in built:
-        compile_ms = min(
-            statistics.median(v.running_ms for v in results[(b.name, NETWORKS[0].label, h, False)])
-            for h in HOSTS
-        )
-        for network in NETWORKS:
-            floor = max(network.seconds(b.br) * 1000, compile_ms) + network.rtt
-            for h in HOSTS:
-                first = [v.running_ms for v in results[(b.name, network.label, h, False)]]
-                again = results[(b.name, network.label, h, True)]
-                cached = sum(v.code_cache for v in again)
-                program = f"{b.name} ({b.raw / 1e6:.1f} MB, br {b.br / 1e6:.2f} MB)"
-                lines.append(
-                    f"| {program} | {network.label} | {h} | {spread(first)} "
-                    f"| {statistics.median(first) / floor:.2f} "
-                    f"| {spread([v.running_ms for v in again])} | {cached} of {len(again)} "
-                    f"| {floor:.0f} ms |"
-                )
-    return "\n".join(lines) + "\n"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=3, help="visits per case (>= 1)")
-    parser.add_argument("--programs", default="hello,big,big18", help="comma-separated")
+    parser.add_argument("--programs", default="hello,heavy,big18", help="comma-separated")
     parser.add_argument("--go", default=os.environ.get("WASMSHIP_GO") or shutil.which("go"))
     parser.add_argument("--markdown", type=Path, help="also write the table here")
     parser.add_argument("--trace", type=Path, help="also write the traced first visit here")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument(
+        "--devtools-throttling",
+        action="store_true",
+        help="throttle with DevTools' network emulation (the first measurement), not the link",
+    )
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
@@ -273,8 +246,11 @@ def main() -> None:
     with scratch("wasmship-running-bench-", args.keep) as root:
         built = [prepare(root, args.go, name) for name in names]
         with sync_playwright() as playwright:
-            results, traced = measure(playwright.chromium, root, built, args.rounds)
-        publish(render(results, built, args.rounds), args.markdown)
+            results, traced = measure(
+                playwright.chromium, root, built, args.rounds, args.devtools_throttling
+            )
+        how = "DevTools' network emulation" if args.devtools_throttling else "the emulated link"
+        publish(render(results, built, NETWORKS, HOSTS, PLAIN, how), args.markdown)
         publish(render_trace(traced), args.trace)
 
 
