@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,7 +55,9 @@ if TYPE_CHECKING:
 
 NETWORKS = (Network(0, 0), Network(40, 40), Network(10, 100))
 PLAIN = "plain pipeline, http.server"
-HOSTS = ("wasmship serve", "nginx", "wasmship --hosting static, http.server", PLAIN)
+LATE = "nginx, page without the early fetch"
+HOSTS = ("wasmship serve", "nginx", LATE, "wasmship --hosting static, http.server", PLAIN)
+EARLY_FETCH = re.compile(r"<script>\(function\(w\).*?</script>\n")
 CACHE_WAIT = 15.0  # seconds a priming visit waits for Chromium to write the wasm code cache
 RECORD = "window.__running === undefined || true"  # the program sets window.__running itself
 
@@ -118,9 +121,22 @@ def prepare(root: Path, go: str, name: str) -> Built:
     goroot = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, check=True)
     shutil.copy(Path(goroot.stdout.strip()) / "lib" / "wasm" / "wasm_exec.js", plain)
     (plain / "index.html").write_text(PLAIN_PAGE)
+    late(dist, root / name / "late")
     br = next(dist.glob("*.wasm.br"))
     raw = (plain / "main.wasm").stat().st_size
     return Built(name, dist, static, plain, raw, br.stat().st_size)
+
+
+def late(dist: Path, copy: Path) -> None:
+    """DIST as COPY with its page as before issue 29: no inline early fetch, so the loader's
+    fetch() is the module's request (for nginx: the page's .br and .gz siblings removed)."""
+    shutil.copytree(dist, copy)
+    page, found = EARLY_FETCH.subn("", (copy / "index.html").read_text())
+    if found != 1:
+        raise SystemExit("benchmark: the page has no early fetch to take out")
+    (copy / "index.html").write_text(page)
+    for sibling in ("index.html.br", "index.html.gz"):
+        (copy / sibling).unlink(missing_ok=True)
 
 
 def host(name: str, built: Built, home: Path) -> AbstractContextManager[str]:
@@ -128,6 +144,8 @@ def host(name: str, built: Built, home: Path) -> AbstractContextManager[str]:
         return wasmship_serve(built.dist)
     if name == "nginx":
         return nginx(built.dist, home)
+    if name == LATE:
+        return nginx(built.dist.parent / "late", home)
     if name == PLAIN:
         return plain_server(built.plain)
     return plain_server(built.static)
@@ -179,7 +197,8 @@ def measure(
     for b in built:
         with ExitStack() as stack:
             links: dict[str, Link] = {}
-            urls = {h: stack.enter_context(host(h, b, root / b.name / "nginx")) for h in HOSTS}
+            homes = {h: root / b.name / f"nginx-{HOSTS.index(h)}" for h in HOSTS}
+            urls = {h: stack.enter_context(host(h, b, homes[h])) for h in HOSTS}
             if not devtools:
                 links = {h: stack.enter_context(link(url)) for h, url in urls.items()}
                 urls = {h: proxy.url for h, proxy in links.items()}

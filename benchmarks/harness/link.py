@@ -2,9 +2,11 @@
 
 DevTools' network emulation delivers about 57% of its nominal bandwidth on this machine, so the
 browser benchmarks throttle here instead. The model, per direction (down: host to browser, up:
-browser to host): one bottleneck of the network's bandwidth shared by every connection, a FIFO
-(a chunk departs when it is read or when the link is free, whichever is later, keeps the link
-busy for its bits over the bandwidth, and arrives one-way delay, RTT / 2, after that); each
+browser to host): one bottleneck of the network's bandwidth shared by every connection, the
+connections with bytes waiting taking turns a 16 KiB chunk each, as TCP flows share a link about
+fairly (a first version queued every chunk in the order it was read, which put the page's small
+scripts behind the whole module); a chunk keeps the link busy for its bits over the bandwidth
+and arrives one-way delay, RTT / 2, after it left; each
 connection writes its chunks in order at their arrival times. A new connection's bytes upstream
 depart no earlier than one RTT after it was accepted: the TCP handshake a real network costs
 before a request (a connection the browser opened ahead of its request has paid it already).
@@ -16,28 +18,62 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from harness.chromium import Network
 
 CHUNK = 16 * 1024  # bytes read at once: 3.3 ms at 40 Mbit/s, so arrivals stay smooth
+AHEAD = 0.01  # seconds: how far ahead of the link being free the next chunk is sent off
+
+
+Delivery = asyncio.Queue[tuple[float, bytes]]  # (arrival time, bytes; b"" ends the stream)
 
 
 @dataclass
 class Bottleneck:
-    """One direction of the link: when it is next free, on the event loop's clock."""
+    """One direction of the link. Connections with bytes waiting take turns, a chunk each (TCP
+    flows share a bottleneck about fairly: a small response is not queued behind a whole
+    module); each chunk keeps the link busy for its bits over the bandwidth and arrives one-way
+    delay later."""
 
-    free: float = 0.0
+    free: float = 0.0  # when the link is next free, on the event loop's clock
+    waiting: dict[int, deque[tuple[bytes, Delivery]]] = field(default_factory=dict)
+    turns: deque[int] = field(default_factory=deque)  # connections with bytes waiting, in turn
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def arrival(self, now: float, size: int, network: Network, ready: float = 0.0) -> float:
-        """When SIZE bytes read at NOW, sendable from READY on, reach the other side."""
-        if not network.mbit:
-            return now
-        departure = max(now, ready, self.free)
-        self.free = departure + network.seconds(size)
-        return self.free + network.rtt / 2000
+    def submit(self, connection: int, data: bytes, out: Delivery) -> None:
+        queue = self.waiting.setdefault(connection, deque())
+        if not queue:
+            self.turns.append(connection)
+        queue.append((data, out))
+        self.wake.set()
+
+    async def run(self, network: Callable[[], Network]) -> None:
+        """Send the waiting chunks, one connection's turn after another, for ever."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self.turns:
+                self.wake.clear()
+                await self.wake.wait()
+                continue
+            if (wait := self.free - loop.time()) > AHEAD:
+                # The link is busy: whoever waits then goes next. Waking a little ahead keeps
+                # the link busy back to back (timer lateness would otherwise add up per chunk).
+                await asyncio.sleep(wait - AHEAD)
+                continue
+            connection = self.turns.popleft()
+            queue = self.waiting[connection]
+            data, out = queue.popleft()
+            if queue:
+                self.turns.append(connection)
+            else:
+                del self.waiting[connection]
+            link = network()
+            self.free = max(loop.time(), self.free) + link.seconds(len(data))
+            out.put_nowait((self.free + link.rtt / 2000, data))
 
 
 @dataclass
@@ -60,7 +96,8 @@ class Link:
     ) -> None:
         """Carry READER's bytes to WRITER through BOTTLENECK until READER ends."""
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+        queue: Delivery = asyncio.Queue()
+        connection = id(queue)
 
         async def deliver() -> None:
             while True:
@@ -74,11 +111,17 @@ class Link:
 
         delivering = asyncio.create_task(deliver())
         try:
-            while data := await reader.read(CHUNK):
-                at = bottleneck.arrival(loop.time(), len(data), self.network, ready)
-                queue.put_nowait((at, data))
-            # The end of the stream travels like its last byte: at once after it.
-            queue.put_nowait((bottleneck.arrival(loop.time(), 0, self.network, ready), b""))
+            while True:
+                data = await reader.read(CHUNK)
+                if not self.network.mbit:
+                    queue.put_nowait((loop.time(), data))
+                else:
+                    if (wait := ready - loop.time()) > 0:
+                        await asyncio.sleep(wait)  # the handshake is not over yet
+                    # The end of the stream (b"") travels like its last byte: at once after it.
+                    bottleneck.submit(connection, data, queue)
+                if not data:
+                    break
             await delivering
         finally:
             delivering.cancel()
@@ -107,6 +150,9 @@ class Link:
 
     async def serve(self, ready: threading.Event, stop: asyncio.Event) -> None:
         tasks: set[asyncio.Task[None]] = set()
+        for bottleneck in (self.up, self.down):
+            task = asyncio.create_task(bottleneck.run(lambda: self.network))
+            tasks.add(task)
 
         def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             task = asyncio.create_task(self.connect(reader, writer))
