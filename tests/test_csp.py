@@ -162,6 +162,11 @@ def test_check_warns_when_a_host_sends_no_policy_or_a_weaker_one(
     for knobs, said in (
         (Knobs(), "only the pages' <meta> policy applies"),
         (Knobs(headers={CSP: "default-src * 'unsafe-inline'"}), "weaker"),
+        # The site's page has an inline script: a policy without its hash blocks it.
+        (
+            Knobs(headers={CSP: re.sub(r" 'sha256-[^']*'", "", _policy(site))}),
+            "blocks the page's inline code: script-src has no 'sha256-",
+        ),
     ):
         server = serve(site, knobs)
         found = [r for r in _check(server.url, tmp_path) if r["check"].endswith(CSP)]
