@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
-from wasmship.builder.steps.loader import STATUS_HTML, fill_page
+from wasmship.builder.steps.loader import STATUS_HTML, early_fetch_tag, fetched_early, fill_page
 from wasmship.distformat.digests import integrity, sha256_hex
+from wasmship.distformat.model import Hosting
 from wasmship.distformat.names import hashed_name
 from wasmship.encodings.encoders import brotli_window
 from wasmship.errors import ToolchainError, UsageError
@@ -74,3 +75,26 @@ def test_fill_page_uses_markers_then_falls_back_to_head_and_body() -> None:
     assert own.count("wasmship-status") == 1
     with pytest.raises(UsageError, match="nowhere to put its script tags"):
         fill_page("<p>nothing</p>", "S", "t.html")
+
+
+@pytest.mark.parametrize(
+    ("hosting", "template", "early"),
+    [
+        (Hosting.NEGOTIATE, None, True),  # the built-in page
+        (Hosting.NEGOTIATE, "<html><head><!-- wasmship:scripts --></head></html>", True),
+        (Hosting.STATIC, None, False),  # its page preloads the .gz
+        (Hosting.NEGOTIATE, '<html lang="en" data-wasmship-start="manual"><head>', False),
+        (Hosting.NEGOTIATE, "<meta http-equiv='Content-Security-Policy' content=\"x\">", False),
+        (Hosting.NEGOTIATE, '<head><base href="/app/">', False),
+    ],
+)
+def test_the_page_fetches_early_only_where_it_cannot_go_wrong(
+    hosting: Hosting, template: str | None, early: bool
+) -> None:
+    assert fetched_early(hosting, template) is early
+
+
+def test_the_early_fetch_names_the_module_as_a_string_no_name_can_end() -> None:
+    tag = early_fetch_tag('web/a"</script><script>alert(1)//.wasm')
+    assert tag.count("</script>") == 1 and tag.endswith("</script>")
+    assert 'new URL("web/a\\"\\u003c/script>\\u003cscript>alert(1)//.wasm",' in tag

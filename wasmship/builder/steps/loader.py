@@ -36,10 +36,11 @@ MANUAL_START = re.compile(
     r"""<html\b[^>]*?\sdata-wasmship-start\s*=\s*["']?manual["'\s/>]""", re.IGNORECASE
 )
 
-# A template's own <meta http-equiv="Content-Security-Policy">.
+# A template's own <meta http-equiv="Content-Security-Policy">, and a <base> element.
 OWN_POLICY = re.compile(
     r"""<meta\b[^>]*?\shttp-equiv\s*=\s*["']?content-security-policy["'\s/>]""", re.IGNORECASE
 )
+BASE = re.compile(r"<base\b", re.IGNORECASE)
 
 # In the markup so it shows before any script runs; the <noscript> line explains a page that
 # would otherwise say "Loading…" forever with JavaScript off.
@@ -97,10 +98,11 @@ def fetched_early(hosting: Hosting, template: str | None) -> bool:
     """Whether the page starts the module's fetch itself: with a host that negotiates (a static
     host's page preloads the variant instead), unless the page starts on demand or the template
     brings a policy of its own (wasmship cannot add the script's hash to it, so it would block
-    the script; the loader then fetches as before)."""
+    the script; the loader then fetches as before) or a <base> (one after the script would make
+    its URL and the loader's differ, and the module would be fetched twice)."""
     if hosting is Hosting.STATIC or template is None:
         return hosting is not Hosting.STATIC
-    return not (MANUAL_START.search(template) or OWN_POLICY.search(template))
+    return not any(rule.search(template) for rule in (MANUAL_START, OWN_POLICY, BASE))
 
 
 def preloaded(module: FileEntry, hosting: Hosting, template: str | None) -> Variant | None:
