@@ -7,10 +7,11 @@
 Three programs by default (hello; heavy, the tests' 7.8 MB code-cache program; big18, 19.5 MB),
 each given a `main` that first writes to the page and records `performance.now()` (the
 program's own main then runs for a few seconds, so V8 tiers it up and Chromium writes its code
-cache). Each is shipped three ways:
+cache). Each is shipped three ways, on five hosts:
 
 - wasmship's dist (this checkout, default compression, --server-config nginx), served by
-  `wasmship serve` and by nginx with the dist's nginx.conf;
+  `wasmship serve` and by nginx with the dist's nginx.conf, and on nginx once more with its page
+  as it was before issue 29 (the inline early fetch taken out), to show what that changes;
 - wasmship's dist built with `--hosting static` (the page preloads the module's .gz and the
   loader decodes it in the browser), served by Python's http.server;
 - the plain pipeline: `go build`, Go's wasm_exec.js and a page that calls
