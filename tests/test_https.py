@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser import CHROMIUM_ARGS, assert_app_ran, open_app
-from tests.conftest import FIXTURES, Go, base_env, manifest_of, missing, need
+from tests.conftest import FIXTURES, Go, base_env, build_fixture, manifest_of, missing, need
 from tests.serving import read_first_line
 from wasmship.errors import UsageError
 
@@ -102,18 +102,7 @@ def fetch(
 @pytest.fixture(scope="module")
 def offline_dist(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Path:
     """hello built with the offline worker (a service worker needs a secure context)."""
-    root = tmp_path_factory.mktemp("https") / "hello"
-    shutil.copytree(FIXTURES / "hello", root)
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "build", "--quiet", "--offline"],
-        cwd=root,
-        env=base_env(WASMSHIP_GO=go.binary),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return root / "dist"
+    return build_fixture(tmp_path_factory.mktemp("https"), go, "hello", "--offline") / "dist"
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +20,7 @@ from tests.browser import (
     recorded,
     with_page_hashes,
 )
-from tests.conftest import FIXTURES, Go, base_env, manifest_of
+from tests.conftest import FIXTURES, Go, build_in, manifest_of
 from tests.serving import request, swap_in, wasmship_serve
 from wasmship.check import check_site
 from wasmship.distformat.schema import schema_problems
@@ -77,24 +75,13 @@ def builds(tmp_path_factory: pytest.TempPathFactory, go: Go) -> Builds:
     root = base / "hello"
     shutil.copytree(FIXTURES / "hello", root)
 
-    def build(*args: str) -> None:
-        proc = subprocess.run(
-            [sys.executable, "-m", "wasmship", "build", "--quiet", *args],
-            cwd=root,
-            env=base_env(WASMSHIP_GO=go.binary),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert proc.returncode == 0, proc.stderr
-
-    build("--offline")
+    build_in(root, go, "--offline")
     shutil.copytree(root / "dist", base / "v1")
     source = root / "main.go"
     source.write_text(source.read_text().replace(OLD_LINE, NEW_LINE))
-    build("--offline")
+    build_in(root, go, "--offline")
     shutil.copytree(root / "dist", base / "v2")
-    build()
+    build_in(root, go)
     shutil.copytree(root / "dist", base / "off")
     return Builds(base / "v1", base / "v2", base / "off")
 

@@ -4,8 +4,6 @@ needed, under a strict CSP; never a reload by itself."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +18,7 @@ from tests.browser import (
     recorded,
     with_page_hashes,
 )
-from tests.conftest import FIXTURES, Go, base_env, manifest_of
+from tests.conftest import FIXTURES, Go, build_in, manifest_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -53,22 +51,11 @@ def versions(tmp_path_factory: pytest.TempPathFactory, go: Go) -> tuple[Path, Pa
     shutil.copytree(FIXTURES / "hello", root)
     (root / "page.html").write_text(TEMPLATE)
 
-    def build() -> None:
-        proc = subprocess.run(
-            [sys.executable, "-m", "wasmship", "build", "--quiet", "--html", "page.html"],
-            cwd=root,
-            env=base_env(WASMSHIP_GO=go.binary),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert proc.returncode == 0, proc.stderr
-
-    build()
+    build_in(root, go, "--html", "page.html")
     shutil.copytree(root / "dist", base / "v1")
     source = root / "main.go"
     source.write_text(source.read_text().replace(OLD_LINE, NEW_LINE))
-    build()
+    build_in(root, go, "--html", "page.html")
     shutil.copytree(root / "dist", base / "v2")
     return base / "v1", base / "v2"
 
