@@ -32,8 +32,8 @@ The trace is the first `wasmship serve` visit of heavy (or the first program) at
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -51,6 +51,9 @@ from harness.programs import PROGRAMS, clone
 from harness.runningtable import Built, Key, Visit, render, seen
 from harness.tracetable import render_trace
 
+sys.path.insert(0, str(REPO))
+from wasmship.builder.steps.loader import early_fetch_tag
+
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserType  # type: ignore[import-not-found, unused-ignore]
 
@@ -58,7 +61,6 @@ NETWORKS = (Network(0, 0), Network(40, 40), Network(10, 100))
 PLAIN = "plain pipeline, http.server"
 LATE = "nginx, page without the early fetch"
 HOSTS = ("wasmship serve", "nginx", LATE, "wasmship --hosting static, http.server", PLAIN)
-EARLY_FETCH = re.compile(r"<script>\(function\(w\).*?</script>\n")
 CACHE_WAIT = 15.0  # seconds a priming visit waits for Chromium to write the wasm code cache
 RECORD = "window.__running === undefined || true"  # the program sets window.__running itself
 
@@ -132,10 +134,12 @@ def late(dist: Path, copy: Path) -> None:
     """DIST as COPY with its page as before issue 29: no inline early fetch, so the loader's
     fetch() is the module's request (for nginx: the page's .br and .gz siblings removed)."""
     shutil.copytree(dist, copy)
-    page, found = EARLY_FETCH.subn("", (copy / "index.html").read_text())
-    if found != 1:
+    manifest = json.loads((copy / "manifest.json").read_text())
+    tag = early_fetch_tag(manifest["targets"][0]["files"]["main.wasm"]["path"]) + "\n"
+    page = (copy / "index.html").read_text()
+    if page.count(tag) != 1:
         raise SystemExit("benchmark: the page has no early fetch to take out")
-    (copy / "index.html").write_text(page)
+    (copy / "index.html").write_text(page.replace(tag, ""))
     for sibling in ("index.html.br", "index.html.gz"):
         (copy / sibling).unlink(missing_ok=True)
 
