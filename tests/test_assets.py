@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.browser import RECORDER, recorded
-from tests.conftest import FIXTURES, Go, base_env, build_in, files_of, manifest_of
+from tests.conftest import FIXTURES, Go, Run, build_in, files_of, manifest_of
 from tests.serving import wasmship_serve
 from wasmship.builder.assets import fingerprint_files
 from wasmship.distformat.digests import integrity
@@ -46,7 +44,7 @@ def _static(dist: Path) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in files_of(dist).items() if not k.endswith((".wasm", "exec.js"))}
 
 
-def test_every_literal_reference_is_hashed_and_followed(built: Path) -> None:
+def test_every_literal_reference_is_hashed_and_followed(built: Path, wasmship: Run) -> None:
     files = _static(built)
     for logical, entry in files.items():
         hashed = logical not in KEPT_NAMES
@@ -72,13 +70,7 @@ def test_every_literal_reference_is_hashed_and_followed(built: Path) -> None:
     # SRI where HTML carries it, matching the file's bytes.
     css = (built / files["css/site.css"]["path"]).read_bytes()
     assert f'href="{files["css/site.css"]["path"]}" integrity="{integrity(css)}"' in page
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "verify", str(built)],
-        env=base_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = wasmship("verify", str(built), cwd=built.parent)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "integrity does not match" not in proc.stdout + proc.stderr
 
@@ -159,20 +151,16 @@ def _asked(log: Path) -> list[str]:
     return re.findall(r'"GET (\S+) HTTP', log.read_text())
 
 
-def test_verify_follows_stylesheets_and_module_imports(built: Path, tmp_path: Path) -> None:
+def test_verify_follows_stylesheets_and_module_imports(
+    built: Path, tmp_path: Path, wasmship: Run
+) -> None:
     dist = tmp_path / "dist"
     shutil.copytree(built, dist)
     files = _static(dist)
     site, app = dist / files["css/site.css"]["path"], dist / files["js/app.js"]["path"]
     site.write_text(re.sub(r"bg\.[0-9a-f]{8}\.png", "bg.png", site.read_text()))
     app.write_text(re.sub(r"names\.[0-9a-f]{8}\.js", "names.js", app.read_text()))
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "verify", str(dist)],
-        env=base_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = wasmship("verify", str(dist), cwd=dist.parent)
     assert proc.returncode == 1
     said = proc.stdout
     assert f'{files["css/site.css"]["path"]}:9: url("../img/bg.png"): img/bg.png does not' in said

@@ -83,19 +83,13 @@ def test_real_servers_and_serve_send_the_policy(name: str, site: Path, tmp_path:
 
 
 def test_verify_fails_when_a_page_runs_a_script_the_policy_does_not_hash(
-    site: Path, tmp_path: Path
+    site: Path, tmp_path: Path, wasmship: Run
 ) -> None:
     dist = tmp_path / "dist"
     shutil.copytree(site, dist)
     page = dist / "index.html"
     page.write_text(page.read_text().replace('start("main.', 'start( "main.'))
-    proc = subprocess.run(
-        [sys.executable, "-m", "wasmship", "verify", str(dist)],
-        env=base_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = wasmship("verify", str(dist), cwd=dist.parent)
     assert proc.returncode == 1
     assert "index.html:" in proc.stdout and "not in the Content-Security-Policy" in proc.stdout
 
