@@ -95,6 +95,18 @@ CASES = [
         {"wasmship.toml": "\n[compresion]\nlevel = 1\n"},
     ),
     Case(("build",), 2, "invalid TOML", {"wasmship.toml": "out = \n"}),
+    Case(
+        ("build",),
+        2,
+        "wasmship.toml:1: csp must be a table: [csp] then",
+        {"wasmship.toml": 'csp = "x"\n'},
+    ),
+    Case(
+        ("build",),
+        2,
+        "wasmship.toml:1: headers must be a table: [headers]",
+        {"wasmship.toml": "headers = 3\n"},
+    ),
     Case(("build",), 2, "jobs must be a number", {"wasmship.toml": 'jobs = "two"\n'}),
     Case(("build",), 2, "hash must be true or false", {"wasmship.toml": 'hash = "no"\n'}),
     Case(("build",), 2, "not a number of seconds", {"wasmship.toml": "lock-timeout = nan\n"}),

@@ -170,27 +170,36 @@ def load_config(path: Path) -> FileConfig:
     )
 
 
+def _each_entry(
+    raw: Any,
+    fail_at: FailAt,
+    table: str,
+    example: str,
+    check: Callable[[dict[str, Any]], object],
+    errors: type[ValueError],
+) -> None:
+    """TABLE must be a table (EXAMPLE shows one), each of its entries checked alone by CHECK so
+    that an error (ERRORS) names the entry's line."""
+    if not isinstance(raw, dict):
+        fail_at(table)(f"{table} must be a table: {example}")
+    for key, value in raw.items():
+        try:
+            check({key: value})
+        except errors as exc:
+            fail_at(key, table)(f"[{table}] {exc}")
+
+
 def _csp(raw: Any, fail_at: FailAt) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """[csp]: directive = ["source", ...]; an error names the directive's line."""
-    if not isinstance(raw, dict):
-        fail_at("csp")('csp must be a table: [csp] then connect-src = ["https://api.example"]')
-    for directive, sources in raw.items():
-        try:
-            check_extra({directive: sources})
-        except BadPolicy as exc:
-            fail_at(directive, "csp")(f"[csp] {exc}")
+    example = '[csp] then connect-src = ["https://api.example"]'
+    _each_entry(raw, fail_at, "csp", example, check_extra, BadPolicy)
     return check_extra(raw)
 
 
 def _headers(raw: Any, fail_at: FailAt) -> tuple[HeaderRule, ...]:
     """[headers]: pattern = { Name = "value" }; an error names the pattern's line."""
-    if not isinstance(raw, dict):
-        fail_at("headers")('headers must be a table: [headers] then "/*" = { Name = "value" }')
-    for pattern, table in raw.items():
-        try:
-            make_rules({pattern: table})
-        except BadHeaders as exc:
-            fail_at(pattern, "headers")(f"[headers] {exc}")
+    example = '[headers] then "/*" = { Name = "value" }'
+    _each_entry(raw, fail_at, "headers", example, make_rules, BadHeaders)
     try:
         return make_rules(raw)
     except BadHeaders as exc:
